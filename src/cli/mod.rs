@@ -1,0 +1,219 @@
+//! The command line: parses arguments and wires the stages together. This is the only
+//! module that knows every other one.
+
+mod demo;
+mod pipeline;
+mod progress;
+mod provenance;
+mod run;
+mod sandbox;
+mod signals;
+mod validate;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// What a command concluded; `main` turns it into the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything passed: exit 0.
+    Success,
+    /// A regression or a threshold breach: exit 1.
+    Failed,
+    /// A usage, scenario or configuration error, already reported: exit 2.
+    Invalid,
+    /// The run itself failed (the target never answered, interrupted, results unwritable): exit 3.
+    RunFailed,
+}
+
+impl Outcome {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Outcome::Success => 0,
+            Outcome::Failed => 1,
+            Outcome::Invalid => 2,
+            Outcome::RunFailed => 3,
+        }
+    }
+}
+
+/// An error that means the run itself failed (exit 3) rather than bad input (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct RunFailure(pub String);
+
+/// The exit code for an error that ended a command.
+pub fn exit_code_for(err: &anyhow::Error) -> u8 {
+    if err.downcast_ref::<RunFailure>().is_some() {
+        Outcome::RunFailed.code()
+    } else {
+        Outcome::Invalid.code()
+    }
+}
+
+const EXIT_CODES: &str = "Exit codes:
+  0  success: the run completed and nothing regressed
+  1  a regression or a threshold breach
+  2  usage, scenario or configuration error (nothing was sent)
+  3  the run itself failed (the target never answered, or it was interrupted)";
+
+/// rehearse: replay customer workflows against a target and catch slowdowns before customers do.
+#[derive(Debug, Parser)]
+#[command(name = "rehearse", version, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Replay a scenario against a target and record latency histograms.
+    Run(RunArgs),
+    /// Check scenario files without sending anything.
+    Validate {
+        /// Scenario files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Serve the built-in staging look-alike payments API.
+    Sandbox(SandboxArgs),
+    /// Start the sandbox and run every shipped scenario against it briefly.
+    Demo(DemoArgs),
+}
+
+/// `rehearse run`.
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// The scenario file.
+    scenario: PathBuf,
+    #[command(flatten)]
+    load: LoadArgs,
+    /// Base URL of the target (overrides `[target] base_url`).
+    #[arg(long, value_name = "URL")]
+    target: Option<String>,
+    /// Directory for results.json and intervals.hlog [default: reports/<scenario>-<time>/].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// A label stored with the run, e.g. --label env=staging (repeatable).
+    #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_label)]
+    labels: Vec<(String, String)>,
+    /// Commit of the code under test [default: from CI variables or git].
+    #[arg(long)]
+    commit: Option<String>,
+    /// Branch of the code under test [default: from CI variables or git].
+    #[arg(long)]
+    branch: Option<String>,
+    /// Seed for data-feeder order, think times and `{{ uuid }}`.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// No progress output.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Load overrides shared by `run` and `demo`.
+#[derive(Debug, Args, Clone, Default)]
+struct LoadArgs {
+    /// Measured duration, e.g. 30s (ramps are scaled to it).
+    #[arg(long, value_parser = parse_duration_arg)]
+    duration: Option<std::time::Duration>,
+    /// Warm-up before measuring, e.g. 5s.
+    #[arg(long, value_parser = parse_duration_arg)]
+    warmup: Option<std::time::Duration>,
+    /// Constant open-model arrival rate, e.g. 50/s.
+    #[arg(long, value_parser = parse_rate_arg)]
+    rate: Option<f64>,
+    /// Constant closed-model number of users.
+    #[arg(long)]
+    users: Option<u32>,
+    /// Stop after this many measured iterations.
+    #[arg(long)]
+    iterations: Option<u64>,
+}
+
+/// `rehearse sandbox`.
+#[derive(Debug, Args)]
+struct SandboxArgs {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: std::net::IpAddr,
+    /// Multiplies every endpoint's latency (0 = no artificial latency).
+    #[arg(long, default_value_t = 1.0)]
+    latency_scale: f64,
+    /// Fraction of requests answered 500, e.g. 0.01.
+    #[arg(long, default_value_t = 0.0)]
+    error_rate: f64,
+    /// Periodic freeze LENGTH/EVERY, e.g. 1s/5s.
+    #[arg(long, value_parser = |s: &str| crate::sandbox::parse_stall(s).map_err(|e| e.to_string()))]
+    stall: Option<crate::sandbox::Stall>,
+    /// Slow one endpoint down, e.g. pay=1.3 (repeatable).
+    #[arg(long = "slowdown", value_name = "NAME=FACTOR", value_parser = |s: &str| crate::sandbox::parse_slowdown(s).map_err(|e| e.to_string()))]
+    slowdowns: Vec<(String, f64)>,
+    /// Seed for latency draws and data.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+/// `rehearse demo`.
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Measured duration of each scenario.
+    #[arg(long, default_value = "5s", value_parser = parse_duration_arg)]
+    duration: std::time::Duration,
+    /// Warm-up of each scenario.
+    #[arg(long, default_value = "1s", value_parser = parse_duration_arg)]
+    warmup: std::time::Duration,
+    /// Scenario directory [default: ./scenarios, or the built-in copies].
+    #[arg(long, value_name = "DIR")]
+    scenarios: Option<PathBuf>,
+    /// Directory for the results [default: reports/demo-<time>/].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// No progress output.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn parse_label(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("expected KEY=VALUE, found \"{s}\"")),
+    }
+}
+
+fn parse_duration_arg(s: &str) -> Result<std::time::Duration, String> {
+    crate::scenario::units::parse_duration(s)
+}
+
+fn parse_rate_arg(s: &str) -> Result<f64, String> {
+    crate::scenario::units::parse_rate(s)
+}
+
+/// Writes to stdout; a closed pipe (`rehearse … | head`) is not an error worth a panic.
+pub fn print_out(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}
+
+/// Parses the command line and runs the command.
+pub fn main() -> anyhow::Result<Outcome> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("rehearse-worker")
+        .build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Run(args) => run::run(args).await,
+            Command::Validate { files } => Ok(validate::validate(&files)),
+            Command::Sandbox(args) => sandbox::sandbox(args).await,
+            Command::Demo(args) => demo::demo(args).await,
+        }
+    })
+}

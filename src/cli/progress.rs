@@ -1,0 +1,91 @@
+//! Live progress: a bar on a terminal, a plain line every few seconds in CI logs, or nothing.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::record::interval::{Live, OnInterval};
+use crate::report::console::fmt_us;
+
+/// How progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A bar (stderr is a terminal).
+    Bar,
+    /// A line every few seconds (CI).
+    Lines,
+    /// Nothing (`--quiet`).
+    Quiet,
+}
+
+impl Mode {
+    /// Chooses from `--quiet` and whether stderr is a terminal.
+    pub fn detect(quiet: bool) -> Self {
+        if quiet {
+            Mode::Quiet
+        } else if std::io::stderr().is_terminal() {
+            Mode::Bar
+        } else {
+            Mode::Lines
+        }
+    }
+}
+
+/// Clears the display when the run is over.
+pub type Finish = Box<dyn FnOnce() + Send>;
+
+/// A progress sink for one run of `total` length, plus what clears it afterwards.
+pub fn reporter(mode: Mode, label: &str, total: Duration) -> (OnInterval, Finish) {
+    let secs = total.as_secs().max(1);
+    match mode {
+        Mode::Quiet => (Box::new(|_| {}), Box::new(|| {})),
+        Mode::Bar => {
+            let bar = ProgressBar::with_draw_target(Some(secs), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{prefix} [{elapsed_precise}] {bar:24} {pos}/{len}s {msg}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(label.to_string());
+            let done = bar.clone();
+            (
+                Box::new(move |l: &Live| {
+                    bar.set_position(l.elapsed.as_secs().min(secs));
+                    bar.set_message(describe(l));
+                }),
+                Box::new(move || done.finish_and_clear()),
+            )
+        }
+        Mode::Lines => {
+            let label = label.to_string();
+            let mut last = 0u64;
+            (
+                Box::new(move |l: &Live| {
+                    let s = l.elapsed.as_secs();
+                    // Past the scheduled end only in-flight iterations are finishing.
+                    if s >= last + 5 && s <= secs {
+                        last = s;
+                        eprintln!("{label} {s:>4}s/{secs}s  {}", describe(l));
+                    }
+                }),
+                Box::new(|| {}),
+            )
+        }
+    }
+}
+
+fn describe(l: &Live) -> String {
+    let p99 = l.p99_us.map(fmt_us).unwrap_or_else(|| "-".into());
+    let dropped = if l.dropped > 0 {
+        format!(" · {} dropped", l.dropped)
+    } else {
+        String::new()
+    };
+    format!(
+        "{:.1} it/s · {} ok · {} errors{dropped} · p99 {p99}",
+        l.rate, l.ok, l.errors
+    )
+}

@@ -1,0 +1,10 @@
+//! rehearse: replay customer workflows against a target, record coordinated-omission-correct
+//! latency histograms, and catch regressions before customers do.
+
+pub mod cli;
+pub mod model;
+pub mod record;
+pub mod report;
+pub mod runner;
+pub mod sandbox;
+pub mod scenario;

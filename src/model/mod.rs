@@ -1,0 +1,11 @@
+//! The results contract: plain serde types every stage after the runner reads (`results.json`).
+
+pub mod histogram;
+mod io;
+pub mod outcome;
+pub mod result;
+
+pub use histogram::{LatencySummary, decode, encode, new_histogram};
+pub use io::ModelError;
+pub use outcome::{Outcome, OutcomeCounts};
+pub use result::*;

@@ -1,0 +1,233 @@
+//! `RunResult`: one run, as written to `results.json` and read back by every later stage.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::histogram::LatencySummary;
+use super::outcome::OutcomeCounts;
+
+/// The results-file format version this build writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One run of a scenario. Only `schema`, `scenario` and each step's `name` and `histogram`
+/// are required when reading, so results made elsewhere can be imported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    /// Format version (see [`SCHEMA_VERSION`]).
+    pub schema: u32,
+    /// Unique, time-sortable run id (UUIDv7).
+    #[serde(default)]
+    pub run_id: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// `sha256:<hex>` of the scenario file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario_hash: Option<String>,
+    /// Scenario file path as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario_file: Option<String>,
+    /// Target base URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// Load settings the run used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<LoadSettings>,
+    /// Which harness made the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub harness: Option<Harness>,
+    /// The machine that generated the load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<Host>,
+    /// Version-control state of the code under test.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git: Option<Git>,
+    /// Free-form `--label key=value` pairs.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// When the run started (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// When it ended (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<String>,
+    /// Length of the measured window (after warm-up) in seconds; rates are per this window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measured_seconds: Option<f64>,
+    /// False when the run was interrupted; such runs are never chosen as baselines.
+    #[serde(default = "yes")]
+    pub complete: bool,
+    /// Why the run stopped: `duration`, `iterations`, `data exhausted`, `interrupted (SIGINT)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_reason: Option<String>,
+    /// Workflow iterations by fate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iterations: Option<IterationCounts>,
+    /// The whole workflow, from an iteration's intended start to its last step's end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow: Option<StepResult>,
+    /// Each step, in workflow order.
+    pub steps: Vec<StepResult>,
+    /// The per-interval time series.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intervals: Option<Intervals>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One step's (or the workflow's) measurements.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepResult {
+    /// Step name.
+    pub name: String,
+    /// What the step does, e.g. `POST /api/login`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
+    /// Attempts in the measured window.
+    #[serde(default)]
+    pub count: u64,
+    /// Attempts by outcome.
+    #[serde(default)]
+    pub outcomes: OutcomeCounts,
+    /// Attempts that count against the target (all but `ok` and `interrupted`).
+    #[serde(default)]
+    pub errors: u64,
+    /// `errors / count`.
+    #[serde(default)]
+    pub error_rate: f64,
+    /// Successful attempts per second of the measured window.
+    #[serde(default)]
+    pub throughput: f64,
+    /// Latency from when the step was due (coordinated-omission corrected), µs.
+    #[serde(default)]
+    pub latency: LatencySummary,
+    /// Latency from when the request was sent (service time, uncorrected), µs.
+    #[serde(default)]
+    pub service_time: LatencySummary,
+    /// The corrected-latency histogram: base64 of HdrHistogram's V2 compressed encoding.
+    pub histogram: String,
+    /// The service-time histogram, same encoding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_histogram: Option<String>,
+    /// The tag of this step's histograms in the interval log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_tag: Option<String>,
+    /// Per interval: successful attempts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timeline_ok: Vec<u64>,
+    /// Per interval: attempts that count against the target.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timeline_errors: Vec<u64>,
+    /// The first error message seen for each outcome kind, to say *why*.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub error_samples: BTreeMap<String, String>,
+}
+
+/// The load a run was made with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadSettings {
+    /// `open` or `closed`.
+    pub model: String,
+    /// Open model: peak arrival rate, iterations per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+    /// Closed model: peak users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<f64>,
+    /// Ramps, when the level changes over time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<StageSettings>,
+    /// Measured duration in seconds.
+    pub duration_seconds: f64,
+    /// Warm-up in seconds.
+    pub warmup_seconds: f64,
+    /// Iteration cap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iterations: Option<u64>,
+    /// Open model: in-flight cap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_in_flight: Option<usize>,
+}
+
+/// One stage of a ramp.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageSettings {
+    /// Stage length in seconds.
+    pub duration_seconds: f64,
+    /// Level at its end (iterations/s or users).
+    pub target: f64,
+}
+
+/// The harness that made a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Harness {
+    /// `rehearse`.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+}
+
+/// The load-generating machine: results from different machines are not comparable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Host {
+    /// Host name.
+    pub hostname: String,
+    /// Operating system.
+    pub os: String,
+    /// CPU architecture.
+    pub arch: String,
+    /// Logical CPUs.
+    pub cpus: usize,
+    /// A short stable hash of the above and the CPU model.
+    pub fingerprint: String,
+}
+
+/// Version-control state of the working directory (or CI variables).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Git {
+    /// Commit id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// Branch name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// Whether there were uncommitted changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dirty: Option<bool>,
+}
+
+/// Workflow iterations by fate.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IterationCounts {
+    /// Started in the measured window.
+    pub started: u64,
+    /// Every step succeeded.
+    pub completed: u64,
+    /// Ended early by a failed step.
+    pub failed: u64,
+    /// Cut off at the end of the run.
+    pub interrupted: u64,
+    /// Open model: due but not started because `max_in_flight` iterations were running.
+    pub dropped: u64,
+}
+
+/// The time series: per-interval histograms live in an HdrHistogram interval log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Intervals {
+    /// The interval log, relative to results.json.
+    pub file: String,
+    /// Interval length in seconds.
+    pub seconds: f64,
+    /// How many leading intervals are warm-up.
+    #[serde(default)]
+    pub warmup_intervals: usize,
+    /// Per interval: iterations started.
+    #[serde(default)]
+    pub started: Vec<u64>,
+    /// Per interval: iterations dropped.
+    #[serde(default)]
+    pub dropped: Vec<u64>,
+}

@@ -1,0 +1,74 @@
+//! From merged totals to the results contract's per-step records.
+
+use std::collections::BTreeMap;
+
+use super::CellTotals;
+use super::interval::Timeline;
+use crate::model::{LatencySummary, Outcome, OutcomeCounts, StepResult, encode};
+
+/// What the results file says about a step besides its numbers.
+#[derive(Debug, Clone)]
+pub struct StepInfo {
+    /// Step name.
+    pub name: String,
+    /// e.g. `POST /api/login`.
+    pub request: Option<String>,
+    /// Interval-log tag.
+    pub tag: String,
+}
+
+/// Builds one [`StepResult`] per cell (steps then workflow, like `infos`).
+pub fn step_results(
+    totals: &[CellTotals],
+    timeline: &Timeline,
+    infos: &[StepInfo],
+    measured_seconds: f64,
+) -> Vec<StepResult> {
+    totals
+        .iter()
+        .zip(infos)
+        .enumerate()
+        .map(|(i, (t, info))| {
+            let outcomes = OutcomeCounts::from_array(&t.counts);
+            let count = outcomes.total();
+            let errors = outcomes.errors();
+            let error_samples: BTreeMap<String, String> = Outcome::ALL
+                .iter()
+                .filter_map(|o| {
+                    t.samples[o.index()]
+                        .clone()
+                        .map(|m| (o.name().to_string(), m))
+                })
+                .collect();
+            StepResult {
+                name: info.name.clone(),
+                request: info.request.clone(),
+                count,
+                errors,
+                error_rate: if count == 0 {
+                    0.0
+                } else {
+                    errors as f64 / count as f64
+                },
+                throughput: if measured_seconds > 0.0 {
+                    round3(outcomes.ok as f64 / measured_seconds)
+                } else {
+                    0.0
+                },
+                outcomes,
+                latency: LatencySummary::of(&t.corrected),
+                service_time: LatencySummary::of(&t.service),
+                histogram: encode(&t.corrected),
+                service_histogram: Some(encode(&t.service)),
+                interval_tag: Some(info.tag.clone()),
+                timeline_ok: timeline.ok.get(i).cloned().unwrap_or_default(),
+                timeline_errors: timeline.errors.get(i).cloned().unwrap_or_default(),
+                error_samples,
+            }
+        })
+        .collect()
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}

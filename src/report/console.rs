@@ -1,0 +1,136 @@
+//! The summary table printed after a run.
+
+use std::fmt::Write;
+
+use crate::model::{Outcome, RunResult, StepResult};
+
+/// Formats microseconds for people: `850µs`, `26.1ms`, `1.25s`.
+pub fn fmt_us(us: u64) -> String {
+    let us = us as f64;
+    if us < 1_000.0 {
+        format!("{us:.0}µs")
+    } else if us < 10_000.0 {
+        format!("{:.2}ms", us / 1_000.0)
+    } else if us < 1_000_000.0 {
+        format!("{:.1}ms", us / 1_000.0)
+    } else {
+        format!("{:.2}s", us / 1_000_000.0)
+    }
+}
+
+/// The per-step table with the run's headline and any errors explained.
+pub fn summary(run: &RunResult) -> String {
+    let mut out = String::new();
+    let target = run.target.as_deref().unwrap_or("?");
+    let load = run
+        .load
+        .as_ref()
+        .map(|l| {
+            let level = match (l.rate, l.users) {
+                (Some(r), _) => format!("open {}/s", trim(r)),
+                (_, Some(u)) => format!("closed {} users", trim(u)),
+                _ => l.model.clone(),
+            };
+            let warm = if l.warmup_seconds > 0.0 {
+                format!(" (+{}s warm-up)", trim(l.warmup_seconds))
+            } else {
+                String::new()
+            };
+            format!("{level} for {}s{warm}", trim(l.duration_seconds))
+        })
+        .unwrap_or_default();
+    let state = if run.complete {
+        "complete".to_string()
+    } else {
+        format!(
+            "INCOMPLETE: {}",
+            run.stop_reason.as_deref().unwrap_or("interrupted")
+        )
+    };
+    let _ = writeln!(out, "{} · {target} · {load} · {state}", run.scenario);
+    let width = run
+        .steps
+        .iter()
+        .map(|s| s.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(8, 40);
+    let _ = writeln!(
+        out,
+        "{:<width$}  {:>8} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "step", "count", "errors", "p50", "p90", "p99", "max", "rate"
+    );
+    for step in run.steps.iter().chain(run.workflow.as_ref()) {
+        row(&mut out, step, width);
+    }
+    if let Some(it) = &run.iterations {
+        let _ = writeln!(
+            out,
+            "iterations: {} started, {} completed, {} failed, {} interrupted, {} dropped (max_in_flight reached)",
+            it.started, it.completed, it.failed, it.interrupted, it.dropped
+        );
+    }
+    for step in &run.steps {
+        for o in Outcome::ALL.iter().filter(|o| o.is_error()) {
+            let n = step.outcomes.get(*o);
+            if n > 0 {
+                let why = step
+                    .error_samples
+                    .get(o.name())
+                    .map(|m| format!(": {}", shorten(m, 160)))
+                    .unwrap_or_default();
+                let _ = writeln!(out, "  {} × {} in `{}`{why}", n, o.name(), step.name);
+            }
+        }
+    }
+    out
+}
+
+fn row(out: &mut String, s: &StepResult, width: usize) {
+    let name: String = if s.name.chars().count() > width {
+        s.name.chars().take(width - 1).chain(['…']).collect()
+    } else {
+        s.name.clone()
+    };
+    let l = &s.latency;
+    let dash = || "-".to_string();
+    let has = l.count > 0;
+    let _ = writeln!(
+        out,
+        "{:<width$}  {:>8} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        name,
+        s.count,
+        s.errors,
+        if has { fmt_us(l.p50) } else { dash() },
+        if has { fmt_us(l.p90) } else { dash() },
+        if has { fmt_us(l.p99) } else { dash() },
+        if has { fmt_us(l.max) } else { dash() },
+        format!("{}/s", trim(s.throughput)),
+    );
+}
+
+fn trim(x: f64) -> String {
+    let s = format!("{x:.1}");
+    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+}
+
+fn shorten(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n).chain(['…']).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latencies_read_naturally() {
+        assert_eq!(fmt_us(850), "850µs");
+        assert_eq!(fmt_us(2_345), "2.35ms");
+        assert_eq!(fmt_us(26_140), "26.1ms");
+        assert_eq!(fmt_us(1_250_000), "1.25s");
+    }
+}

@@ -1,0 +1,150 @@
+//! Judges a response: status, checks and captures, in that order, into an outcome.
+
+use bytes::Bytes;
+use http::response::Parts;
+
+use crate::model::Outcome;
+use crate::runner::vars::IterationVars;
+use crate::scenario::{CaptureSource, Expected, StepPlan};
+
+/// Evaluates a response against the step; on failure returns the outcome and why.
+pub fn judge(
+    step: &StepPlan,
+    parts: &Parts,
+    body: &Bytes,
+    vars: &mut IterationVars,
+) -> Result<(), (Outcome, String)> {
+    let status = parts.status.as_u16();
+    if !step.checks.status.iter().any(|r| r.contains(&status)) {
+        let outcome = match status {
+            300..=399 => Outcome::Http3xx,
+            400..=499 => Outcome::Http4xx,
+            500..=599 => Outcome::Http5xx,
+            _ => Outcome::CheckFailed,
+        };
+        return Err((outcome, format!("status {status}: {}", excerpt(body))));
+    }
+    let needs_json = !step.checks.json.is_empty()
+        || step
+            .captures
+            .iter()
+            .any(|c| matches!(c.source, CaptureSource::Json { .. }));
+    let json = if needs_json {
+        serde_json::from_slice::<serde_json::Value>(body).map_err(|e| e.to_string())
+    } else {
+        Ok(serde_json::Value::Null)
+    };
+    for check in &step.checks.json {
+        let doc = json.as_ref().map_err(|e| {
+            (
+                Outcome::CheckFailed,
+                format!("check `{}`: the body is not JSON ({e})", check.display),
+            )
+        })?;
+        let found = doc.pointer(&check.pointer);
+        let ok = match (&check.expected, found) {
+            (_, None) => false,
+            (Expected::Value(v), Some(f)) => values_equal(v, f),
+            (Expected::Text(t), Some(f)) => {
+                let want = vars.render(t);
+                match f {
+                    serde_json::Value::String(s) => *s == want,
+                    // Numbers and booleans compare by their JSON text.
+                    other => {
+                        let text = other.to_string();
+                        text == want
+                    }
+                }
+            }
+        };
+        if !ok {
+            let want = match &check.expected {
+                Expected::Value(v) => v.to_string(),
+                Expected::Text(t) => format!("\"{}\"", vars.render(t)),
+            };
+            let got = found
+                .map(|f| f.to_string())
+                .unwrap_or_else(|| "nothing".into());
+            return Err((
+                Outcome::CheckFailed,
+                format!("check `{}`: expected {want}, found {got}", check.display),
+            ));
+        }
+    }
+    if !step.checks.body_contains.is_empty() {
+        let text = String::from_utf8_lossy(body);
+        for t in &step.checks.body_contains {
+            let needle = vars.render(t);
+            if !text.contains(&needle) {
+                return Err((
+                    Outcome::CheckFailed,
+                    format!("body does not contain \"{needle}\""),
+                ));
+            }
+        }
+    }
+    for capture in &step.captures {
+        let value = match &capture.source {
+            CaptureSource::Json { pointer, display } => {
+                let doc = json.as_ref().map_err(|e| {
+                    (
+                        Outcome::CaptureFailed,
+                        format!("capture from `{display}`: the body is not JSON ({e})"),
+                    )
+                })?;
+                match doc.pointer(pointer) {
+                    Some(serde_json::Value::String(s)) => Some(s.clone()),
+                    Some(serde_json::Value::Null) | None => None,
+                    Some(other) => Some(other.to_string()),
+                }
+            }
+            CaptureSource::Header(name) => parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            CaptureSource::Regex(re) => {
+                let text = String::from_utf8_lossy(body);
+                re.captures(&text).map(|c| {
+                    c.get(1)
+                        .or_else(|| c.get(0))
+                        .map(|m| m.as_str().to_string())
+                        .unwrap_or_default()
+                })
+            }
+        };
+        match value {
+            Some(v) => vars.captures[capture.slot] = Some(v),
+            None => {
+                let what = match &capture.source {
+                    CaptureSource::Json { display, .. } => {
+                        format!("`{display}` not found in the body")
+                    }
+                    CaptureSource::Header(h) => format!("no `{h}` header"),
+                    CaptureSource::Regex(re) => format!("regex `{re}` did not match"),
+                };
+                return Err((Outcome::CaptureFailed, format!("capture: {what}")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Integers and floats compare by value (TOML `12` equals JSON `12.0`).
+fn values_equal(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) if a.is_number() && b.is_number() => x == y,
+        _ => a == b,
+    }
+}
+
+/// The start of a body, for error messages.
+fn excerpt(body: &Bytes) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(200)]);
+    let text = text.trim();
+    if text.is_empty() {
+        "(empty body)".into()
+    } else {
+        text.replace('\n', " ")
+    }
+}

@@ -1,0 +1,220 @@
+//! The runner: replays a plan against its target under the planned load and returns what
+//! was recorded. One scheduler serves every load model; HTTP steps today, SQL later.
+
+mod arrivals;
+mod gate;
+pub mod http;
+mod iteration;
+mod schedule;
+mod vars;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::watch;
+
+use crate::record::interval::{Counters, FlushConfig, Flusher, OnInterval, Timeline, tags_for};
+use crate::record::{CellTotals, Recorder};
+use crate::scenario::units::Think;
+use crate::scenario::{LoadModel, Plan};
+use gate::Gate;
+use http::HttpClient;
+
+pub use schedule::Scheduled;
+
+/// Asks a running run to stop; sent by the CLI on SIGINT/SIGTERM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopRequest {
+    /// Keep going.
+    None,
+    /// Stop scheduling, let in-flight iterations finish within the grace period.
+    Graceful(&'static str),
+    /// Stop scheduling and cut in-flight iterations off now.
+    Immediate(&'static str),
+}
+
+/// Why a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// Its duration elapsed.
+    Duration,
+    /// Its iteration cap was reached.
+    Iterations,
+    /// A `unique` data feeder ran out of rows.
+    DataExhausted,
+    /// A signal (named) stopped it.
+    Interrupted(&'static str),
+}
+
+impl StopReason {
+    /// Whether the run did what it was asked to.
+    pub fn complete(&self) -> bool {
+        !matches!(self, StopReason::Interrupted(_))
+    }
+
+    /// Text for results.json and the console.
+    pub fn describe(&self) -> String {
+        match self {
+            StopReason::Duration => "duration".into(),
+            StopReason::Iterations => "iterations".into(),
+            StopReason::DataExhausted => "data exhausted".into(),
+            StopReason::Interrupted(why) => format!("interrupted ({why})"),
+        }
+    }
+}
+
+/// How to run.
+pub struct RunOptions {
+    /// Where the interval log goes.
+    pub interval_log: PathBuf,
+    /// Time-series interval length.
+    pub interval: Duration,
+    /// Seeds feeders and think times.
+    pub seed: u64,
+    /// Stop requests.
+    pub stop: watch::Receiver<StopRequest>,
+    /// Told after every interval (progress display).
+    pub on_interval: OnInterval,
+}
+
+/// Everything a run recorded, before it becomes a results file.
+#[derive(Debug)]
+pub struct RunRecord {
+    /// Per step, then the workflow: merged histograms and counts.
+    pub totals: Vec<CellTotals>,
+    /// Per-interval counts.
+    pub timeline: Timeline,
+    /// Wall-clock start.
+    pub started_at: SystemTime,
+    /// Wall-clock end.
+    pub ended_at: SystemTime,
+    /// Length of the measured window (after warm-up, until scheduling stopped).
+    pub measured: Duration,
+    /// Why it ended.
+    pub stop: StopReason,
+    /// Iterations the scheduler started and dropped after warm-up.
+    pub scheduled: Scheduled,
+    /// How many leading intervals were warm-up.
+    pub warmup_intervals: usize,
+}
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// TLS could not be configured.
+    #[error(transparent)]
+    Tls(#[from] http::tls::TlsError),
+    /// The interval log could not be created.
+    #[error("cannot create the interval log `{path}`: {source}")]
+    IntervalLog {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// Shared by the scheduler and every iteration of one run.
+pub(crate) struct Context {
+    plan: Arc<Plan>,
+    client: Arc<HttpClient>,
+    recorder: Recorder,
+    gate: Gate,
+    seed: u64,
+    iteration_think: Option<Think>,
+    /// Set when iterations still running must be cut off.
+    hard_stop: watch::Sender<bool>,
+    /// Set when no more iterations will start (closed-model users stop thinking).
+    scheduling_over: watch::Sender<bool>,
+}
+
+impl Context {
+    fn workflow_cell(&self) -> usize {
+        self.plan.steps.len()
+    }
+}
+
+/// Runs a plan to its end (or a stop request) and returns what was recorded.
+pub async fn run(plan: Arc<Plan>, opts: RunOptions) -> Result<RunRecord, RunError> {
+    let client = HttpClient::new(&plan.target)?;
+    let recorder = Recorder::new(plan.steps.len() + 1);
+    let counters = Arc::new(Counters::default());
+    let names: Vec<String> = plan.steps.iter().map(|s| s.name.clone()).collect();
+    let start = Instant::now();
+    let started_at = SystemTime::now();
+    let flusher = Flusher::start(FlushConfig {
+        recorder: recorder.clone(),
+        counters: counters.clone(),
+        tags: tags_for(&names),
+        path: opts.interval_log.clone(),
+        start,
+        start_wall: started_at,
+        interval: opts.interval,
+        on_interval: opts.on_interval,
+    })
+    .map_err(|source| RunError::IntervalLog {
+        path: opts.interval_log.clone(),
+        source,
+    })?;
+    let iteration_think = match plan.load.model {
+        LoadModel::Closed { think } => think,
+        LoadModel::Open { .. } => None,
+    };
+    let ctx = Arc::new(Context {
+        plan: plan.clone(),
+        client,
+        recorder: recorder.clone(),
+        gate: Gate::default(),
+        seed: opts.seed,
+        iteration_think,
+        hard_stop: watch::channel(false).0,
+        scheduling_over: watch::channel(false).0,
+    });
+
+    // The scheduler (and the drain after it) run on a thread of their own; a small task
+    // forwards stop requests to it so a signal wakes it at once.
+    let waker = {
+        let (ctx, mut stop) = (ctx.clone(), opts.stop.clone());
+        tokio::spawn(async move {
+            while stop.changed().await.is_ok() {
+                ctx.gate.wake();
+            }
+        })
+    };
+    let (stop, scheduled, scheduling_end) = {
+        let ctx = ctx.clone();
+        let stop_rx = opts.stop.clone();
+        let runtime = tokio::runtime::Handle::current();
+        let counters = counters.clone();
+        let grace = plan.load.grace;
+        tokio::task::spawn_blocking(move || {
+            let mut scheduled = Scheduled::default();
+            let reason =
+                schedule::drive(&ctx, &runtime, start, &stop_rx, &counters, &mut scheduled);
+            let scheduling_end = Instant::now();
+            ctx.scheduling_over.send_replace(true);
+            schedule::drain(&ctx, grace, &stop_rx);
+            (reason, scheduled, scheduling_end)
+        })
+        .await
+        .expect("the scheduler thread does not panic")
+    };
+    waker.abort();
+
+    let timeline = tokio::task::spawn_blocking(move || flusher.finish())
+        .await
+        .unwrap_or_default();
+    let measure_start = start + plan.load.warmup;
+    let interval = opts.interval.as_secs_f64();
+    Ok(RunRecord {
+        totals: recorder.totals(),
+        timeline,
+        started_at,
+        ended_at: SystemTime::now(),
+        measured: scheduling_end.saturating_duration_since(measure_start),
+        stop,
+        scheduled,
+        warmup_intervals: (plan.load.warmup.as_secs_f64() / interval).floor() as usize,
+    })
+}

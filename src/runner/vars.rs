@@ -1,0 +1,128 @@
+//! An iteration's variables: its data row, what earlier steps captured, and the builtins.
+
+use std::fmt::Write;
+use std::sync::Arc;
+
+use crate::scenario::template::{Builtin, Template, VarRef};
+
+/// The values templates read during one iteration.
+pub struct IterationVars {
+    /// The feeder's rows, shared by every iteration.
+    pub rows: Option<Arc<Vec<Vec<String>>>>,
+    /// This iteration's row.
+    pub row: usize,
+    /// Captured values by slot.
+    pub captures: Vec<Option<String>>,
+    /// The iteration's sequence number.
+    pub iteration: u64,
+    /// Randomness for `uuid` and think times, seeded per iteration.
+    pub rng: fastrand::Rng,
+    scratch: String,
+}
+
+impl IterationVars {
+    /// Variables for one iteration.
+    pub fn new(
+        rows: Option<Arc<Vec<Vec<String>>>>,
+        row: usize,
+        captures: usize,
+        iteration: u64,
+        seed: u64,
+    ) -> Self {
+        Self {
+            rows,
+            row,
+            captures: vec![None; captures],
+            iteration,
+            rng: fastrand::Rng::with_seed(seed ^ iteration.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+            scratch: String::new(),
+        }
+    }
+
+    /// Renders a template into a new string.
+    pub fn render(&mut self, t: &Template) -> String {
+        let mut out = String::new();
+        self.render_into(t, &mut out);
+        out
+    }
+
+    /// Appends a rendered template to `out`.
+    pub fn render_into(&mut self, t: &Template, out: &mut String) {
+        let Self {
+            rows,
+            row,
+            captures,
+            iteration,
+            rng,
+            scratch,
+        } = self;
+        t.render_into(out, scratch, |var, buf| match var {
+            VarRef::Column(c) => {
+                if let Some(rows) = rows {
+                    buf.push_str(&rows[*row][c]);
+                }
+            }
+            VarRef::Capture(slot) => buf.push_str(captures[slot].as_deref().unwrap_or("")),
+            VarRef::Builtin(Builtin::Iteration) => {
+                let _ = write!(buf, "{iteration}");
+            }
+            VarRef::Builtin(Builtin::Uuid) => push_uuid(rng, buf),
+            VarRef::Builtin(Builtin::NowMs) => {
+                let ms = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis())
+                    .unwrap_or(0);
+                let _ = write!(buf, "{ms}");
+            }
+        });
+    }
+}
+
+/// Writes a random version-4 UUID.
+fn push_uuid(rng: &mut fastrand::Rng, out: &mut String) {
+    let hi = rng.u64(..);
+    let lo = rng.u64(..);
+    let hi = (hi & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000;
+    let lo = (lo & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
+    let _ = write!(
+        out,
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        hi >> 32,
+        (hi >> 16) & 0xFFFF,
+        hi & 0xFFFF,
+        lo >> 48,
+        lo & 0xFFFF_FFFF_FFFF
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::template::{Escape, Segment};
+
+    #[test]
+    fn renders_rows_captures_and_builtins() {
+        let rows = Arc::new(vec![vec!["a@x".to_string()], vec!["b@x".to_string()]]);
+        let mut v = IterationVars::new(Some(rows), 1, 1, 7, 42);
+        v.captures[0] = Some("tok".into());
+        let t = Template {
+            segments: vec![
+                Segment::Var(VarRef::Column(0), Escape::Url),
+                Segment::Literal("/".into()),
+                Segment::Var(VarRef::Capture(0), Escape::None),
+                Segment::Literal("/".into()),
+                Segment::Var(VarRef::Builtin(Builtin::Iteration), Escape::None),
+                Segment::Literal("/".into()),
+                Segment::Var(VarRef::Builtin(Builtin::Uuid), Escape::None),
+            ],
+        };
+        let out = v.render(&t);
+        let parts: Vec<&str> = out.split('/').collect();
+        assert_eq!(&parts[..3], &["b%40x", "tok", "7"]);
+        let uuid = parts[3];
+        assert_eq!(uuid.len(), 36);
+        assert_eq!(&uuid[14..15], "4");
+        assert!(matches!(&uuid[19..20], "8" | "9" | "a" | "b"), "{uuid}");
+        assert_ne!(v.render(&t), out, "each uuid is fresh");
+    }
+}

@@ -1,0 +1,543 @@
+//! Validation: turns the raw TOML model into a [`Plan`], collecting every problem with its location.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use http::{HeaderName, HeaderValue, Method};
+use toml::{Spanned, Value};
+
+use super::Overrides;
+use super::diagnostic::{Diagnostic, SourceFile};
+use super::env::interpolate;
+use super::load::build_load;
+use super::plan::*;
+use super::raw::*;
+use super::steps::build_step;
+use super::template::{Builtin, Escape, Piece, Template, VarRef, parse};
+use super::units::parse_duration;
+
+/// Default per-request timeout when neither the target nor the step sets one.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Builds one plan, accumulating diagnostics instead of stopping at the first.
+pub(super) struct Builder<'a> {
+    pub source: &'a SourceFile,
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    pub diags: Vec<Diagnostic>,
+    /// Static variables (`[vars]`), already interpolated.
+    pub vars: BTreeMap<String, String>,
+    /// Feeder column names.
+    pub columns: Vec<String>,
+    /// Capture slot names, in order of first definition.
+    pub captures: Vec<String>,
+    /// For each capture slot, the index of the first step that defines it.
+    pub captured_by: Vec<usize>,
+    /// Step names, for messages.
+    pub step_names: Vec<String>,
+}
+
+impl<'a> Builder<'a> {
+    /// Records a problem at a span.
+    pub fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
+        self.diags.push(Diagnostic::at(self.source, span, message));
+    }
+
+    /// Records a problem with a hint.
+    pub fn error_help(
+        &mut self,
+        span: Range<usize>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        self.diags
+            .push(Diagnostic::at(self.source, span, message).with_help(help));
+    }
+
+    /// Parses a duration value, reporting a located error.
+    pub fn duration(&mut self, v: &Spanned<Value>) -> Option<Duration> {
+        match v.get_ref() {
+            Value::String(s) => match parse_duration(s) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    self.error(v.span(), e);
+                    None
+                }
+            },
+            other => {
+                self.error(
+                    v.span(),
+                    format!(
+                        "expected a duration string such as \"30s\" or \"500ms\", found {}",
+                        describe(other)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// Compiles `{{ var }}` references in `text` (found at `span`) for step `step` (None: no step).
+    pub fn template(
+        &mut self,
+        text: &str,
+        span: Range<usize>,
+        escape: Escape,
+        literal_escape: Escape,
+        step: Option<usize>,
+    ) -> Template {
+        let mut t = Template::default();
+        let pieces = match parse(text) {
+            Ok(p) => p,
+            Err((offset, message)) => {
+                let needle: String = text[offset..].chars().take(8).collect();
+                let at = self.source.find_in(&span, &needle);
+                self.error(at, message);
+                return t;
+            }
+        };
+        for piece in pieces {
+            match piece {
+                Piece::Text(s) => push_escaped(&mut t, s, literal_escape),
+                Piece::Var { name, offset } => {
+                    let end = text[offset..]
+                        .find("}}")
+                        .map(|i| offset + i + 2)
+                        .unwrap_or(text.len());
+                    let at = self.source.find_in(&span, &text[offset..end]);
+                    if let Some(value) = self.resolve_static(name, at.clone()) {
+                        push_escaped(&mut t, &value, escape);
+                    } else if let Some(var) = self.resolve_dynamic(name, at, step) {
+                        t.segments.push(super::template::Segment::Var(var, escape));
+                    }
+                }
+            }
+        }
+        t
+    }
+
+    /// `env.*` and `[vars]`: known at load time, folded into literal text.
+    fn resolve_static(&mut self, name: &str, at: Range<usize>) -> Option<String> {
+        if let Some(env_name) = name.strip_prefix("env.") {
+            return match (self.env)(env_name) {
+                Some(v) => Some(v),
+                None => {
+                    self.error(at, format!("environment variable `{env_name}` is not set"));
+                    Some(String::new())
+                }
+            };
+        }
+        if self.captures.iter().any(|c| c == name) || self.columns.iter().any(|c| c == name) {
+            return None;
+        }
+        self.vars.get(name).cloned()
+    }
+
+    /// Captures, feeder columns and builtins: resolved to a slot read at run time.
+    fn resolve_dynamic(
+        &mut self,
+        name: &str,
+        at: Range<usize>,
+        step: Option<usize>,
+    ) -> Option<VarRef> {
+        if let Some(slot) = self.captures.iter().position(|c| c == name) {
+            let by = self.captured_by[slot];
+            return match step {
+                Some(s) if by < s => Some(VarRef::Capture(slot)),
+                _ => {
+                    let who = &self.step_names[by];
+                    let message = format!(
+                        "variable `{name}` is captured by step `{who}`, which has not run yet at this point"
+                    );
+                    self.error_help(
+                        at,
+                        message,
+                        "a step can only use values captured by the steps before it",
+                    );
+                    None
+                }
+            };
+        }
+        if let Some(i) = self.columns.iter().position(|c| c == name) {
+            return Some(VarRef::Column(i));
+        }
+        if let Some((_, b)) = Builtin::ALL.iter().find(|(n, _)| *n == name) {
+            return Some(VarRef::Builtin(*b));
+        }
+        let mut known: Vec<&str> = self.vars.keys().map(String::as_str).collect();
+        known.extend(self.columns.iter().map(String::as_str));
+        known.extend(self.captures.iter().map(String::as_str));
+        known.extend(Builtin::ALL.iter().map(|(n, _)| *n));
+        let help = match closest(name, &known) {
+            Some(c) => format!("did you mean `{c}`?"),
+            None => "variables come from [vars], [data] columns, captures of earlier steps, `env.NAME`, and the builtins iteration, uuid, now_ms".into(),
+        };
+        self.error_help(at, format!("undefined variable `{name}`"), help);
+        None
+    }
+
+    /// Interpolates `${ENV}` in a string at `span`.
+    pub fn interpolate(&mut self, text: &Spanned<String>) -> Option<String> {
+        match interpolate(text.get_ref(), self.env) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                let at = self.source.find_in(&text.span(), &e.reference);
+                self.error(at, e.message);
+                None
+            }
+        }
+    }
+
+    /// Parses a header name.
+    pub fn header_name(&mut self, name: &Spanned<String>) -> Option<HeaderName> {
+        match HeaderName::from_bytes(name.get_ref().trim().as_bytes()) {
+            Ok(h) => Some(h),
+            Err(_) => {
+                self.error(
+                    name.span(),
+                    format!("invalid header name `{}`", name.get_ref()),
+                );
+                None
+            }
+        }
+    }
+}
+
+fn push_escaped(t: &mut Template, text: &str, escape: Escape) {
+    let mut buf = String::new();
+    match escape {
+        Escape::None => buf.push_str(text),
+        Escape::Url => super::template::percent_encode_into(text, &mut buf),
+        Escape::JsonString => super::template::json_escape_into(text, &mut buf),
+    }
+    t.push_literal(&buf);
+}
+
+/// Describes a TOML value's type for messages.
+pub fn describe(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("string \"{s}\""),
+        Value::Integer(i) => format!("integer {i}"),
+        Value::Float(f) => format!("float {f}"),
+        Value::Boolean(b) => format!("boolean {b}"),
+        Value::Datetime(d) => format!("datetime {d}"),
+        Value::Array(_) => "an array".into(),
+        Value::Table(_) => "a table".into(),
+    }
+}
+
+/// Renders a scalar TOML value as text (for `[vars]`, query and form values).
+pub fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Integer(i) => Some(i.to_string()),
+        Value::Float(f) => Some(f.to_string()),
+        Value::Boolean(b) => Some(b.to_string()),
+        Value::Datetime(d) => Some(d.to_string()),
+        Value::Array(_) | Value::Table(_) => None,
+    }
+}
+
+/// The known name closest to `name` by edit distance, if close enough to be a typo.
+pub fn closest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
+    known
+        .iter()
+        .map(|k| (edit_distance(name, k), *k))
+        .filter(|(d, k)| *d <= (k.len().max(name.len()) / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Builds the plan from a parsed file.
+pub(super) fn build(
+    raw: RawScenario,
+    source: &SourceFile,
+    overrides: &Overrides,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Plan, Vec<Diagnostic>> {
+    let mut b = Builder {
+        source,
+        env,
+        diags: Vec::new(),
+        vars: BTreeMap::new(),
+        columns: Vec::new(),
+        captures: Vec::new(),
+        captured_by: Vec::new(),
+        step_names: Vec::new(),
+    };
+    let name = match &raw.name {
+        Some(n) if !n.get_ref().trim().is_empty() => n.get_ref().trim().to_string(),
+        Some(n) => {
+            b.error(n.span(), "`name` must not be empty");
+            String::new()
+        }
+        None => {
+            b.error_help(
+                0..0,
+                "missing `name`",
+                "add `name = \"pay-invoice\"` at the top of the file",
+            );
+            String::new()
+        }
+    };
+    let base_dir = source
+        .path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+
+    for (key, value) in &raw.vars {
+        let text = match value.get_ref() {
+            Value::String(s) => b.interpolate(&Spanned::new(value.span(), s.clone())),
+            other => match scalar_text(other) {
+                Some(t) => Some(t),
+                None => {
+                    b.error(
+                        value.span(),
+                        format!(
+                            "`[vars]` values must be strings, numbers or booleans, found {}",
+                            describe(other)
+                        ),
+                    );
+                    None
+                }
+            },
+        };
+        if let Some(text) = text {
+            b.vars.insert(key.get_ref().clone(), text);
+        }
+    }
+
+    let data = raw
+        .data
+        .as_ref()
+        .and_then(|d| super::data::build_data(&mut b, d.get_ref(), &base_dir));
+    if let Some(d) = &data {
+        b.columns = d.columns.clone();
+    }
+    let target = build_target(&mut b, raw.target.as_ref(), overrides, &base_dir);
+    let load = build_load(&mut b, raw.load.as_ref(), overrides);
+
+    if raw.steps.is_empty() {
+        b.error_help(
+            0..0,
+            "the scenario has no steps",
+            "add at least one `[[steps]]` table with a `name` and an `[steps.http]` request",
+        );
+    }
+    // Captures are registered in step order before templates are compiled, so a
+    // reference to a later step's capture gets a precise message rather than "undefined".
+    for (i, step) in raw.steps.iter().enumerate() {
+        let step_name = step
+            .get_ref()
+            .name
+            .as_ref()
+            .map(|n| n.get_ref().clone())
+            .unwrap_or_else(|| format!("#{}", i + 1));
+        b.step_names.push(step_name);
+        for key in step.get_ref().capture.keys() {
+            if !b.captures.contains(key.get_ref()) {
+                b.captures.push(key.get_ref().clone());
+                b.captured_by.push(i);
+            }
+        }
+    }
+    let mut steps = Vec::new();
+    let mut seen: BTreeMap<String, Range<usize>> = BTreeMap::new();
+    for (i, step) in raw.steps.iter().enumerate() {
+        if let Some(n) = &step.get_ref().name {
+            if seen.insert(n.get_ref().clone(), n.span()).is_some() {
+                b.error(
+                    n.span(),
+                    format!(
+                        "duplicate step name `{}`: step names must be unique",
+                        n.get_ref()
+                    ),
+                );
+            }
+        }
+        if let Some(s) = build_step(&mut b, step, i, target.as_ref().map(|t| t.timeout)) {
+            steps.push(s);
+        }
+    }
+    if !b.diags.is_empty() {
+        b.diags.sort_by_key(|d| (d.line, d.column));
+        return Err(b.diags);
+    }
+    let (Some(target), Some(load)) = (target, load) else {
+        return Err(b.diags);
+    };
+    Ok(Plan {
+        name,
+        description: raw.description.unwrap_or_default(),
+        source: source.path.clone(),
+        hash: super::content_hash(source.text.as_bytes()),
+        target,
+        load,
+        data,
+        steps,
+        captures: b.captures,
+    })
+}
+
+fn build_target(
+    b: &mut Builder,
+    raw: Option<&Spanned<RawTarget>>,
+    overrides: &Overrides,
+    base_dir: &Path,
+) -> Option<TargetPlan> {
+    let default = RawTarget {
+        base_url: None,
+        headers: BTreeMap::new(),
+        timeout: None,
+        ca_file: None,
+        insecure: None,
+    };
+    let (t, span) = match raw {
+        Some(t) => (t.get_ref(), t.span()),
+        None => (&default, 0..0),
+    };
+    let url = match (&overrides.target, &t.base_url) {
+        (Some(url), _) => Some((url.clone(), None)),
+        (None, Some(u)) => b.interpolate(u).map(|s| (s, Some(u.span()))),
+        (None, None) => {
+            b.error_help(
+                span,
+                "no target: `[target] base_url` is not set",
+                "set `base_url` in `[target]` or pass `--target http://host:port`",
+            );
+            None
+        }
+    };
+    let timeout = match &t.timeout {
+        Some(v) => b.duration(v),
+        None => Some(DEFAULT_TIMEOUT),
+    };
+    let mut headers = Vec::new();
+    for (name, value) in &t.headers {
+        let Some(h) = b.header_name(name) else {
+            continue;
+        };
+        let Some(v) = b.interpolate(value) else {
+            continue;
+        };
+        match HeaderValue::from_str(&v) {
+            Ok(v) => headers.push((h, v)),
+            Err(_) => b.error(
+                value.span(),
+                format!("invalid value for header `{}`", name.get_ref()),
+            ),
+        }
+    }
+    let ca_file = t.ca_file.as_ref().and_then(|f| {
+        let path = base_dir.join(b.interpolate(f)?);
+        if path.is_file() {
+            Some(path)
+        } else {
+            b.error(
+                f.span(),
+                format!("CA file `{}` does not exist", path.display()),
+            );
+            None
+        }
+    });
+    let (url, url_span) = url?;
+    let parsed = match parse_base_url(&url) {
+        Ok(p) => p,
+        Err(e) => {
+            match url_span {
+                Some(s) => b.error(s, e),
+                None => b.diags.push(Diagnostic::whole_file(
+                    &b.source.path,
+                    format!("--target: {e}"),
+                )),
+            }
+            return None;
+        }
+    };
+    let tls = (parsed.scheme == "https").then(|| TlsPlan {
+        ca_file,
+        insecure: t.insecure.unwrap_or(false),
+    });
+    Some(TargetPlan {
+        base_url: url,
+        tls,
+        host: parsed.host,
+        port: parsed.port,
+        authority: parsed.authority,
+        base_path: parsed.path,
+        headers,
+        timeout: timeout?,
+    })
+}
+
+struct BaseUrl {
+    scheme: String,
+    host: String,
+    port: u16,
+    authority: String,
+    path: String,
+}
+
+fn parse_base_url(url: &str) -> Result<BaseUrl, String> {
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|e| format!("invalid base URL \"{url}\": {e}"))?;
+    let scheme = uri.scheme_str().unwrap_or("").to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return Err(format!(
+            "invalid base URL \"{url}\": expected an http:// or https:// URL"
+        ));
+    }
+    let authority = uri
+        .authority()
+        .ok_or_else(|| format!("invalid base URL \"{url}\": no host"))?;
+    let host = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let port = authority
+        .port_u16()
+        .unwrap_or(if scheme == "https" { 443 } else { 80 });
+    if uri.query().is_some() {
+        return Err(format!(
+            "invalid base URL \"{url}\": it must not contain a query string"
+        ));
+    }
+    Ok(BaseUrl {
+        scheme,
+        host,
+        port,
+        authority: authority.as_str().to_string(),
+        path: uri.path().trim_end_matches('/').to_string(),
+    })
+}
+
+/// Parses an HTTP method name.
+pub fn parse_method(text: &str) -> Result<Method, String> {
+    let upper = text.trim().to_ascii_uppercase();
+    match upper.as_str() {
+        "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS" => {
+            Ok(Method::from_bytes(upper.as_bytes()).expect("standard method"))
+        }
+        _ => Err(format!(
+            "unknown HTTP method \"{text}\": expected GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS"
+        )),
+    }
+}

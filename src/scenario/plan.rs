@@ -1,0 +1,313 @@
+//! The validated scenario: every default applied, every reference resolved. Nothing after
+//! validation reads the raw TOML model.
+
+use std::ops::RangeInclusive;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderName, HeaderValue, Method};
+use regex::Regex;
+
+use super::template::Template;
+use super::units::Think;
+
+/// A scenario ready to run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Scenario name (`name` in the file).
+    pub name: String,
+    /// Free text from `description`.
+    pub description: String,
+    /// The file it came from.
+    pub source: PathBuf,
+    /// `sha256:<hex>` of the file's bytes, so runs of different scenario versions are told apart.
+    pub hash: String,
+    /// Where requests go.
+    pub target: TargetPlan,
+    /// How much load, for how long.
+    pub load: LoadPlan,
+    /// The CSV data feeder, if any.
+    pub data: Option<DataFeed>,
+    /// The workflow, in order.
+    pub steps: Vec<StepPlan>,
+    /// Names of captured variables, indexed by [`super::template::VarRef::Capture`].
+    pub captures: Vec<String>,
+}
+
+/// The system under test.
+#[derive(Debug, Clone)]
+pub struct TargetPlan {
+    /// The base URL as given (after `${ENV}` interpolation and `--target`).
+    pub base_url: String,
+    /// `http` or `https`.
+    pub tls: Option<TlsPlan>,
+    /// Host name or address to connect to.
+    pub host: String,
+    /// Port to connect to.
+    pub port: u16,
+    /// Value of the `Host` header.
+    pub authority: String,
+    /// Path prefix every step's path is appended to (no trailing slash).
+    pub base_path: String,
+    /// Headers sent with every request unless a step overrides them.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// Default per-request timeout.
+    pub timeout: Duration,
+}
+
+/// TLS settings for an `https` target.
+#[derive(Debug, Clone, Default)]
+pub struct TlsPlan {
+    /// Extra CA certificates (PEM) trusted besides the system roots.
+    pub ca_file: Option<PathBuf>,
+    /// Accept any certificate: an explicit, loud opt-in for self-signed staging hosts.
+    pub insecure: bool,
+}
+
+/// Load settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadPlan {
+    /// Open (arrival rate) or closed (users).
+    pub model: LoadModel,
+    /// Load run before measurement starts; recorded in the time series only.
+    pub warmup: Duration,
+    /// How the load level changes over the measured part of the run.
+    pub profile: Profile,
+    /// Stop after this many iterations have started (besides the time limit).
+    pub iterations: Option<u64>,
+    /// How long in-flight iterations may finish after the end before they are cut off.
+    pub grace: Duration,
+}
+
+impl LoadPlan {
+    /// Warm-up plus the measured profile.
+    pub fn total_duration(&self) -> Duration {
+        self.warmup + self.profile.duration()
+    }
+}
+
+/// Which load model.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadModel {
+    /// Iterations arrive at a rate whatever the target's speed (the profile is iterations/s).
+    Open {
+        /// Arrivals beyond this many iterations in flight are dropped and counted.
+        max_in_flight: usize,
+    },
+    /// A number of users loop through the workflow (the profile is users).
+    Closed {
+        /// Pause between a user's iterations.
+        think: Option<Think>,
+    },
+}
+
+/// A piecewise-linear load level over time: iterations/s (open) or users (closed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    /// Level at the start of the first stage.
+    pub start: f64,
+    /// Stages in order; each ramps linearly from the previous level to its target.
+    pub stages: Vec<Stage>,
+}
+
+/// One ramp or hold of a profile.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stage {
+    /// How long the stage lasts.
+    pub duration: Duration,
+    /// Level reached at its end.
+    pub target: f64,
+}
+
+impl Profile {
+    /// A constant level.
+    pub fn constant(level: f64, duration: Duration) -> Self {
+        Self {
+            start: level,
+            stages: vec![Stage {
+                duration,
+                target: level,
+            }],
+        }
+    }
+
+    /// Sum of the stage durations.
+    pub fn duration(&self) -> Duration {
+        self.stages.iter().map(|s| s.duration).sum()
+    }
+
+    /// The level `t` into the profile (the last target after its end).
+    pub fn level_at(&self, t: Duration) -> f64 {
+        let mut from = self.start;
+        let mut elapsed = Duration::ZERO;
+        for stage in &self.stages {
+            if t < elapsed + stage.duration {
+                let f = (t - elapsed).as_secs_f64() / stage.duration.as_secs_f64();
+                return from + (stage.target - from) * f;
+            }
+            elapsed += stage.duration;
+            from = stage.target;
+        }
+        from
+    }
+
+    /// The highest level reached.
+    pub fn peak(&self) -> f64 {
+        self.stages
+            .iter()
+            .map(|s| s.target)
+            .fold(self.start, f64::max)
+    }
+
+    /// The level used during warm-up: where the profile starts, or its first target
+    /// when it ramps up from zero.
+    pub fn warmup_level(&self) -> f64 {
+        if self.start > 0.0 {
+            self.start
+        } else {
+            self.stages.first().map(|s| s.target).unwrap_or(0.0)
+        }
+    }
+}
+
+/// CSV rows feeding variables to iterations.
+#[derive(Debug, Clone)]
+pub struct DataFeed {
+    /// The CSV file.
+    pub file: PathBuf,
+    /// Header names, indexed by [`super::template::VarRef::Column`].
+    pub columns: Vec<String>,
+    /// The rows.
+    pub rows: Arc<Vec<Vec<String>>>,
+    /// How rows are handed out.
+    pub mode: FeedMode,
+}
+
+/// How a data feeder picks the row for an iteration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedMode {
+    /// In file order, wrapping around.
+    Sequential,
+    /// A random row each time.
+    Random,
+    /// Each row once; the run stops scheduling when they are used up.
+    Unique,
+}
+
+/// One workflow step.
+#[derive(Debug, Clone)]
+pub struct StepPlan {
+    /// The step's name, as reports show it.
+    pub name: String,
+    /// What it does.
+    pub action: StepAction,
+    /// Values taken from the response into variables.
+    pub captures: Vec<CapturePlan>,
+    /// Conditions the response must meet.
+    pub checks: CheckPlan,
+    /// Pause after the step, before the next one.
+    pub think: Option<Think>,
+    /// Limit for the whole request (connect, send, response body).
+    pub timeout: Duration,
+}
+
+/// The kinds of step; SQL steps will join HTTP here.
+#[derive(Debug, Clone)]
+pub enum StepAction {
+    /// One HTTP request.
+    Http(HttpRequestPlan),
+}
+
+/// An HTTP request with templated parts.
+#[derive(Debug, Clone)]
+pub struct HttpRequestPlan {
+    /// Method and path as written, e.g. `POST /api/invoices/{{ invoice }}/pay`, for reports.
+    pub display: String,
+    /// Request method.
+    pub method: Method,
+    /// Path (after the target's base path), possibly with a query string; variables URL-encoded.
+    pub path: Template,
+    /// Query parameters appended to the path: encoded name and value template.
+    pub query: Vec<(String, Template)>,
+    /// Headers for this step (override the target's).
+    pub headers: Vec<(HeaderName, Template)>,
+    /// The request body.
+    pub body: BodyPlan,
+}
+
+/// A request body.
+#[derive(Debug, Clone)]
+pub enum BodyPlan {
+    /// No body.
+    Empty,
+    /// JSON text with variables escaped as JSON strings; sent as `application/json`.
+    Json(Template),
+    /// `application/x-www-form-urlencoded` text.
+    Form(Template),
+    /// Sent as written.
+    Raw(Template),
+}
+
+/// One capture: where a variable's value comes from.
+#[derive(Debug, Clone)]
+pub struct CapturePlan {
+    /// Index of the variable, see [`Plan::captures`].
+    pub slot: usize,
+    /// Where to read.
+    pub source: CaptureSource,
+}
+
+/// Where a capture reads its value.
+#[derive(Debug, Clone)]
+pub enum CaptureSource {
+    /// A JSON pointer into the response body; `display` is what the user wrote.
+    Json {
+        /// RFC 6901 pointer.
+        pointer: String,
+        /// The expression as written (`$.a.b[0]` or `/a/b/0`).
+        display: String,
+    },
+    /// A response header.
+    Header(HeaderName),
+    /// The first capture group (or the whole match) of a regex over the body.
+    Regex(Regex),
+}
+
+/// Conditions on a response.
+#[derive(Debug, Clone)]
+pub struct CheckPlan {
+    /// Accepted status codes.
+    pub status: Vec<RangeInclusive<u16>>,
+    /// JSON values that must be equal to what is expected.
+    pub json: Vec<JsonCheck>,
+    /// Texts the body must contain.
+    pub body_contains: Vec<Template>,
+}
+
+impl CheckPlan {
+    /// Whether the body is needed to evaluate this step's checks or captures.
+    pub fn needs_body(&self) -> bool {
+        !self.json.is_empty() || !self.body_contains.is_empty()
+    }
+}
+
+/// A `check.json` entry.
+#[derive(Debug, Clone)]
+pub struct JsonCheck {
+    /// RFC 6901 pointer.
+    pub pointer: String,
+    /// The path as written.
+    pub display: String,
+    /// The expected value.
+    pub expected: Expected,
+}
+
+/// An expected JSON value.
+#[derive(Debug, Clone)]
+pub enum Expected {
+    /// Equal to this value.
+    Value(serde_json::Value),
+    /// A string (or a number or bool, compared as text) equal to the rendered template.
+    Text(Template),
+}

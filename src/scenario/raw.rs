@@ -1,0 +1,166 @@
+//! The scenario file as written: serde types mirroring the TOML, with source spans.
+//! Only `build` reads these; everything later sees the validated `Plan`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::{Spanned, Value};
+
+/// A whole scenario file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    /// Scenario name.
+    pub name: Option<Spanned<String>>,
+    /// Free text.
+    pub description: Option<String>,
+    /// `[target]`.
+    pub target: Option<Spanned<RawTarget>>,
+    /// `[load]`.
+    pub load: Option<Spanned<RawLoad>>,
+    /// `[vars]`: static variables.
+    #[serde(default)]
+    pub vars: BTreeMap<Spanned<String>, Spanned<Value>>,
+    /// `[data]`: the CSV feeder.
+    pub data: Option<Spanned<RawData>>,
+    /// `[[steps]]`.
+    #[serde(default)]
+    pub steps: Vec<Spanned<RawStep>>,
+}
+
+/// `[target]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTarget {
+    /// Base URL, `${ENV}` interpolated.
+    pub base_url: Option<Spanned<String>>,
+    /// Default headers.
+    #[serde(default)]
+    pub headers: BTreeMap<Spanned<String>, Spanned<String>>,
+    /// Default request timeout.
+    pub timeout: Option<Spanned<Value>>,
+    /// Extra trusted CA certificates (PEM), relative to the scenario file.
+    pub ca_file: Option<Spanned<String>>,
+    /// Accept any TLS certificate.
+    pub insecure: Option<bool>,
+}
+
+/// `[load]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLoad {
+    /// `"open"` or `"closed"`; inferred from `rate` / `users` when absent.
+    pub model: Option<Spanned<String>>,
+    /// Open model: arrival rate such as `"50/s"`.
+    pub rate: Option<Spanned<Value>>,
+    /// Closed model: number of users.
+    pub users: Option<Spanned<i64>>,
+    /// Measured duration.
+    pub duration: Option<Spanned<Value>>,
+    /// Warm-up before measuring.
+    pub warmup: Option<Spanned<Value>>,
+    /// Stop after this many iterations.
+    pub iterations: Option<Spanned<i64>>,
+    /// Open model: most iterations in flight before arrivals are dropped.
+    pub max_in_flight: Option<Spanned<i64>>,
+    /// Closed model: pause between a user's iterations.
+    pub think: Option<Spanned<Value>>,
+    /// Level at the start of the first stage (default 0 when ramping).
+    pub start_rate: Option<Spanned<Value>>,
+    /// Closed-model counterpart of `start_rate`.
+    pub start_users: Option<Spanned<i64>>,
+    /// Ramps.
+    pub stages: Option<Vec<Spanned<RawStage>>>,
+    /// Time in-flight iterations get to finish at the end.
+    pub grace: Option<Spanned<Value>>,
+}
+
+/// One `[[load.stages]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStage {
+    /// Stage length.
+    pub duration: Spanned<Value>,
+    /// Open model: rate reached at the end.
+    pub rate: Option<Spanned<Value>>,
+    /// Closed model: users reached at the end.
+    pub users: Option<Spanned<i64>>,
+}
+
+/// `[data]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawData {
+    /// CSV file, relative to the scenario file.
+    pub file: Spanned<String>,
+    /// `sequential` (default), `random` or `unique`.
+    pub mode: Option<Spanned<String>>,
+}
+
+/// One `[[steps]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    /// Step name.
+    pub name: Option<Spanned<String>>,
+    /// An HTTP request.
+    pub http: Option<Spanned<RawHttp>>,
+    /// A SQL statement (reserved for a later release).
+    pub sql: Option<Spanned<Value>>,
+    /// Variables to capture from the response.
+    #[serde(default)]
+    pub capture: BTreeMap<Spanned<String>, Spanned<RawCapture>>,
+    /// Conditions on the response.
+    pub check: Option<Spanned<RawCheck>>,
+    /// Pause after the step.
+    pub think: Option<Spanned<Value>>,
+    /// Request timeout for this step.
+    pub timeout: Option<Spanned<Value>>,
+}
+
+/// `[steps.http]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    /// HTTP method (default GET).
+    pub method: Option<Spanned<String>>,
+    /// Path after the base URL.
+    pub path: Spanned<String>,
+    /// Query parameters.
+    #[serde(default)]
+    pub query: BTreeMap<Spanned<String>, Spanned<Value>>,
+    /// Headers.
+    #[serde(default)]
+    pub headers: BTreeMap<Spanned<String>, Spanned<String>>,
+    /// JSON body.
+    pub json: Option<Spanned<Value>>,
+    /// Form body.
+    pub form: Option<Spanned<BTreeMap<Spanned<String>, Spanned<Value>>>>,
+    /// Raw body.
+    pub body: Option<Spanned<String>>,
+}
+
+/// One capture: exactly one of `json`, `header`, `regex`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCapture {
+    /// JSON path or pointer into the body.
+    pub json: Option<Spanned<String>>,
+    /// Response header name.
+    pub header: Option<Spanned<String>>,
+    /// Regex over the body; its first group (or whole match) is the value.
+    pub regex: Option<Spanned<String>>,
+}
+
+/// `[steps.check]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCheck {
+    /// Accepted status: `200`, `[200, 201]`, `"2xx"`, `"200..299"`.
+    pub status: Option<Spanned<Value>>,
+    /// JSON path → expected value.
+    #[serde(default)]
+    pub json: BTreeMap<Spanned<String>, Spanned<Value>>,
+    /// Text (or list of texts) the body must contain.
+    pub body_contains: Option<Spanned<Value>>,
+}

@@ -1,0 +1,448 @@
+//! `[[steps]]`: requests, captures and checks, with templates resolved against what each step can see.
+
+use std::time::Duration;
+
+use toml::{Spanned, Value};
+
+use super::build::{Builder, describe, parse_method, scalar_text};
+use super::json_path::to_pointer;
+use super::plan::*;
+use super::raw::*;
+use super::template::{Escape, Template};
+use super::units::{parse_status_pattern, parse_think};
+
+pub(super) fn build_step(
+    b: &mut Builder,
+    raw: &Spanned<RawStep>,
+    index: usize,
+    default_timeout: Option<Duration>,
+) -> Option<StepPlan> {
+    let s = raw.get_ref();
+    let before = b.diags.len();
+    let name = match &s.name {
+        Some(n) if !n.get_ref().trim().is_empty() => n.get_ref().clone(),
+        Some(n) => {
+            b.error(n.span(), "a step's `name` must not be empty");
+            String::new()
+        }
+        None => {
+            b.error_help(
+                raw.span(),
+                format!("step #{} has no `name`", index + 1),
+                "add `name = \"login\"`: reports and thresholds refer to steps by name",
+            );
+            String::new()
+        }
+    };
+    let action = match (&s.http, &s.sql) {
+        (Some(http), None) => build_http(b, http, index).map(StepAction::Http),
+        (None, Some(sql)) => {
+            b.error(
+                sql.span(),
+                "`sql` steps are not supported yet: this version runs `http` steps",
+            );
+            None
+        }
+        (Some(_), Some(sql)) => {
+            b.error(sql.span(), "a step is either `http` or `sql`, not both");
+            None
+        }
+        (None, None) => {
+            b.error_help(
+                raw.span(),
+                format!("step `{name}` does nothing"),
+                "add an `[steps.http]` table with at least a `path`",
+            );
+            None
+        }
+    };
+    let mut captures = Vec::new();
+    for (var, cap) in &s.capture {
+        let slot = b
+            .captures
+            .iter()
+            .position(|c| c == var.get_ref())
+            .expect("registered before build");
+        if let Some(source) = capture_source(b, var, cap) {
+            captures.push(CapturePlan { slot, source });
+        }
+    }
+    let checks = build_checks(b, s.check.as_ref(), index);
+    let think = s.think.as_ref().and_then(|t| match t.get_ref() {
+        Value::String(text) => parse_think(text).map_err(|e| b.error(t.span(), e)).ok(),
+        other => {
+            b.error(
+                t.span(),
+                format!(
+                    "expected a think time such as \"1s\" or \"200ms..800ms\", found {}",
+                    describe(other)
+                ),
+            );
+            None
+        }
+    });
+    let timeout = match &s.timeout {
+        Some(t) => b.duration(t),
+        None => default_timeout,
+    };
+    if b.diags.len() > before {
+        return None;
+    }
+    Some(StepPlan {
+        name,
+        action: action?,
+        captures,
+        checks,
+        think,
+        timeout: timeout?,
+    })
+}
+
+fn build_http(b: &mut Builder, raw: &Spanned<RawHttp>, step: usize) -> Option<HttpRequestPlan> {
+    let h = raw.get_ref();
+    let method = match &h.method {
+        Some(m) => match parse_method(m.get_ref()) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                b.error(m.span(), e);
+                None
+            }
+        },
+        None => Some(http::Method::GET),
+    };
+    let path_text = h.path.get_ref();
+    if !path_text.starts_with('/') {
+        b.error_help(
+            h.path.span(),
+            format!("path \"{path_text}\" must start with `/`"),
+            "the path is appended to the target's base_url, e.g. path = \"/api/invoices\"",
+        );
+    }
+    let path = b.template(
+        path_text,
+        h.path.span(),
+        Escape::Url,
+        Escape::None,
+        Some(step),
+    );
+    let mut query = Vec::new();
+    for (k, v) in &h.query {
+        let mut name = String::new();
+        super::template::percent_encode_into(k.get_ref(), &mut name);
+        if let Some(t) = value_template(b, v, Escape::Url, step) {
+            query.push((name, t));
+        }
+    }
+    let mut headers = Vec::new();
+    for (k, v) in &h.headers {
+        let Some(name) = b.header_name(k) else {
+            continue;
+        };
+        let t = b.template(
+            v.get_ref(),
+            v.span(),
+            Escape::None,
+            Escape::None,
+            Some(step),
+        );
+        if let Some(lit) = t.as_literal() {
+            if http::HeaderValue::from_str(lit).is_err() {
+                b.error(
+                    v.span(),
+                    format!("invalid value for header `{}`", k.get_ref()),
+                );
+            }
+        }
+        headers.push((name, t));
+    }
+    let bodies = [
+        h.json.as_ref().map(|j| j.span()),
+        h.form.as_ref().map(|f| f.span()),
+        h.body.as_ref().map(|r| r.span()),
+    ];
+    if bodies.iter().flatten().count() > 1 {
+        let span = bodies.iter().flatten().nth(1).cloned().unwrap_or_default();
+        b.error(
+            span,
+            "a request has one body: use only one of `json`, `form` and `body`",
+        );
+    }
+    let body = if let Some(j) = &h.json {
+        let mut t = Template::default();
+        json_template(b, j.get_ref(), j.span(), step, &mut t);
+        BodyPlan::Json(t)
+    } else if let Some(f) = &h.form {
+        let mut t = Template::default();
+        for (i, (k, v)) in f.get_ref().iter().enumerate() {
+            if i > 0 {
+                t.push_literal("&");
+            }
+            let mut name = String::new();
+            super::template::percent_encode_into(k.get_ref(), &mut name);
+            t.push_literal(&name);
+            t.push_literal("=");
+            if let Some(v) = value_template(b, v, Escape::Url, step) {
+                t.append(v);
+            }
+        }
+        BodyPlan::Form(t)
+    } else if let Some(r) = &h.body {
+        BodyPlan::Raw(b.template(
+            r.get_ref(),
+            r.span(),
+            Escape::None,
+            Escape::None,
+            Some(step),
+        ))
+    } else {
+        BodyPlan::Empty
+    };
+    let method = method?;
+    Some(HttpRequestPlan {
+        display: format!("{method} {path_text}"),
+        method,
+        path,
+        query,
+        headers,
+        body,
+    })
+}
+
+/// A scalar value (query parameter, form field) as a template whose text is escaped like its variables.
+fn value_template(
+    b: &mut Builder,
+    v: &Spanned<Value>,
+    escape: Escape,
+    step: usize,
+) -> Option<Template> {
+    match v.get_ref() {
+        Value::String(s) => Some(b.template(s, v.span(), escape, escape, Some(step))),
+        other => match scalar_text(other) {
+            Some(text) => {
+                let mut t = Template::default();
+                let mut enc = String::new();
+                super::template::percent_encode_into(&text, &mut enc);
+                t.push_literal(&enc);
+                Some(t)
+            }
+            None => {
+                b.error(
+                    v.span(),
+                    format!(
+                        "expected a string, number or boolean, found {}",
+                        describe(other)
+                    ),
+                );
+                None
+            }
+        },
+    }
+}
+
+/// Serialises a TOML value as JSON text, compiling templates inside string values.
+fn json_template(
+    b: &mut Builder,
+    v: &Value,
+    span: std::ops::Range<usize>,
+    step: usize,
+    out: &mut Template,
+) {
+    match v {
+        Value::String(s) => {
+            out.push_literal("\"");
+            let t = b.template(s, span, Escape::JsonString, Escape::JsonString, Some(step));
+            out.append(t);
+            out.push_literal("\"");
+        }
+        Value::Integer(i) => out.push_literal(&i.to_string()),
+        Value::Float(f) => out.push_literal(
+            &serde_json::Number::from_f64(*f)
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "null".into()),
+        ),
+        Value::Boolean(x) => out.push_literal(if *x { "true" } else { "false" }),
+        Value::Datetime(d) => {
+            out.push_literal(&serde_json::to_string(&d.to_string()).unwrap_or_default())
+        }
+        Value::Array(items) => {
+            out.push_literal("[");
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_literal(",");
+                }
+                json_template(b, item, span.clone(), step, out);
+            }
+            out.push_literal("]");
+        }
+        Value::Table(t) => {
+            out.push_literal("{");
+            for (i, (k, item)) in t.iter().enumerate() {
+                if i > 0 {
+                    out.push_literal(",");
+                }
+                out.push_literal(&serde_json::to_string(k).unwrap_or_default());
+                out.push_literal(":");
+                json_template(b, item, span.clone(), step, out);
+            }
+            out.push_literal("}");
+        }
+    }
+}
+
+fn capture_source(
+    b: &mut Builder,
+    var: &Spanned<String>,
+    cap: &Spanned<RawCapture>,
+) -> Option<CaptureSource> {
+    let name = var.get_ref();
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+        && !name.starts_with("env.");
+    if !valid {
+        b.error(
+            var.span(),
+            format!("invalid capture name `{name}`: use letters, digits, `_` and `-`"),
+        );
+        return None;
+    }
+    if b.vars.contains_key(name) {
+        b.error(
+            var.span(),
+            format!("capture `{name}` has the same name as a `[vars]` entry; rename one of them"),
+        );
+        return None;
+    }
+    let c = cap.get_ref();
+    match (&c.json, &c.header, &c.regex) {
+        (Some(path), None, None) => match to_pointer(path.get_ref()) {
+            Ok(pointer) => Some(CaptureSource::Json {
+                pointer,
+                display: path.get_ref().clone(),
+            }),
+            Err(e) => {
+                b.error(path.span(), e);
+                None
+            }
+        },
+        (None, Some(h), None) => b.header_name(h).map(CaptureSource::Header),
+        (None, None, Some(r)) => match regex::Regex::new(r.get_ref()) {
+            Ok(re) => Some(CaptureSource::Regex(re)),
+            Err(e) => {
+                let detail = e
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
+                b.error(r.span(), format!("invalid regex: {detail}"));
+                None
+            }
+        },
+        _ => {
+            b.error_help(cap.span(), format!("capture `{name}` needs exactly one source"), "write e.g. `token = { json = \"$.token\" }`, `{ header = \"location\" }` or `{ regex = 'id=(\\w+)' }`");
+            None
+        }
+    }
+}
+
+fn build_checks(b: &mut Builder, raw: Option<&Spanned<RawCheck>>, step: usize) -> CheckPlan {
+    let mut plan = CheckPlan {
+        status: vec![200..=299],
+        json: Vec::new(),
+        body_contains: Vec::new(),
+    };
+    let Some(raw) = raw else { return plan };
+    let c = raw.get_ref();
+    if let Some(status) = &c.status {
+        let patterns: Vec<Value> = match status.get_ref() {
+            Value::Array(items) => items.clone(),
+            other => vec![other.clone()],
+        };
+        let mut ranges = Vec::new();
+        for p in &patterns {
+            let text = match p {
+                Value::Integer(i) => i.to_string(),
+                Value::String(s) => s.clone(),
+                other => {
+                    b.error(
+                        status.span(),
+                        format!(
+                            "expected a status such as 200, \"2xx\" or \"200..299\", found {}",
+                            describe(other)
+                        ),
+                    );
+                    continue;
+                }
+            };
+            match parse_status_pattern(&text) {
+                Ok(r) => ranges.push(r),
+                Err(e) => b.error(status.span(), e),
+            }
+        }
+        if ranges.is_empty() && !patterns.is_empty() {
+            return plan;
+        }
+        if patterns.is_empty() {
+            b.error(status.span(), "`status` is an empty list");
+        }
+        plan.status = ranges;
+    }
+    for (path, expected) in &c.json {
+        let pointer = match to_pointer(path.get_ref()) {
+            Ok(p) => p,
+            Err(e) => {
+                b.error(path.span(), e);
+                continue;
+            }
+        };
+        let expected = match expected.get_ref() {
+            Value::String(s) => Expected::Text(b.template(
+                s,
+                expected.span(),
+                Escape::None,
+                Escape::None,
+                Some(step),
+            )),
+            other => match serde_json::to_value(other) {
+                Ok(v) => Expected::Value(v),
+                Err(e) => {
+                    b.error(
+                        expected.span(),
+                        format!("cannot compare with this value: {e}"),
+                    );
+                    continue;
+                }
+            },
+        };
+        plan.json.push(JsonCheck {
+            pointer,
+            display: path.get_ref().clone(),
+            expected,
+        });
+    }
+    if let Some(bc) = &c.body_contains {
+        let texts: Vec<Value> = match bc.get_ref() {
+            Value::Array(items) => items.clone(),
+            other => vec![other.clone()],
+        };
+        for t in texts {
+            match t {
+                Value::String(s) => {
+                    let t = b.template(&s, bc.span(), Escape::None, Escape::None, Some(step));
+                    plan.body_contains.push(t);
+                }
+                other => b.error(
+                    bc.span(),
+                    format!(
+                        "`body_contains` takes a string or a list of strings, found {}",
+                        describe(&other)
+                    ),
+                ),
+            }
+        }
+    }
+    plan
+}

@@ -1,0 +1,273 @@
+//! Validation tests: good files build the expected plan, bad ones point at the right place.
+
+use super::*;
+use std::time::Duration;
+
+fn env(name: &str) -> Option<String> {
+    match name {
+        "STAGING" => Some("http://staging.internal:8080/v2".into()),
+        "TOKEN" => Some("s3cret".into()),
+        _ => None,
+    }
+}
+
+fn check(text: &str) -> Result<Plan, ScenarioErrors> {
+    parse(
+        &SourceFile::new("t.toml", text),
+        &Overrides::default(),
+        &env,
+    )
+}
+
+fn first_error(text: &str) -> Diagnostic {
+    match check(text) {
+        Ok(_) => panic!("expected an error for:\n{text}"),
+        Err(e) => e.0.into_iter().next().unwrap(),
+    }
+}
+
+const GOOD: &str = r#"
+name = "pay-invoice"
+description = "log in and pay"
+
+[target]
+base_url = "${STAGING}"
+timeout = "2s"
+headers = { accept = "application/json" }
+
+[load]
+rate = "20/s"
+duration = "30s"
+warmup = "5s"
+
+[vars]
+password = "hunter2"
+api = "${TOKEN}"
+
+[[steps]]
+name = "login"
+think = "100ms..200ms"
+[steps.http]
+method = "post"
+path = "/api/login"
+json = { email = "a@example.com", password = "{{ password }}", n = 3 }
+[steps.capture]
+token = { json = "$.token" }
+
+[[steps]]
+name = "list"
+[steps.http]
+path = "/api/invoices"
+query = { status = "open", limit = 5, who = "{{ token }}" }
+headers = { authorization = "Bearer {{ token }}", x-api = "{{ env.TOKEN }}" }
+[steps.check]
+status = [200, "3xx"]
+json = { "$.total" = 12, "/invoices/0/status" = "open" }
+body_contains = "invoices"
+"#;
+
+#[test]
+fn a_complete_scenario_builds() {
+    let plan = check(GOOD).unwrap();
+    assert_eq!(plan.name, "pay-invoice");
+    assert_eq!(plan.target.host, "staging.internal");
+    assert_eq!(plan.target.port, 8080);
+    assert_eq!(plan.target.base_path, "/v2");
+    assert_eq!(plan.target.timeout, Duration::from_secs(2));
+    assert_eq!(plan.load.warmup, Duration::from_secs(5));
+    assert_eq!(
+        plan.load.profile,
+        Profile::constant(20.0, Duration::from_secs(30))
+    );
+    assert!(matches!(
+        plan.load.model,
+        LoadModel::Open {
+            max_in_flight: 1000
+        }
+    ));
+    assert_eq!(plan.steps.len(), 2);
+    assert_eq!(plan.captures, vec!["token".to_string()]);
+    let StepAction::Http(login) = &plan.steps[0].action;
+    assert_eq!(login.method, http::Method::POST);
+    let BodyPlan::Json(body) = &login.body else {
+        panic!("json body")
+    };
+    assert_eq!(
+        body.as_literal(),
+        Some(r#"{"email":"a@example.com","n":3,"password":"hunter2"}"#)
+    );
+    let StepAction::Http(list) = &plan.steps[1].action;
+    assert_eq!(list.query.len(), 3);
+    assert_eq!(plan.steps[1].checks.status, vec![200..=200, 300..=399]);
+    assert_eq!(plan.steps[1].checks.json.len(), 2);
+    assert!(plan.hash.starts_with("sha256:") && plan.hash.len() == 71);
+}
+
+#[test]
+fn overrides_replace_the_target_and_the_load() {
+    let o = Overrides {
+        target: Some("https://example.test".into()),
+        duration: Some(Duration::from_secs(3)),
+        users: Some(4),
+        ..Default::default()
+    };
+    let plan = parse(&SourceFile::new("t.toml", GOOD), &o, &env).unwrap();
+    assert_eq!(plan.target.port, 443);
+    assert!(plan.target.tls.is_some());
+    assert!(matches!(plan.load.model, LoadModel::Closed { .. }));
+    assert_eq!(
+        plan.load.profile,
+        Profile::constant(4.0, Duration::from_secs(3))
+    );
+}
+
+#[test]
+fn stages_ramp_and_scale() {
+    let text = GOOD.replace(
+        "rate = \"20/s\"\nduration = \"30s\"",
+        "stages = [ { duration = \"10s\", rate = \"10/s\" }, { duration = \"20s\", rate = \"10/s\" } ]",
+    );
+    let plan = check(&text).unwrap();
+    let p = &plan.load.profile;
+    assert_eq!(p.duration(), Duration::from_secs(30));
+    assert_eq!(p.level_at(Duration::from_secs(5)), 5.0);
+    assert_eq!(p.level_at(Duration::from_secs(20)), 10.0);
+    assert_eq!(p.warmup_level(), 10.0);
+}
+
+/// (what is wrong, text, expected line, expected column, words the message must contain)
+const BAD: &[(&str, &str, usize, usize, &str)] = &[
+    ("invalid TOML", "name = \"x\"\n[load\nusers = 1\n", 2, 6, ""),
+    (
+        "unknown field",
+        "name = \"x\"\n[load]\nrat = \"5/s\"\n",
+        3,
+        1,
+        "unknown field `rat`",
+    ),
+    (
+        "wrong type",
+        "name = \"x\"\n[load]\nusers = \"ten\"\n",
+        3,
+        9,
+        "integer",
+    ),
+    (
+        "bad duration",
+        "name = \"x\"\n[load]\nusers = 1\nduration = \"30 sec\"\n",
+        4,
+        12,
+        "invalid duration",
+    ),
+    (
+        "bad rate",
+        "name = \"x\"\n[load]\nrate = \"50\"\nduration = \"1s\"\n",
+        3,
+        8,
+        "invalid rate",
+    ),
+    (
+        "undefined variable",
+        "name = \"x\"\n[target]\nbase_url = \"http://h\"\n[load]\nusers = 1\niterations = 1\n[[steps]]\nname = \"a\"\nhttp = { path = \"/a/{{ tokn }}\" }\n",
+        9,
+        21,
+        "undefined variable `tokn`",
+    ),
+    (
+        "capture used before it is made",
+        "name = \"x\"\n[target]\nbase_url = \"http://h\"\n[load]\nusers = 1\niterations = 1\n[[steps]]\nname = \"a\"\nhttp = { path = \"/{{ t }}\" }\n[[steps]]\nname = \"b\"\nhttp = { path = \"/\" }\ncapture = { t = { json = \"$.t\" } }\n",
+        9,
+        19,
+        "captured by step `b`",
+    ),
+    (
+        "missing env",
+        "name = \"x\"\n[target]\nbase_url = \"${NOPE}\"\n",
+        3,
+        13,
+        "`NOPE` is not set",
+    ),
+    (
+        "bad status",
+        "name = \"x\"\n[target]\nbase_url = \"http://h\"\n[load]\nusers = 1\niterations = 1\n[[steps]]\nname = \"a\"\nhttp = { path = \"/\" }\ncheck = { status = \"9xx\" }\n",
+        10,
+        20,
+        "invalid status",
+    ),
+    (
+        "bad regex",
+        "name = \"x\"\n[target]\nbase_url = \"http://h\"\n[load]\nusers = 1\niterations = 1\n[[steps]]\nname = \"a\"\nhttp = { path = \"/\" }\ncapture = { t = { regex = \"(\" } }\n",
+        10,
+        27,
+        "invalid regex",
+    ),
+    (
+        "mixed models",
+        "name = \"x\"\n[load]\nrate = \"1/s\"\nusers = 2\nduration = \"1s\"\n",
+        2,
+        1,
+        "mixes",
+    ),
+    (
+        "open setting in closed load",
+        "name = \"x\"\n[load]\nmodel = \"closed\"\nrate = \"1/s\"\nduration = \"1s\"\n",
+        4,
+        8,
+        "belongs to the open model",
+    ),
+    (
+        "bad method",
+        "name = \"x\"\n[target]\nbase_url = \"http://h\"\n[[steps]]\nname = \"a\"\nhttp = { method = \"FETCH\", path = \"/\" }\n",
+        6,
+        19,
+        "unknown HTTP method",
+    ),
+    (
+        "duplicate step",
+        "name = \"x\"\n[target]\nbase_url = \"http://h\"\n[[steps]]\nname = \"a\"\nhttp = { path = \"/\" }\n[[steps]]\nname = \"a\"\nhttp = { path = \"/\" }\n",
+        8,
+        8,
+        "duplicate step name",
+    ),
+    (
+        "sql step",
+        "name = \"x\"\n[target]\nbase_url = \"http://h\"\n[[steps]]\nname = \"a\"\nsql = \"select 1\"\n",
+        6,
+        7,
+        "not supported yet",
+    ),
+    (
+        "bad base url",
+        "name = \"x\"\n[target]\nbase_url = \"ftp://h\"\n",
+        3,
+        12,
+        "http:// or https://",
+    ),
+];
+
+#[test]
+fn bad_input_points_at_line_and_column() {
+    for (what, text, line, column, words) in BAD {
+        let all = check(text).expect_err(what).0;
+        let d = all
+            .iter()
+            .find(|d| d.message.contains(words))
+            .unwrap_or_else(|| panic!("{what}: no message contains {words:?}: {all:?}"));
+        assert_eq!((d.line, d.column), (*line, *column), "{what}: {d}");
+        assert_eq!(d.file, std::path::PathBuf::from("t.toml"));
+    }
+}
+
+#[test]
+fn all_problems_are_reported_at_once() {
+    let text = "name = \"x\"\n[target]\nbase_url = \"http://h\"\n[load]\nusers = 1\nduration = \"1 s\"\n[[steps]]\nname = \"a\"\nhttp = { path = \"/{{ a }}/{{ b }}\" }\n";
+    let errors = check(text).unwrap_err().0;
+    assert_eq!(errors.len(), 3, "{errors:?}");
+}
+
+#[test]
+fn a_typo_gets_a_suggestion() {
+    let text = "name = \"x\"\n[target]\nbase_url = \"http://h\"\n[vars]\ncustomer = \"c\"\n[[steps]]\nname = \"a\"\nhttp = { path = \"/{{ custmer }}\" }\n";
+    let d = first_error(text);
+    assert_eq!(d.help.as_deref(), Some("did you mean `customer`?"));
+}

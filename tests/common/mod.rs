@@ -1,0 +1,84 @@
+//! Helpers for end-to-end tests: an in-process sandbox, the real binary, scratch scenarios.
+#![allow(dead_code)]
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use rehearse::model::RunResult;
+use rehearse::sandbox::{self, Sandbox, SandboxConfig};
+
+/// A sandbox running on its own runtime for the duration of a test.
+pub struct Target {
+    pub url: String,
+    sandbox: Option<Sandbox>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        if let Some(s) = self.sandbox.take() {
+            self.runtime.block_on(s.stop());
+        }
+    }
+}
+
+/// Starts a sandbox on an ephemeral loopback port.
+pub fn sandbox(config: SandboxConfig) -> Target {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let s = runtime
+        .block_on(sandbox::start(
+            config,
+            SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        ))
+        .unwrap();
+    Target {
+        url: s.url(),
+        sandbox: Some(s),
+        runtime,
+    }
+}
+
+/// A fast sandbox: latencies a twentieth of the realistic ones.
+pub fn fast_sandbox() -> Target {
+    sandbox(SandboxConfig {
+        latency_scale: 0.05,
+        ..SandboxConfig::default()
+    })
+}
+
+/// The rehearse binary.
+pub fn rehearse() -> assert_cmd::Command {
+    assert_cmd::cargo::cargo_bin_cmd!("rehearse")
+}
+
+/// Writes a file into `dir`.
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Reads a run's results.json.
+pub fn results(dir: &Path) -> RunResult {
+    RunResult::read(&dir.join("results.json")).unwrap()
+}
+
+/// The repository's shipped scenario directory.
+pub fn scenarios() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")
+}
+
+/// A step by name.
+pub fn step<'a>(run: &'a RunResult, name: &str) -> &'a rehearse::model::StepResult {
+    run.steps
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no step {name}"))
+}

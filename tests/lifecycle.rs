@@ -1,0 +1,102 @@
+//! The run's life: Ctrl-C leaves complete-false results behind, and `demo` runs everything.
+
+mod common;
+
+use common::*;
+use std::time::{Duration, Instant};
+
+#[test]
+fn sigint_stops_gracefully_and_keeps_what_was_measured() {
+    let target = fast_sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("rehearse"))
+        .args([
+            "run",
+            "-q",
+            "--duration",
+            "60s",
+            "--warmup",
+            "0s",
+            "--rate",
+            "20/s",
+            "--target",
+            &target.url,
+            "--out",
+        ])
+        .arg(&out)
+        .arg(scenarios().join("pay-invoice.toml"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    let signalled = Instant::now();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert!(
+        signalled.elapsed() < Duration::from_secs(8),
+        "stopped within the grace period"
+    );
+    assert_eq!(status.code(), Some(3));
+    let run = results(&out);
+    assert!(!run.complete);
+    assert_eq!(run.stop_reason.as_deref(), Some("interrupted (SIGINT)"));
+    let login = step(&run, "login");
+    assert!(login.outcomes.ok >= 20, "{:?}", login.outcomes);
+    let measured = run.measured_seconds.unwrap();
+    assert!((2.0..5.0).contains(&measured), "{measured}");
+}
+
+#[test]
+fn demo_runs_every_shipped_scenario_against_its_own_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let assert = rehearse()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["demo", "-q", "--duration", "1s", "--warmup", "0s", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    for name in ["pay-invoice", "browse-invoices", "signup-add-card"] {
+        let run = results(&out.join(name));
+        assert!(run.complete, "{name}");
+        let w = run.workflow.unwrap();
+        assert!(w.outcomes.ok >= 1, "{name}: {:?}", w.outcomes);
+        assert_eq!(
+            w.errors,
+            0,
+            "{name}: {:?}",
+            run.steps
+                .iter()
+                .map(|s| &s.error_samples)
+                .collect::<Vec<_>>()
+        );
+        assert!(
+            stdout.contains(&format!("{name} · http://127.0.0.1:")),
+            "{stdout}"
+        );
+    }
+}
+
+#[test]
+fn demo_works_outside_the_repository_from_built_in_scenarios() {
+    let dir = tempfile::tempdir().unwrap();
+    rehearse()
+        .current_dir(dir.path())
+        .args(["demo", "-q", "--duration", "1s", "--warmup", "0s"])
+        .assert()
+        .success();
+    let reports: Vec<_> = std::fs::read_dir(dir.path().join("reports"))
+        .unwrap()
+        .collect();
+    assert_eq!(reports.len(), 1);
+    let demo = reports[0].as_ref().unwrap().path();
+    assert!(demo.join("scenarios/pay-invoice.toml").exists());
+    assert!(demo.join("pay-invoice/results.json").exists());
+}

@@ -1,0 +1,423 @@
+//! `rehearse run` end to end against the in-process sandbox: captures, feeders, checks,
+//! failures and counts.
+
+mod common;
+
+use common::*;
+use rehearse::sandbox::{SandboxConfig, Stall};
+use std::time::Duration;
+
+#[test]
+fn captures_chain_across_steps_and_every_attempt_is_counted() {
+    let target = fast_sandbox();
+    let out = tempfile::tempdir().unwrap();
+    rehearse()
+        .args([
+            "run",
+            "--quiet",
+            "--duration",
+            "2s",
+            "--warmup",
+            "0s",
+            "--rate",
+            "20/s",
+            "--target",
+            &target.url,
+            "--out",
+        ])
+        .arg(out.path())
+        .arg(scenarios().join("pay-invoice.toml"))
+        .assert()
+        .success();
+    let run = results(out.path());
+    assert!(run.complete);
+    let it = run.iterations.clone().unwrap();
+    assert!(it.started >= 35, "{it:?}");
+    // The receipt check compares the receipt's invoice with the one captured two steps
+    // earlier, so every receipt passing proves the captures chained.
+    let names: Vec<&str> = run.steps.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["login", "open-invoices", "pay", "receipt"]);
+    for s in &run.steps {
+        assert_eq!(s.errors, 0, "{}: {:?}", s.name, s.error_samples);
+        assert_eq!(s.count, s.outcomes.total());
+        assert_eq!(s.latency.count, s.count, "every attempt got a response");
+        assert!(s.latency.p50 > 0 && s.latency.p50 <= s.latency.p99);
+        assert!(s.service_time.p50 <= s.latency.p50 + 1000);
+    }
+    let workflow = run.workflow.clone().unwrap();
+    assert_eq!(workflow.count, it.started, "every started iteration ended");
+    assert_eq!(workflow.outcomes.ok, it.completed);
+    assert_eq!(step(&run, "login").count, it.started);
+    assert_eq!(step(&run, "receipt").outcomes.ok, it.completed);
+    assert!(workflow.latency.p50 >= step(&run, "pay").latency.p50);
+}
+
+#[test]
+fn csv_rows_are_used_in_order_and_a_bad_row_fails_its_iteration() {
+    let target = fast_sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "data/users.csv",
+        "email,password\ncustomer1@example.com,hunter2\ncustomer2@example.com,wrong\ncustomer3@example.com,hunter2\ncustomer4@example.com,hunter2\n",
+    );
+    let scenario = write(
+        dir.path(),
+        "login.toml",
+        &format!(
+            r#"
+name = "login-only"
+[target]
+base_url = "{}"
+[load]
+users = 1
+iterations = 8
+[data]
+file = "data/users.csv"
+[[steps]]
+name = "login"
+http = {{ method = "POST", path = "/api/login", json = {{ email = "{{{{ email }}}}", password = "{{{{ password }}}}" }} }}
+capture = {{ customer = {{ json = "$.customer_id" }} }}
+[[steps]]
+name = "me"
+http = {{ path = "/api/customers/{{{{ customer }}}}" }}
+check = {{ status = 401 }}
+"#,
+            target.url
+        ),
+    );
+    let out = dir.path().join("out");
+    rehearse()
+        .args(["run", "-q", "--out"])
+        .arg(&out)
+        .arg(&scenario)
+        .assert()
+        .success();
+    let run = results(&out);
+    let login = step(&run, "login");
+    // Rows 1..4 twice, in order: the wrong password (row 2) fails twice.
+    assert_eq!(login.count, 8);
+    assert_eq!(login.outcomes.ok, 6);
+    assert_eq!(login.outcomes.http_4xx, 2);
+    assert!(
+        login.error_samples["http_4xx"].contains("401"),
+        "{:?}",
+        login.error_samples
+    );
+    assert_eq!(
+        step(&run, "me").outcomes.ok,
+        6,
+        "status 401 was expected without a token"
+    );
+    let it = run.iterations.unwrap();
+    assert_eq!((it.started, it.completed, it.failed), (8, 6, 2));
+    assert_eq!(run.stop_reason.as_deref(), Some("iterations"));
+
+    // `unique` hands each row out once, then the run stops.
+    let unique = std::fs::read_to_string(&scenario).unwrap().replace(
+        "file = \"data/users.csv\"",
+        "file = \"data/users.csv\"\nmode = \"unique\"",
+    );
+    let scenario = write(dir.path(), "unique.toml", &unique);
+    let out = dir.path().join("unique-out");
+    rehearse()
+        .args(["run", "-q", "--out"])
+        .arg(&out)
+        .arg(&scenario)
+        .assert()
+        .success();
+    let run = results(&out);
+    assert_eq!(step(&run, "login").count, 4);
+    assert_eq!(run.stop_reason.as_deref(), Some("data exhausted"));
+}
+
+/// A one-step scenario against `url` with the given check.
+fn checked(url: &str, path: &str, check: &str) -> String {
+    format!(
+        "name = \"c\"\n[target]\nbase_url = \"{url}\"\n[load]\nusers = 1\niterations = 3\n[[steps]]\nname = \"s\"\nhttp = {{ path = \"{path}\" }}\ncheck = {check}\n"
+    )
+}
+
+#[test]
+fn checks_fail_when_they_should_and_pass_when_they_should() {
+    let target = fast_sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("{ status = 201 }", "check_failed", "status 200"),
+        (
+            "{ json = { \"$.status\" = \"down\" } }",
+            "check_failed",
+            "expected \"down\", found \"ok\"",
+        ),
+        (
+            "{ body_contains = \"unicorn\" }",
+            "check_failed",
+            "does not contain \"unicorn\"",
+        ),
+        (
+            "{ json = { \"$.status\" = \"ok\" }, body_contains = [\"status\", \"ok\"] }",
+            "ok",
+            "",
+        ),
+        ("{ status = \"2xx\" }", "ok", ""),
+    ];
+    for (i, (check, outcome, message)) in cases.iter().enumerate() {
+        let scenario = write(
+            dir.path(),
+            &format!("c{i}.toml"),
+            &checked(&target.url, "/health", check),
+        );
+        let out = dir.path().join(format!("out{i}"));
+        rehearse()
+            .args(["run", "-q", "--out"])
+            .arg(&out)
+            .arg(&scenario)
+            .assert()
+            .success();
+        let run = results(&out);
+        let s = step(&run, "s");
+        let n = match *outcome {
+            "ok" => s.outcomes.ok,
+            _ => s.outcomes.check_failed,
+        };
+        assert_eq!(n, 3, "{check}: {:?}", s.outcomes);
+        if !message.is_empty() {
+            assert!(
+                s.error_samples[*outcome].contains(message),
+                "{check}: {:?}",
+                s.error_samples
+            );
+        }
+    }
+    // An unexpected 404 is counted as a 4xx, and a capture that finds nothing as such.
+    let scenario = write(dir.path(), "nf.toml", &checked(&target.url, "/nope", "{}"));
+    rehearse()
+        .args(["run", "-q", "--out"])
+        .arg(dir.path().join("nf"))
+        .arg(&scenario)
+        .assert()
+        .success();
+    assert_eq!(
+        step(&results(&dir.path().join("nf")), "s")
+            .outcomes
+            .http_4xx,
+        3
+    );
+    let capture =
+        checked(&target.url, "/health", "{}") + "capture = { x = { json = \"$.missing\" } }\n";
+    let scenario = write(dir.path(), "cap.toml", &capture);
+    rehearse()
+        .args(["run", "-q", "--out"])
+        .arg(dir.path().join("cap"))
+        .arg(&scenario)
+        .assert()
+        .success();
+    let run = results(&dir.path().join("cap"));
+    assert_eq!(step(&run, "s").outcomes.capture_failed, 3);
+    assert!(step(&run, "s").error_samples["capture_failed"].contains("$.missing"));
+}
+
+#[test]
+fn an_unreachable_target_is_measured_not_a_crash() {
+    // A port nobody listens on: bind one, note it, close it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let assert = rehearse()
+        .args([
+            "run",
+            "-q",
+            "--duration",
+            "1s",
+            "--rate",
+            "20/s",
+            "--target",
+            &format!("http://127.0.0.1:{port}"),
+            "--out",
+        ])
+        .arg(&out)
+        .arg(scenarios().join("pay-invoice.toml"))
+        .assert()
+        .code(3);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(stderr.contains("never answered"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("connect_error"),
+        "the summary names the failure: {stdout}"
+    );
+    let run = results(&out);
+    let login = step(&run, "login");
+    assert!(login.outcomes.connect_error >= 15, "{:?}", login.outcomes);
+    assert_eq!(login.outcomes.connect_error, login.count);
+    assert!(
+        login.error_samples["connect_error"].contains("refused"),
+        "{:?}",
+        login.error_samples
+    );
+    assert_eq!(
+        step(&run, "pay").count,
+        0,
+        "a failed step ends its iteration"
+    );
+}
+
+#[test]
+fn server_errors_and_timeouts_are_counted() {
+    let failing = sandbox(SandboxConfig {
+        latency_scale: 0.05,
+        error_rate: 1.0,
+        ..SandboxConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("5xx");
+    rehearse()
+        .args([
+            "run",
+            "-q",
+            "--duration",
+            "1s",
+            "--rate",
+            "10/s",
+            "--target",
+            &failing.url,
+            "--out",
+        ])
+        .arg(&out)
+        .arg(scenarios().join("pay-invoice.toml"))
+        .assert()
+        .success();
+    let login = step(&results(&out), "login").clone();
+    assert_eq!(login.outcomes.http_5xx, login.count);
+    assert!(
+        login.latency.count > 0,
+        "failed responses still have a latency"
+    );
+
+    // Frozen for 1.5 s of every 2 s, with a 200 ms timeout: most requests time out.
+    let frozen = sandbox(SandboxConfig {
+        latency_scale: 0.05,
+        stall: Some(Stall {
+            every: Duration::from_secs(2),
+            length: Duration::from_millis(1500),
+        }),
+        ..SandboxConfig::default()
+    });
+    let scenario = write(
+        dir.path(),
+        "t.toml",
+        &format!(
+            "name = \"t\"\n[target]\nbase_url = \"{}\"\ntimeout = \"200ms\"\n[load]\nrate = \"20/s\"\nduration = \"2s\"\n[[steps]]\nname = \"h\"\nhttp = {{ path = \"/health\" }}\n",
+            frozen.url
+        ),
+    );
+    let out = dir.path().join("timeouts");
+    rehearse()
+        .args(["run", "-q", "--out"])
+        .arg(&out)
+        .arg(&scenario)
+        .assert()
+        .success();
+    let h = step(&results(&out), "h").clone();
+    assert!(h.outcomes.timeout >= 10, "{:?}", h.outcomes);
+    assert!(h.outcomes.ok >= 1, "{:?}", h.outcomes);
+    assert_eq!(h.outcomes.total(), h.count);
+    assert!(
+        h.error_samples["timeout"].contains("200ms"),
+        "{:?}",
+        h.error_samples
+    );
+}
+
+#[test]
+fn coordinated_omission_is_corrected_under_periodic_stalls() {
+    // The target freezes 1 s in every 5; at 100 iterations/s a fifth of the requests
+    // arrive during a freeze and wait up to a second. An honest p99 is ~950 ms.
+    let target = sandbox(SandboxConfig {
+        latency_scale: 0.0,
+        stall: Some(Stall {
+            every: Duration::from_secs(5),
+            length: Duration::from_secs(1),
+        }),
+        ..SandboxConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "co.toml",
+        &format!(
+            "name = \"co\"\n[target]\nbase_url = \"{}\"\n[load]\nrate = \"100/s\"\nduration = \"10s\"\n[[steps]]\nname = \"health\"\nhttp = {{ path = \"/health\" }}\n",
+            target.url
+        ),
+    );
+    let out = dir.path().join("out");
+    rehearse()
+        .args(["run", "-q", "--out"])
+        .arg(&out)
+        .arg(&scenario)
+        .assert()
+        .success();
+    let h = step(&results(&out), "health").clone();
+    assert!(h.count >= 990, "{}", h.count);
+    assert!(
+        h.latency.p99 >= 500_000,
+        "corrected p99 {}µs",
+        h.latency.p99
+    );
+    assert!(
+        h.latency.p99 <= 1_100_000,
+        "corrected p99 {}µs",
+        h.latency.p99
+    );
+    assert!(
+        h.service_time.p50 < 50_000,
+        "uncorrected p50 {}µs",
+        h.service_time.p50
+    );
+    assert_eq!(run_dropped(&out), 0);
+}
+
+fn run_dropped(out: &std::path::Path) -> u64 {
+    results(out).iterations.unwrap().dropped
+}
+
+#[test]
+fn arrivals_beyond_max_in_flight_are_dropped_and_counted() {
+    // Every request takes ~1 s (a freeze covering almost all the time); at most 5 may run.
+    let target = sandbox(SandboxConfig {
+        latency_scale: 0.0,
+        stall: Some(Stall {
+            every: Duration::from_millis(1000),
+            length: Duration::from_millis(990),
+        }),
+        ..SandboxConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "d.toml",
+        &format!(
+            "name = \"d\"\n[target]\nbase_url = \"{}\"\n[load]\nrate = \"50/s\"\nduration = \"2s\"\nmax_in_flight = 5\n[[steps]]\nname = \"h\"\nhttp = {{ path = \"/health\" }}\n",
+            target.url
+        ),
+    );
+    let out = dir.path().join("out");
+    rehearse()
+        .args(["run", "-q", "--out"])
+        .arg(&out)
+        .arg(&scenario)
+        .assert()
+        .success();
+    let run = results(&out);
+    let it = run.iterations.unwrap();
+    assert!(it.dropped >= 50, "{it:?}");
+    assert_eq!(
+        it.started + it.dropped,
+        100,
+        "every arrival is either started or dropped: {it:?}"
+    );
+}
