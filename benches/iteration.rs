@@ -12,9 +12,18 @@ use rehearse::sandbox::{self, SandboxConfig};
 use rehearse::scenario::{self, Overrides};
 
 fn iteration(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let sandbox = rt
-        .block_on(sandbox::start(SandboxConfig { latency_scale: 0.0, ..SandboxConfig::default() }, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))))
+        .block_on(sandbox::start(
+            SandboxConfig {
+                latency_scale: 0.0,
+                ..SandboxConfig::default()
+            },
+            SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        ))
         .unwrap();
     let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/pay-invoice.toml");
     let dir = tempfile::tempdir().unwrap();
@@ -22,7 +31,9 @@ fn iteration(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("workflow");
     group.throughput(Throughput::Elements(1));
-    group.sample_size(20).measurement_time(Duration::from_secs(10));
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(10));
     group.bench_function("pay-invoice iteration (4 requests, 1 user)", |b| {
         b.iter_custom(|iters| {
             let overrides = Overrides {
@@ -48,7 +59,11 @@ fn iteration(c: &mut Criterion) {
             let start = Instant::now();
             let record = rt.block_on(runner::run(Arc::new(plan), opts)).unwrap();
             let took = start.elapsed();
-            assert_eq!(record.totals.last().unwrap().counts[0], iters, "every iteration succeeded");
+            assert_eq!(
+                record.totals.last().unwrap().counts[0],
+                iters,
+                "every iteration succeeded"
+            );
             took
         })
     });

@@ -36,6 +36,7 @@ cleanup() {
 trap cleanup EXIT
 
 mkdir -p "$WORK/www" "$WORK/logs"
+chmod 755 "$WORK" "$WORK/www"   # nginx's workers run as www-data
 echo '{"id":"inv_1042","status":"open","amount_cents":12999,"currency":"EUR","customer":"cus_7"}' > "$WORK/www/invoice.json"
 cat > "$WORK/nginx.conf" <<NGINX
 worker_processes 1;
@@ -87,12 +88,15 @@ results() { # prints "count rate p50 p99 service_p50" from a results.json
 import json, sys
 r = json.load(open(sys.argv[1])); s = r["steps"][0]
 print(s["count"], round(s["count"] / r["measured_seconds"], 1), s["latency"]["p50"], s["latency"]["p99"], s["service_time"]["p50"], s["errors"])
+if s["errors"]:
+    print("errors:", s["outcomes"], s.get("error_samples"), file=sys.stderr)
 PY
 }
 
 printf '\n== 1. closed loop, %s connections, %ss, nginx on CPU 0, tool on CPU 1\n' "$CONNS" "$SECS"
 measure wrk -t1 -c"$CONNS" -d"${SECS}s" "http://127.0.0.1:$PORT/invoice.json"
 WRK_REQ=$(awk '/requests in/{print $1}' "$WORK/out.txt")
+if grep -q "Non-2xx" "$WORK/out.txt"; then echo "wrk saw errors:" >&2; cat "$WORK/out.txt" >&2; fi
 printf 'wrk       %9s requests  %6s CPU-s  %6.3f CPU-s/10k  %6s MB RSS\n' "$WRK_REQ" "$CPU" "$(calc "$CPU * 10000 / $WRK_REQ")" "$RSS"
 
 scenario "users = $CONNS

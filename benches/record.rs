@@ -14,11 +14,18 @@ fn record(c: &mut Criterion) {
     let mut x: u64 = 12345;
     group.bench_function("sample (measured, 3 histograms + counters)", |b| {
         b.iter(|| {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let us = 200 + (x >> 40) % 2_000_000;
             recorder.record(
                 black_box(7),
-                Sample { outcome: Outcome::Ok, corrected_us: us, service_us: us / 2, measured: true },
+                Sample {
+                    outcome: Outcome::Ok,
+                    corrected_us: us,
+                    service_us: us / 2,
+                    measured: true,
+                },
             );
         })
     });
@@ -26,7 +33,12 @@ fn record(c: &mut Criterion) {
         b.iter(|| {
             recorder.record_error(
                 black_box(3),
-                Sample { outcome: Outcome::Http5xx, corrected_us: 1500, service_us: 1400, measured: true },
+                Sample {
+                    outcome: Outcome::Http5xx,
+                    corrected_us: 1500,
+                    service_us: 1400,
+                    measured: true,
+                },
                 &"status 500: injected failure",
             );
         })

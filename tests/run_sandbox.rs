@@ -421,3 +421,45 @@ fn arrivals_beyond_max_in_flight_are_dropped_and_counted() {
         "every arrival is either started or dropped: {it:?}"
     );
 }
+
+#[test]
+fn iterations_still_running_after_the_grace_period_are_cut_off_as_interrupted() {
+    // The target freezes from 0.5 s to 10 s after it starts: every request of a 1 s run
+    // started inside the freeze is still waiting when the 300 ms grace period ends.
+    let target = sandbox(SandboxConfig {
+        latency_scale: 0.0,
+        stall: Some(Stall {
+            every: Duration::from_secs(10),
+            length: Duration::from_millis(9500),
+        }),
+        ..SandboxConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "g.toml",
+        &format!(
+            "name = \"g\"\n[target]\nbase_url = \"{}\"\ntimeout = \"30s\"\n[load]\nrate = \"20/s\"\nduration = \"1s\"\ngrace = \"300ms\"\n[[steps]]\nname = \"h\"\nhttp = {{ path = \"/health\" }}\n",
+            target.url
+        ),
+    );
+    let out = dir.path().join("out");
+    std::thread::sleep(Duration::from_millis(700));
+    let started = std::time::Instant::now();
+    rehearse()
+        .args(["run", "-q", "--out"])
+        .arg(&out)
+        .arg(&scenario)
+        .assert()
+        .code(3);
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "the run did not wait for the frozen target"
+    );
+    let run = results(&out);
+    assert!(run.complete, "the run itself ran its course");
+    let h = step(&run, "h");
+    assert_eq!(h.outcomes.interrupted, 20, "{:?}", h.outcomes);
+    assert_eq!(h.errors, 0, "being cut off is not the target's error");
+    assert_eq!(run.iterations.unwrap().interrupted, 20);
+}

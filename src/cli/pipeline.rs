@@ -89,11 +89,11 @@ fn assemble(plan: &Plan, record: runner::RunRecord, settings: &RunSettings) -> R
     let mut cells = step_results(&record.totals, &record.timeline, &infos, measured);
     let workflow = cells.pop();
     let iterations = workflow.as_ref().map(|w| IterationCounts {
-        started: record.scheduled.started,
+        started: record.started,
         completed: w.outcomes.ok,
         failed: w.errors,
         interrupted: w.outcomes.interrupted,
-        dropped: record.scheduled.dropped,
+        dropped: record.dropped,
     });
     RunResult {
         schema: SCHEMA_VERSION,

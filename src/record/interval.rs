@@ -17,13 +17,17 @@ use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
 use super::{IntervalTotals, KINDS, Recorder};
 use crate::model::Outcome;
 
-/// Iteration counters the scheduler bumps (its single writer) and the flusher reads.
+/// Iteration counters the scheduler and closed-model users bump and the flusher reads.
 #[derive(Debug, Default)]
 pub struct Counters {
     /// Iterations started, warm-up included.
     pub started: AtomicU64,
     /// Iterations dropped because `max_in_flight` was reached, warm-up included.
     pub dropped: AtomicU64,
+    /// Iterations started in the measured window.
+    pub started_measured: AtomicU64,
+    /// Arrivals dropped in the measured window.
+    pub dropped_measured: AtomicU64,
 }
 
 /// What the progress display is told after each interval.

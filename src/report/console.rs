@@ -28,15 +28,20 @@ pub fn summary(run: &RunResult) -> String {
         .map(|l| {
             let level = match (l.rate, l.users) {
                 (Some(r), _) => format!("open {}/s", trim(r)),
+                (_, Some(u)) if u == 1.0 => "closed 1 user".to_string(),
                 (_, Some(u)) => format!("closed {} users", trim(u)),
                 _ => l.model.clone(),
+            };
+            let length = match l.iterations {
+                Some(n) => format!("{n} iterations"),
+                None => format!("{}s", trim(l.duration_seconds)),
             };
             let warm = if l.warmup_seconds > 0.0 {
                 format!(" (+{}s warm-up)", trim(l.warmup_seconds))
             } else {
                 String::new()
             };
-            format!("{level} for {}s{warm}", trim(l.duration_seconds))
+            format!("{level}, {length}{warm}")
         })
         .unwrap_or_default();
     let state = if run.complete {

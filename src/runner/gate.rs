@@ -1,5 +1,5 @@
-//! Counts iterations in flight: the open model drops arrivals beyond its cap, the closed
-//! model starts a new iteration whenever one ends, and the end of a run waits for zero.
+//! Counts iterations in flight: the open model drops arrivals beyond its cap, and the end
+//! of a run waits for zero.
 //! The scheduler thread sleeps in `park_timeout`; an ending iteration unparks it, which
 //! costs an atomic operation, not a lock.
 
@@ -12,7 +12,7 @@ use std::thread::Thread;
 pub struct Gate {
     in_flight: AtomicUsize,
     scheduler: OnceLock<Thread>,
-    /// Set while the scheduler waits for an iteration to end (closed model, draining).
+    /// Set while the scheduler waits for iterations to end (draining).
     waiting: AtomicBool,
 }
 

@@ -11,7 +11,7 @@ use crate::model::Outcome;
 use crate::record::Sample;
 use crate::scenario::StepAction;
 
-/// An iteration the scheduler has decided to start.
+/// An iteration about to start.
 #[derive(Debug, Clone, Copy)]
 pub struct Launch {
     /// Sequence number.
@@ -24,55 +24,64 @@ pub struct Launch {
     pub row: usize,
 }
 
-/// Runs one iteration to the end, or until the run's hard stop cuts it off.
-pub async fn run(ctx: Arc<Context>, launch: Launch) {
-    let mut state = Progress {
-        step: 0,
-        done: false,
-    };
-    let mut hard = ctx.hard_stop.subscribe();
-    tokio::select! {
-        biased;
-        _ = hard.wait_for(|stop| *stop) => {}
-        _ = steps(&ctx, launch, &mut state) => {}
-    }
-    if !state.done {
-        // Cut off by the end of the run: the harness stopped, the target did not fail.
-        let cut = Sample {
-            outcome: Outcome::Interrupted,
-            corrected_us: 0,
-            service_us: 0,
-            measured: launch.measured,
-        };
-        ctx.recorder.record(state.step, cut);
-        ctx.recorder.record(ctx.workflow_cell(), cut);
-    }
-    ctx.gate.leave();
-}
-
-struct Progress {
+/// Leaves the gate however the iteration ends; if the run cut it off (its task aborted),
+/// records the step it was on as interrupted: the harness stopped, the target did not fail.
+struct Guard<'a> {
+    ctx: &'a Context,
+    measured: bool,
     step: usize,
     done: bool,
 }
 
-async fn steps(ctx: &Context, launch: Launch, state: &mut Progress) {
+impl Drop for Guard<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let cut = Sample {
+                outcome: Outcome::Interrupted,
+                corrected_us: 0,
+                service_us: 0,
+                measured: self.measured,
+            };
+            self.ctx.recorder.record(self.step, cut);
+            self.ctx.recorder.record(self.ctx.workflow_cell(), cut);
+        }
+        self.ctx.gate.leave();
+    }
+}
+
+/// An open-model iteration as a task of its own, with a connection from the pool.
+pub async fn spawned(ctx: Arc<Context>, launch: Launch) {
+    let mut session = Session::default();
+    if run(&ctx, launch, &mut session).await {
+        ctx.client.release(session);
+    }
+}
+
+/// Runs one iteration on `session` (the caller has entered the gate); returns whether it
+/// completed, so the connection is known to be in a clean state.
+pub async fn run(ctx: &Context, launch: Launch, session: &mut Session) -> bool {
+    let mut guard = Guard {
+        ctx,
+        measured: launch.measured,
+        step: 0,
+        done: false,
+    };
     let plan = &ctx.plan;
     let mut vars = IterationVars::new(
-        plan.data.as_ref().map(|d| d.rows.clone()),
+        plan.data.as_ref().map(|d| d.rows.as_slice()),
         launch.row,
         plan.captures.len(),
         launch.index,
         ctx.seed,
     );
-    let mut session = Session::default();
     let mut due = launch.intended;
     let (mut corrected_total, mut service_total) = (0u64, 0u64);
     for (i, step) in plan.steps.iter().enumerate() {
-        state.step = i;
+        guard.step = i;
         let sent = Instant::now();
         let result = match &step.action {
             StepAction::Http(req) => {
-                http::perform(step, req, &ctx.client, &mut session, &mut vars).await
+                http::perform(step, req, &ctx.client, session, &mut vars).await
             }
         };
         let end = Instant::now();
@@ -98,8 +107,8 @@ async fn steps(ctx: &Context, launch: Launch, state: &mut Progress) {
                 measured: launch.measured,
             };
             ctx.recorder.record(ctx.workflow_cell(), failed);
-            state.done = true;
-            return;
+            guard.done = true;
+            return false;
         }
         ctx.recorder.record(i, sample);
         corrected_total += corrected;
@@ -120,17 +129,8 @@ async fn steps(ctx: &Context, launch: Launch, state: &mut Progress) {
         measured: launch.measured,
     };
     ctx.recorder.record(ctx.workflow_cell(), whole);
-    state.done = true;
-    ctx.client.release(session);
-    if let Some(think) = ctx.iteration_think {
-        // A closed-model user pauses before its next iteration, unless the run is ending.
-        let pause = think.sample(&mut vars.rng);
-        let mut over = ctx.scheduling_over.subscribe();
-        tokio::select! {
-            _ = tokio::time::sleep(pause) => {}
-            _ = over.wait_for(|o| *o) => {}
-        }
-    }
+    guard.done = true;
+    true
 }
 
 /// Microseconds, at least 1.

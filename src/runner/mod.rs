@@ -6,10 +6,13 @@ mod gate;
 pub mod http;
 mod iteration;
 mod schedule;
+mod tickets;
+mod user;
 mod vars;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
@@ -20,8 +23,6 @@ use crate::scenario::units::Think;
 use crate::scenario::{LoadModel, Plan};
 use gate::Gate;
 use http::HttpClient;
-
-pub use schedule::Scheduled;
 
 /// Asks a running run to stop; sent by the CLI on SIGINT/SIGTERM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,8 +94,10 @@ pub struct RunRecord {
     pub measured: Duration,
     /// Why it ended.
     pub stop: StopReason,
-    /// Iterations the scheduler started and dropped after warm-up.
-    pub scheduled: Scheduled,
+    /// Iterations started after warm-up.
+    pub started: u64,
+    /// Arrivals dropped after warm-up (open model, `max_in_flight` reached).
+    pub dropped: u64,
     /// How many leading intervals were warm-up.
     pub warmup_intervals: usize,
 }
@@ -123,10 +126,13 @@ pub(crate) struct Context {
     gate: Gate,
     seed: u64,
     iteration_think: Option<Think>,
-    /// Set when iterations still running must be cut off.
-    hard_stop: watch::Sender<bool>,
-    /// Set when no more iterations will start (closed-model users stop thinking).
-    scheduling_over: watch::Sender<bool>,
+    tickets: tickets::Tickets,
+    /// Set when the run is ending: closed-model users finish their iteration and leave.
+    stopping: AtomicBool,
+    /// Closed model: how many users the profile wants now.
+    users_wanted: AtomicUsize,
+    /// Closed model: which user slots have a running task.
+    users_running: Vec<AtomicBool>,
 }
 
 impl Context {
@@ -168,8 +174,20 @@ pub async fn run(plan: Arc<Plan>, opts: RunOptions) -> Result<RunRecord, RunErro
         gate: Gate::default(),
         seed: opts.seed,
         iteration_think,
-        hard_stop: watch::channel(false).0,
-        scheduling_over: watch::channel(false).0,
+        tickets: tickets::Tickets::new(&plan, counters.clone(), start + plan.load.warmup),
+        stopping: AtomicBool::new(false),
+        users_wanted: AtomicUsize::new(0),
+        users_running: match plan.load.model {
+            LoadModel::Closed { .. } => (0..plan
+                .load
+                .profile
+                .peak()
+                .max(plan.load.profile.warmup_level())
+                .ceil() as usize)
+                .map(|_| AtomicBool::new(false))
+                .collect(),
+            LoadModel::Open { .. } => Vec::new(),
+        },
     });
 
     // The scheduler (and the drain after it) run on a thread of their own; a small task
@@ -182,20 +200,17 @@ pub async fn run(plan: Arc<Plan>, opts: RunOptions) -> Result<RunRecord, RunErro
             }
         })
     };
-    let (stop, scheduled, scheduling_end) = {
+    let (stop, scheduling_end) = {
         let ctx = ctx.clone();
         let stop_rx = opts.stop.clone();
         let runtime = tokio::runtime::Handle::current();
-        let counters = counters.clone();
         let grace = plan.load.grace;
         tokio::task::spawn_blocking(move || {
-            let mut scheduled = Scheduled::default();
-            let reason =
-                schedule::drive(&ctx, &runtime, start, &stop_rx, &counters, &mut scheduled);
+            let mut tasks = schedule::Tasks::default();
+            let reason = schedule::drive(&ctx, &runtime, start, &stop_rx, &mut tasks);
             let scheduling_end = Instant::now();
-            ctx.scheduling_over.send_replace(true);
-            schedule::drain(&ctx, grace, &stop_rx);
-            (reason, scheduled, scheduling_end)
+            schedule::drain(&ctx, grace, &stop_rx, &mut tasks);
+            (reason, scheduling_end)
         })
         .await
         .expect("the scheduler thread does not panic")
@@ -214,7 +229,8 @@ pub async fn run(plan: Arc<Plan>, opts: RunOptions) -> Result<RunRecord, RunErro
         ended_at: SystemTime::now(),
         measured: scheduling_end.saturating_duration_since(measure_start),
         stop,
-        scheduled,
+        started: counters.started_measured.load(Ordering::Relaxed),
+        dropped: counters.dropped_measured.load(Ordering::Relaxed),
         warmup_intervals: (plan.load.warmup.as_secs_f64() / interval).floor() as usize,
     })
 }

@@ -1,8 +1,9 @@
 //! The one scheduler every load model runs on, on a thread of its own so arrivals are on
 //! time to within tens of microseconds (the async runtime's timers tick in milliseconds,
 //! and every late start would show up as latency the target never caused).
-//! Open model: each iteration starts at its arrival time, or is dropped (and counted)
-//! beyond `max_in_flight`. Closed model: one starts whenever fewer run than the profile's users.
+//! Open model: each iteration is spawned at its arrival time, or dropped (and counted)
+//! beyond `max_in_flight`. Closed model: the scheduler keeps as many user tasks running as
+//! the profile asks for; each user loops through iterations by itself.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -10,117 +11,109 @@ use std::time::{Duration, Instant};
 
 use tokio::runtime::Handle;
 use tokio::sync::watch;
+use tokio::task::AbortHandle;
 
 use super::arrivals::ArrivalClock;
-use super::iteration::{self, Launch};
-use super::{Context, StopReason, StopRequest};
-use crate::record::interval::Counters;
-use crate::scenario::{FeedMode, LoadModel};
+use super::tickets::Exhausted;
+use super::{Context, StopReason, StopRequest, iteration, user};
+use crate::scenario::LoadModel;
 
 /// How often a closed-model ramp re-reads its user count, and the longest single sleep
 /// (so a stop request is seen promptly even if a wake-up is lost).
 const TICK: Duration = Duration::from_millis(50);
 
-/// What the scheduler counted in the measured window.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Scheduled {
-    /// Iterations started after warm-up.
-    pub started: u64,
-    /// Arrivals dropped after warm-up.
-    pub dropped: u64,
-}
+/// Prune finished task handles after this many spawns.
+const PRUNE_EVERY: u64 = 1024;
 
-/// Starts iterations until the load ends (blocking; run on its own thread); returns why it ended.
+/// Tasks that may still run, to cut them off at the end. Only the scheduler thread touches
+/// them, so iterations share nothing to be stoppable.
+#[derive(Debug, Default)]
+pub struct Tasks(Vec<AbortHandle>);
+
+/// Starts iterations (or users) until the load ends (blocking; run on its own thread);
+/// returns why it ended.
 pub fn drive(
     ctx: &Arc<Context>,
     runtime: &Handle,
     start: Instant,
     stop: &watch::Receiver<StopRequest>,
-    counters: &Counters,
-    scheduled: &mut Scheduled,
+    tasks: &mut Tasks,
 ) -> StopReason {
     ctx.gate.set_scheduler();
     let load = &ctx.plan.load;
     let end = start + load.total_duration();
-    let measure_start = start + load.warmup;
     let mut clock = ArrivalClock::new(load);
-    let mut rows = RowPicker::new(ctx);
-    let mut index = 0u64;
-    let closed = matches!(load.model, LoadModel::Closed { .. });
-    ctx.gate.want_wakeups(closed);
-    let mut next_arrival = if closed {
-        None
-    } else {
-        clock.next_arrival().map(|d| start + d)
-    };
+    let mut rng = fastrand::Rng::with_seed(ctx.seed);
+    let mut next_arrival = clock.next_arrival().map(|d| start + d);
+    let mut spawned = 0u64;
     loop {
         if let StopRequest::Graceful(why) | StopRequest::Immediate(why) = *stop.borrow() {
             return StopReason::Interrupted(why);
         }
-        if load.iterations.is_some_and(|cap| scheduled.started >= cap) {
-            return StopReason::Iterations;
+        match ctx.tickets.exhausted() {
+            Some(Exhausted::Cap) => return StopReason::Iterations,
+            Some(Exhausted::Data) => return StopReason::DataExhausted,
+            None => {}
         }
         let now = Instant::now();
         if now >= end {
             return StopReason::Duration;
         }
-        let due = match load.model {
+        match load.model {
             LoadModel::Open { max_in_flight } => {
                 let due = next_arrival.unwrap_or(end);
                 if due > now {
-                    sleep_until(due.min(now + TICK));
+                    park_until(due.min(now + TICK));
                     continue;
                 }
                 next_arrival = clock.next_arrival().map(|d| start + d);
                 if ctx.gate.in_flight() >= max_in_flight {
-                    counters.dropped.fetch_add(1, Ordering::Relaxed);
-                    if due >= measure_start {
-                        scheduled.dropped += 1;
-                    }
+                    ctx.tickets.drop_one(due);
                     continue;
                 }
-                due
+                let Some(launch) = ctx.tickets.take(due, &mut rng) else {
+                    continue;
+                };
+                ctx.gate.enter();
+                let task = runtime.spawn(iteration::spawned(ctx.clone(), launch));
+                tasks.0.push(task.abort_handle());
+                spawned += 1;
+                if spawned.is_multiple_of(PRUNE_EVERY) {
+                    tasks.0.retain(|t| !t.is_finished());
+                }
             }
             LoadModel::Closed { .. } => {
                 let t = now - start;
-                let users = if t < load.warmup {
+                let level = if t < load.warmup {
                     load.profile.warmup_level()
                 } else {
                     load.profile.level_at(t - load.warmup)
                 };
-                if ctx.gate.in_flight() as f64 >= users.floor() {
-                    // Woken by an ending iteration or a stop request; the tick re-reads ramps.
-                    std::thread::park_timeout(TICK.min(end - now));
-                    continue;
+                let wanted = (level.floor() as usize).min(ctx.users_running.len());
+                ctx.users_wanted.store(wanted, Ordering::Relaxed);
+                for (index, running) in ctx.users_running.iter().enumerate().take(wanted) {
+                    if !running.swap(true, Ordering::AcqRel) {
+                        tasks
+                            .0
+                            .push(runtime.spawn(user::run(ctx.clone(), index)).abort_handle());
+                    }
                 }
-                now
+                // Woken early by a stop request or an exhausted feeder; the tick re-reads ramps.
+                park_until((now + TICK).min(end));
             }
-        };
-        let Some(row) = rows.next() else {
-            return StopReason::DataExhausted;
-        };
-        let measured = due >= measure_start;
-        counters.started.fetch_add(1, Ordering::Relaxed);
-        if measured {
-            scheduled.started += 1;
         }
-        ctx.gate.enter();
-        runtime.spawn(iteration::run(
-            ctx.clone(),
-            Launch {
-                index,
-                intended: due,
-                measured,
-                row,
-            },
-        ));
-        index += 1;
     }
 }
 
-/// Lets in-flight iterations finish within `grace` (or until a second stop request),
-/// then cuts off the rest and waits (briefly) for them to record themselves as interrupted.
-pub fn drain(ctx: &Context, grace: Duration, stop: &watch::Receiver<StopRequest>) {
+/// Stops new iterations, lets in-flight ones finish within `grace` (or until a second stop
+/// request), then cuts off the rest and waits (briefly) for them to record themselves.
+pub fn drain(
+    ctx: &Context,
+    grace: Duration,
+    stop: &watch::Receiver<StopRequest>,
+    tasks: &mut Tasks,
+) {
+    ctx.stopping.store(true, Ordering::Release);
     ctx.gate.want_wakeups(true);
     let deadline = Instant::now() + grace;
     while ctx.gate.in_flight() > 0 && !matches!(*stop.borrow(), StopRequest::Immediate(_)) {
@@ -130,49 +123,20 @@ pub fn drain(ctx: &Context, grace: Duration, stop: &watch::Receiver<StopRequest>
         }
         std::thread::park_timeout(TICK.min(deadline - now));
     }
-    ctx.hard_stop.send_replace(true);
+    for task in tasks.0.drain(..) {
+        task.abort();
+    }
     let give_up = Instant::now() + Duration::from_secs(2);
     while ctx.gate.in_flight() > 0 && Instant::now() < give_up {
         std::thread::park_timeout(TICK);
     }
 }
 
-/// Sleeps until `t` with the OS timer (tens of microseconds of slack); a spurious or early
-/// wake-up just loops in the caller.
-fn sleep_until(t: Instant) {
+/// Sleeps until `t` with the OS timer (tens of microseconds of slack); an early wake-up
+/// just loops in the caller.
+fn park_until(t: Instant) {
     let now = Instant::now();
     if t > now {
         std::thread::park_timeout(t - now);
-    }
-}
-
-/// Hands out data rows in the feeder's order.
-struct RowPicker {
-    len: usize,
-    mode: Option<FeedMode>,
-    next: usize,
-    rng: fastrand::Rng,
-}
-
-impl RowPicker {
-    fn new(ctx: &Context) -> Self {
-        let data = ctx.plan.data.as_ref();
-        Self {
-            len: data.map(|d| d.rows.len()).unwrap_or(0),
-            mode: data.map(|d| d.mode),
-            next: 0,
-            rng: fastrand::Rng::with_seed(ctx.seed),
-        }
-    }
-
-    fn next(&mut self) -> Option<usize> {
-        let i = self.next;
-        self.next += 1;
-        match self.mode {
-            None => Some(0),
-            Some(FeedMode::Sequential) => Some(i % self.len),
-            Some(FeedMode::Random) => Some(self.rng.usize(..self.len)),
-            Some(FeedMode::Unique) => (i < self.len).then_some(i),
-        }
     }
 }

@@ -1,14 +1,13 @@
 //! An iteration's variables: its data row, what earlier steps captured, and the builtins.
 
 use std::fmt::Write;
-use std::sync::Arc;
 
 use crate::scenario::template::{Builtin, Template, VarRef};
 
 /// The values templates read during one iteration.
-pub struct IterationVars {
+pub struct IterationVars<'a> {
     /// The feeder's rows, shared by every iteration.
-    pub rows: Option<Arc<Vec<Vec<String>>>>,
+    pub rows: Option<&'a [Vec<String>]>,
     /// This iteration's row.
     pub row: usize,
     /// Captured values by slot.
@@ -20,10 +19,10 @@ pub struct IterationVars {
     scratch: String,
 }
 
-impl IterationVars {
+impl<'a> IterationVars<'a> {
     /// Variables for one iteration.
     pub fn new(
-        rows: Option<Arc<Vec<Vec<String>>>>,
+        rows: Option<&'a [Vec<String>]>,
         row: usize,
         captures: usize,
         iteration: u64,
@@ -102,8 +101,8 @@ mod tests {
 
     #[test]
     fn renders_rows_captures_and_builtins() {
-        let rows = Arc::new(vec![vec!["a@x".to_string()], vec!["b@x".to_string()]]);
-        let mut v = IterationVars::new(Some(rows), 1, 1, 7, 42);
+        let rows = vec![vec!["a@x".to_string()], vec!["b@x".to_string()]];
+        let mut v = IterationVars::new(Some(rows.as_slice()), 1, 1, 7, 42);
         v.captures[0] = Some("tok".into());
         let t = Template {
             segments: vec![

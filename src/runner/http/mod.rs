@@ -22,7 +22,7 @@ pub async fn perform(
     plan: &HttpRequestPlan,
     client: &HttpClient,
     session: &mut Session,
-    vars: &mut IterationVars,
+    vars: &mut IterationVars<'_>,
 ) -> Result<(), (Outcome, String)> {
     let req = request::build(plan, client, vars).map_err(|e| (Outcome::RequestError, e))?;
     let needs_body = step.checks.needs_body() || !step.captures.is_empty();

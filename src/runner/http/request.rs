@@ -13,7 +13,7 @@ use crate::scenario::{BodyPlan, HttpRequestPlan};
 pub fn build(
     plan: &HttpRequestPlan,
     client: &HttpClient,
-    vars: &mut IterationVars,
+    vars: &mut IterationVars<'_>,
 ) -> Result<Request<Body>, String> {
     let mut target = String::with_capacity(client.base_path.len() + 64);
     target.push_str(&client.base_path);

@@ -12,7 +12,7 @@ pub fn judge(
     step: &StepPlan,
     parts: &Parts,
     body: &Bytes,
-    vars: &mut IterationVars,
+    vars: &mut IterationVars<'_>,
 ) -> Result<(), (Outcome, String)> {
     let status = parts.status.as_u16();
     if !step.checks.status.iter().any(|r| r.contains(&status)) {

@@ -1,0 +1,38 @@
+//! A closed-model user: a task that loops through the workflow on its own connection,
+//! pausing between iterations, until the profile retires it or the run ends. Nothing is
+//! spawned or woken per iteration.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use super::Context;
+use super::http::Session;
+use super::iteration;
+
+/// Runs user number `index` until it is no longer wanted.
+pub async fn run(ctx: Arc<Context>, index: usize) {
+    let mut session = Session::default();
+    let mut rng =
+        fastrand::Rng::with_seed(ctx.seed ^ (index as u64 + 1).wrapping_mul(0xA076_1D64_78BD_642F));
+    loop {
+        if ctx.stopping.load(Ordering::Relaxed) || index >= ctx.users_wanted.load(Ordering::Relaxed)
+        {
+            break;
+        }
+        let Some(launch) = ctx.tickets.take(Instant::now(), &mut rng) else {
+            ctx.gate.wake();
+            break;
+        };
+        ctx.gate.enter();
+        if !iteration::run(&ctx, launch, &mut session).await {
+            // A failed step may leave the connection mid-exchange: start the next clean.
+            session = Session::default();
+        }
+        if let Some(think) = &ctx.iteration_think {
+            tokio::time::sleep(think.sample(&mut rng)).await;
+        }
+    }
+    ctx.client.release(session);
+    ctx.users_running[index].store(false, Ordering::Release);
+}
