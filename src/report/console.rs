@@ -28,7 +28,7 @@ pub fn summary(run: &RunResult) -> String {
         .map(|l| {
             let level = match (l.rate, l.users) {
                 (Some(r), _) => format!("open {}/s", trim(r)),
-                (_, Some(u)) if u == 1.0 => "closed 1 user".to_string(),
+                (_, Some(1.0)) => "closed 1 user".to_string(),
                 (_, Some(u)) => format!("closed {} users", trim(u)),
                 _ => l.model.clone(),
             };
