@@ -63,15 +63,14 @@ impl RunResult {
     /// Parses results JSON; `path` is only used in messages.
     pub fn from_json(text: &str, path: &Path) -> Result<Self, ModelError> {
         // Check the version first so a newer file gets the right message, not a field error.
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
-            if let Some(found) = v.get("schema").and_then(|s| s.as_u64()) {
-                if found > SCHEMA_VERSION as u64 {
-                    return Err(ModelError::NewerSchema {
-                        path: path.to_path_buf(),
-                        found: found as u32,
-                    });
-                }
-            }
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(text)
+            && let Some(found) = v.get("schema").and_then(|s| s.as_u64())
+            && found > SCHEMA_VERSION as u64
+        {
+            return Err(ModelError::NewerSchema {
+                path: path.to_path_buf(),
+                found: found as u32,
+            });
         }
         let mut run: RunResult = serde_json::from_str(text).map_err(|e| ModelError::Json {
             path: path.to_path_buf(),
@@ -132,10 +131,10 @@ fn normalize_step(step: &mut StepResult, seconds: Option<f64>) -> Result<(), Str
     } else {
         step.errors as f64 / step.count as f64
     };
-    if step.throughput == 0.0 {
-        if let Some(s) = seconds.filter(|s| *s > 0.0) {
-            step.throughput = step.outcomes.ok as f64 / s;
-        }
+    if step.throughput == 0.0
+        && let Some(s) = seconds.filter(|s| *s > 0.0)
+    {
+        step.throughput = step.outcomes.ok as f64 / s;
     }
     Ok(())
 }

@@ -172,11 +172,11 @@ fn flush_loop(mut cfg: FlushConfig, file: File, rx: mpsc::Receiver<()>) -> Timel
             timeline.errors[cell].push(errors);
             live.ok += ok;
             live.errors += errors;
-            if let Some(w) = log.as_mut() {
-                if let Err(e) = w.write_histogram(h, begin, length, tags[cell]) {
-                    timeline.write_error = Some(format!("{}: {e}", cfg.path.display()));
-                    log = None;
-                }
+            if let Some(w) = log.as_mut()
+                && let Err(e) = w.write_histogram(h, begin, length, tags[cell])
+            {
+                timeline.write_error = Some(format!("{}: {e}", cfg.path.display()));
+                log = None;
             }
         }
         let started = cfg.counters.started.load(Ordering::Relaxed);

@@ -360,16 +360,16 @@ pub(super) fn build(
     let mut steps = Vec::new();
     let mut seen: BTreeMap<String, Range<usize>> = BTreeMap::new();
     for (i, step) in raw.steps.iter().enumerate() {
-        if let Some(n) = &step.get_ref().name {
-            if seen.insert(n.get_ref().clone(), n.span()).is_some() {
-                b.error(
-                    n.span(),
-                    format!(
-                        "duplicate step name `{}`: step names must be unique",
-                        n.get_ref()
-                    ),
-                );
-            }
+        if let Some(n) = &step.get_ref().name
+            && seen.insert(n.get_ref().clone(), n.span()).is_some()
+        {
+            b.error(
+                n.span(),
+                format!(
+                    "duplicate step name `{}`: step names must be unique",
+                    n.get_ref()
+                ),
+            );
         }
         if let Some(s) = build_step(&mut b, step, i, target.as_ref().map(|t| t.timeout)) {
             steps.push(s);

@@ -145,13 +145,13 @@ fn build_http(b: &mut Builder, raw: &Spanned<RawHttp>, step: usize) -> Option<Ht
             Escape::None,
             Some(step),
         );
-        if let Some(lit) = t.as_literal() {
-            if http::HeaderValue::from_str(lit).is_err() {
-                b.error(
-                    v.span(),
-                    format!("invalid value for header `{}`", k.get_ref()),
-                );
-            }
+        if let Some(lit) = t.as_literal()
+            && http::HeaderValue::from_str(lit).is_err()
+        {
+            b.error(
+                v.span(),
+                format!("invalid value for header `{}`", k.get_ref()),
+            );
         }
         headers.push((name, t));
     }

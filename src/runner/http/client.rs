@@ -131,10 +131,11 @@ impl HttpClient {
     }
 
     async fn checkout(&self, session: &mut Session) -> Result<(Sender, bool), Transport> {
-        if let Some(mut c) = session.conn.take() {
-            if !c.is_closed() && c.ready().await.is_ok() {
-                return Ok((c, true));
-            }
+        if let Some(mut c) = session.conn.take()
+            && !c.is_closed()
+            && c.ready().await.is_ok()
+        {
+            return Ok((c, true));
         }
         loop {
             let candidate = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
