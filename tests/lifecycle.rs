@@ -11,6 +11,7 @@ fn sigint_stops_gracefully_and_keeps_what_was_measured() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("rehearse"))
+        .env("REHEARSE_STORE", scratch_store())
         .args([
             "run",
             "-q",

@@ -86,6 +86,7 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<Outcome> {
             git: provenance::git(None, None),
             seed: 1,
             progress: Mode::detect(args.quiet),
+            store: (!args.no_store).then(|| args.store.store.clone()),
         };
         let (result, path) = execute(plan, &settings).await?;
         super::print_out("\n");

@@ -6,6 +6,7 @@ mod pipeline;
 mod progress;
 mod provenance;
 mod run;
+mod runs;
 mod sandbox;
 mod signals;
 mod validate;
@@ -81,6 +82,115 @@ enum Command {
     Sandbox(SandboxArgs),
     /// Start the sandbox and run every shipped scenario against it briefly.
     Demo(DemoArgs),
+    /// List, show, import, export, delete and prune stored runs.
+    #[command(subcommand)]
+    Runs(RunsCommand),
+    /// A step's metric over the stored runs of a scenario, newest first.
+    History(HistoryArgs),
+}
+
+/// Where runs are stored.
+#[derive(Debug, Args, Clone)]
+pub struct StoreArgs {
+    /// Store URL: sqlite://PATH (created on first use) or postgres://USER@HOST/DB.
+    #[arg(long = "store", env = "REHEARSE_STORE", default_value = crate::store::DEFAULT_URL, value_name = "URL", hide_env_values = true)]
+    pub store: String,
+}
+
+/// `rehearse runs …`.
+#[derive(Debug, Subcommand)]
+enum RunsCommand {
+    /// Stored runs, newest first.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Only this scenario.
+        #[arg(long)]
+        scenario: Option<String>,
+        /// Only this branch.
+        #[arg(long)]
+        branch: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+        /// Include incomplete (interrupted) runs.
+        #[arg(long)]
+        all: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The summary table of a stored run.
+    Show {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Run id (or a unique prefix).
+        id: String,
+    },
+    /// Store results files made elsewhere (another machine, a CI artifact).
+    Import {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// results.json files (an intervals.hlog beside one is stored too).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Write a stored run's results.json to stdout (or results.json and intervals.hlog to --out).
+    Export {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Run id (or a unique prefix).
+        id: String,
+        /// Write into this directory instead of stdout.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Delete stored runs.
+    Delete {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Run ids (or unique prefixes).
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Keep only the newest runs of each scenario and branch.
+    Prune {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// How many runs of each scenario and branch to keep.
+        #[arg(long)]
+        keep: i64,
+        /// Only prune this scenario.
+        #[arg(long)]
+        scenario: Option<String>,
+        /// Only prune this branch.
+        #[arg(long)]
+        branch: Option<String>,
+    },
+}
+
+/// `rehearse history`.
+#[derive(Debug, Args)]
+struct HistoryArgs {
+    /// Scenario name.
+    scenario: String,
+    /// Step name (`workflow` for the whole workflow).
+    #[arg(long)]
+    step: String,
+    /// p50, p90, p95, p99, p999, max, mean, error_rate, throughput or count.
+    #[arg(long, default_value = "p99")]
+    metric: crate::store::HistoryMetric,
+    /// Only runs of this branch.
+    #[arg(long)]
+    branch: Option<String>,
+    /// At most this many runs.
+    #[arg(long, default_value_t = 100)]
+    limit: i64,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 /// `rehearse run`.
@@ -111,6 +221,11 @@ struct RunArgs {
     /// No progress output.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Do not store the run (results.json is still written).
+    #[arg(long)]
+    no_store: bool,
 }
 
 /// Load overrides shared by `run` and `demo`.
@@ -177,6 +292,11 @@ struct DemoArgs {
     /// No progress output.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Do not store the runs.
+    #[arg(long)]
+    no_store: bool,
 }
 
 fn parse_label(s: &str) -> Result<(String, String), String> {
@@ -214,6 +334,8 @@ pub fn main() -> anyhow::Result<Outcome> {
             Command::Validate { files } => Ok(validate::validate(&files)),
             Command::Sandbox(args) => sandbox::sandbox(args).await,
             Command::Demo(args) => demo::demo(args).await,
+            Command::Runs(command) => runs::runs(command).await,
+            Command::History(args) => runs::history(args).await,
         }
     })
 }

@@ -32,6 +32,8 @@ pub struct RunSettings {
     pub seed: u64,
     /// Progress display.
     pub progress: Mode,
+    /// Store URL, or None not to store.
+    pub store: Option<String>,
 }
 
 /// Runs a plan and writes `results.json`; returns the results and their path.
@@ -70,7 +72,26 @@ pub async fn execute(plan: Plan, settings: &RunSettings) -> anyhow::Result<(RunR
             "the run finished but its results could not be written: {e}"
         ))
     })?;
+    if let Some(url) = &settings.store {
+        store(url, &result, &settings.out_dir.join(INTERVAL_LOG)).await.map_err(|e| {
+            RunFailure(format!(
+                "the run finished and its results are in {}, but storing them failed: {e:#}\n  store them later with: rehearse runs import {} --store '{}'",
+                path.display(),
+                path.display(),
+                crate::store::redact(url)
+            ))
+        })?;
+    }
     Ok((result, path))
+}
+
+/// Stores a finished run and its interval log.
+async fn store(url: &str, result: &RunResult, interval_log: &Path) -> anyhow::Result<()> {
+    let store = crate::store::Store::open(url).await?;
+    let log = std::fs::read(interval_log).ok();
+    store.insert(result, log).await?;
+    store.close().await;
+    Ok(())
 }
 
 fn assemble(plan: &Plan, record: runner::RunRecord, settings: &RunSettings) -> RunResult {

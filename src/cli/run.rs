@@ -25,6 +25,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         git: provenance::git(args.commit.clone(), args.branch.clone()),
         seed: args.seed,
         progress: Mode::detect(args.quiet),
+        store: (!args.no_store).then(|| args.store.store.clone()),
     };
     let (result, path) = execute(plan, &settings).await?;
     super::print_out(&console::summary(&result));

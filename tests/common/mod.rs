@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use rehearse::model::RunResult;
 use rehearse::sandbox::{self, Sandbox, SandboxConfig};
 
+pub mod stores;
+
 /// A sandbox running on its own runtime for the duration of a test.
 pub struct Target {
     pub url: String,
@@ -50,9 +52,16 @@ pub fn fast_sandbox() -> Target {
     })
 }
 
-/// The rehearse binary.
+/// The rehearse binary, storing into a scratch store (never the repository's `.rehearse/`).
 pub fn rehearse() -> assert_cmd::Command {
-    assert_cmd::cargo::cargo_bin_cmd!("rehearse")
+    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("rehearse");
+    cmd.env("REHEARSE_STORE", scratch_store());
+    cmd
+}
+
+/// A store shared by the tests of one binary that do not look into it.
+pub fn scratch_store() -> String {
+    format!("sqlite://{}/rehearse-tests.db", env!("CARGO_TARGET_TMPDIR"))
 }
 
 /// Writes a file into `dir`.

@@ -12,6 +12,9 @@ use http_body_util::BodyExt;
 
 pub use client::{HttpClient, Session, Transport};
 
+/// Why a step failed: its outcome and a message for people.
+pub type Failure = (Outcome, String);
+
 use crate::model::Outcome;
 use crate::runner::vars::IterationVars;
 use crate::scenario::{HttpRequestPlan, StepPlan};
@@ -23,7 +26,7 @@ pub async fn perform(
     client: &HttpClient,
     session: &mut Session,
     vars: &mut IterationVars<'_>,
-) -> Result<(), (Outcome, String)> {
+) -> Result<(), Failure> {
     let req = request::build(plan, client, vars).map_err(|e| (Outcome::RequestError, e))?;
     let needs_body = step.checks.needs_body() || !step.captures.is_empty();
     let exchange = async {
@@ -51,7 +54,7 @@ pub async fn perform(
             }
             Bytes::new()
         };
-        Ok::<_, (Outcome, String)>((parts, bytes))
+        Ok::<_, Failure>((parts, bytes))
     };
     let (parts, bytes) = match tokio::time::timeout(step.timeout, exchange).await {
         Ok(result) => result?,

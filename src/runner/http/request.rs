@@ -59,3 +59,99 @@ pub fn build(
     req.body(Full::new(body))
         .map_err(|e| format!("cannot build request: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{Overrides, SourceFile, StepAction, parse};
+
+    fn requests(steps: &str) -> Vec<Request<Body>> {
+        let text = format!(
+            "name = \"r\"\n[target]\nbase_url = \"http://example.test:8080/v2/\"\nheaders = {{ accept = \"application/json\" }}\n[vars]\nwho = \"a b&c\"\n{steps}"
+        );
+        let plan = parse(
+            &SourceFile::new("r.toml", text),
+            &Overrides::default(),
+            &|_| None,
+        )
+        .unwrap();
+        let client = HttpClient::new(&plan.target).unwrap();
+        let mut vars = IterationVars::new(None, 0, plan.captures.len(), 7, 1);
+        plan.steps
+            .iter()
+            .map(|s| match &s.action {
+                StepAction::Http(h) => build(h, &client, &mut vars).unwrap(),
+            })
+            .collect()
+    }
+
+    fn body(r: Request<Body>) -> String {
+        use http_body_util::BodyExt;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let collected = rt.block_on(r.into_body().collect());
+        let Ok(collected) = collected;
+        String::from_utf8(collected.to_bytes().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn paths_queries_headers_and_bodies_are_rendered_and_encoded() {
+        let reqs = requests(
+            r#"
+[[steps]]
+name = "q"
+http = { path = "/search?fixed=1", query = { q = "{{ who }}", n = "{{ iteration }}", page = 2 }, headers = { x-user = "{{ who }}", accept = "text/plain" } }
+[[steps]]
+name = "form"
+http = { method = "POST", path = "/f/{{ who }}", form = { name = "{{ who }}", age = 42 } }
+[[steps]]
+name = "raw"
+http = { method = "PUT", path = "/r", body = "hello {{ who }}", headers = { content-type = "text/plain" } }
+[[steps]]
+name = "json"
+http = { method = "POST", path = "/j", json = { s = "say \"{{ who }}\"", list = [1, true] } }
+"#,
+        );
+        let mut reqs = reqs.into_iter();
+        let q = reqs.next().unwrap();
+        assert_eq!(
+            q.uri().to_string(),
+            "/v2/search?fixed=1&n=7&page=2&q=a%20b%26c"
+        );
+        assert_eq!(q.headers()["host"], "example.test:8080");
+        assert_eq!(q.headers()["x-user"], "a b&c");
+        assert_eq!(
+            q.headers()["accept"],
+            "text/plain",
+            "a step's header overrides the target's"
+        );
+        assert!(
+            q.headers()["user-agent"]
+                .to_str()
+                .unwrap()
+                .starts_with("rehearse/")
+        );
+
+        let form = reqs.next().unwrap();
+        assert_eq!(form.uri().path(), "/v2/f/a%20b%26c");
+        assert_eq!(
+            form.headers()["content-type"],
+            "application/x-www-form-urlencoded"
+        );
+        assert_eq!(body(form), "age=42&name=a%20b%26c");
+
+        let raw = reqs.next().unwrap();
+        assert_eq!(raw.method(), http::Method::PUT);
+        assert_eq!(raw.headers()["content-type"], "text/plain");
+        assert_eq!(body(raw), "hello a b&c");
+
+        let json = reqs.next().unwrap();
+        assert_eq!(json.headers()["content-type"], "application/json");
+        let value: serde_json::Value = serde_json::from_str(&body(json)).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({"s": "say \"a b&c\"", "list": [1, true]})
+        );
+    }
+}

@@ -13,7 +13,7 @@ pub fn judge(
     parts: &Parts,
     body: &Bytes,
     vars: &mut IterationVars<'_>,
-) -> Result<(), (Outcome, String)> {
+) -> Result<(), super::Failure> {
     let status = parts.status.as_u16();
     if !step.checks.status.iter().any(|r| r.contains(&status)) {
         let outcome = match status {
@@ -146,5 +146,95 @@ fn excerpt(body: &Bytes) -> String {
         "(empty body)".into()
     } else {
         text.replace('\n', " ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{Overrides, SourceFile, parse};
+
+    type Judged = (
+        Result<(), crate::runner::http::Failure>,
+        Vec<Option<String>>,
+    );
+
+    fn judge_one(step: &str, status: u16, headers: &[(&str, &str)], body: &str) -> Judged {
+        let text = format!(
+            "name = \"r\"\n[target]\nbase_url = \"http://h\"\n[[steps]]\nname = \"s\"\nhttp = {{ path = \"/\" }}\n{step}"
+        );
+        let plan = parse(
+            &SourceFile::new("r.toml", text),
+            &Overrides::default(),
+            &|_| None,
+        )
+        .unwrap();
+        let mut resp = http::Response::builder().status(status);
+        for (k, v) in headers {
+            resp = resp.header(*k, *v);
+        }
+        let (parts, ()) = resp.body(()).unwrap().into_parts();
+        let mut vars = IterationVars::new(None, 0, plan.captures.len(), 0, 1);
+        let r = judge(
+            &plan.steps[0],
+            &parts,
+            &Bytes::from(body.to_string()),
+            &mut vars,
+        );
+        (r, vars.captures)
+    }
+
+    #[test]
+    fn captures_read_json_headers_and_regexes() {
+        let (r, caps) = judge_one(
+            "capture = { id = { json = \"$.items[1].id\" }, n = { json = \"/count\" }, loc = { header = \"location\" }, code = { regex = 'code=(\\w+)' }, all = { regex = 'c..e' } }",
+            201,
+            &[("location", "/receipts/9")],
+            r#"{"items": [{"id": "a"}, {"id": "b"}], "count": 2, "note": "code=XY12"}"#,
+        );
+        assert_eq!(r, Ok(()));
+        // A step's captures are a TOML table, so their slots come in name order: all, code, id, loc, n.
+        let caps: Vec<&str> = caps.iter().map(|c| c.as_deref().unwrap()).collect();
+        assert_eq!(caps, ["code", "XY12", "b", "/receipts/9", "2"]);
+    }
+
+    #[test]
+    fn failures_are_classified_with_a_reason() {
+        let (r, _) = judge_one("", 503, &[], "busy");
+        assert_eq!(r, Err((Outcome::Http5xx, "status 503: busy".into())));
+        let (r, _) = judge_one("", 302, &[], "");
+        assert_eq!(r.unwrap_err().0, Outcome::Http3xx);
+        let (r, _) = judge_one("check = { status = 201 }", 200, &[], "");
+        assert_eq!(r.unwrap_err().0, Outcome::CheckFailed);
+        let (r, _) = judge_one("check = { status = 404 }", 404, &[], "");
+        assert_eq!(r, Ok(()), "an expected 404 is a success");
+        let (r, _) = judge_one(
+            "check = { json = { \"$.n\" = 2 } }",
+            200,
+            &[],
+            r#"{"n": 2.0}"#,
+        );
+        assert_eq!(r, Ok(()), "numbers compare by value");
+        let (r, _) = judge_one(
+            "check = { json = { \"$.n\" = \"2\" } }",
+            200,
+            &[],
+            r#"{"n": 2}"#,
+        );
+        assert_eq!(r, Ok(()), "a template string compares with a number's text");
+        let (r, _) = judge_one(
+            "capture = { x = { json = \"$.x\" } }",
+            200,
+            &[],
+            "<html>not json</html>",
+        );
+        let (outcome, why) = r.unwrap_err();
+        assert_eq!(outcome, Outcome::CaptureFailed);
+        assert!(why.contains("not JSON"), "{why}");
+        let (r, _) = judge_one("capture = { x = { header = \"etag\" } }", 200, &[], "");
+        assert_eq!(
+            r.unwrap_err(),
+            (Outcome::CaptureFailed, "capture: no `etag` header".into())
+        );
     }
 }

@@ -1,0 +1,305 @@
+//! Reading runs back: listings, whole runs (export), and metric histories that read the
+//! summary columns only, never a histogram.
+
+use std::str::FromStr;
+
+use sqlx::Row;
+
+use super::{Store, StoreError, with_pool};
+use crate::model::RunResult;
+
+/// Which runs to list.
+#[derive(Debug, Clone)]
+pub struct RunFilter {
+    /// Only this scenario.
+    pub scenario: Option<String>,
+    /// Only this branch.
+    pub branch: Option<String>,
+    /// At most this many, newest first.
+    pub limit: i64,
+    /// Include incomplete (interrupted) runs.
+    pub include_incomplete: bool,
+}
+
+/// One line of `runs list`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RunSummary {
+    /// Run id.
+    pub id: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// Branch, if known.
+    pub branch: Option<String>,
+    /// Commit, if known.
+    pub commit: Option<String>,
+    /// Start, epoch milliseconds.
+    pub started_ms: i64,
+    /// Whether the run completed.
+    pub complete: bool,
+    /// Target URL.
+    pub target: Option<String>,
+    /// Workflow iterations ended.
+    pub iterations: Option<i64>,
+    /// Failed workflow iterations.
+    pub errors: Option<i64>,
+    /// Workflow p50, µs.
+    pub p50: Option<i64>,
+    /// Workflow p99, µs.
+    pub p99: Option<i64>,
+}
+
+/// A metric `history` can chart, read from a summary column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryMetric {
+    /// Median latency.
+    P50,
+    /// 90th percentile.
+    P90,
+    /// 95th percentile.
+    P95,
+    /// 99th percentile.
+    P99,
+    /// 99.9th percentile.
+    P999,
+    /// Maximum.
+    Max,
+    /// Mean latency.
+    Mean,
+    /// Share of failed attempts.
+    ErrorRate,
+    /// Successful attempts per second.
+    Throughput,
+    /// Attempts.
+    Count,
+}
+
+impl HistoryMetric {
+    /// Every metric with its name.
+    pub const ALL: [(&'static str, HistoryMetric); 10] = [
+        ("p50", HistoryMetric::P50),
+        ("p90", HistoryMetric::P90),
+        ("p95", HistoryMetric::P95),
+        ("p99", HistoryMetric::P99),
+        ("p999", HistoryMetric::P999),
+        ("max", HistoryMetric::Max),
+        ("mean", HistoryMetric::Mean),
+        ("error_rate", HistoryMetric::ErrorRate),
+        ("throughput", HistoryMetric::Throughput),
+        ("count", HistoryMetric::Count),
+    ];
+
+    /// Whether values are microseconds.
+    pub fn is_latency(self) -> bool {
+        !matches!(
+            self,
+            HistoryMetric::ErrorRate | HistoryMetric::Throughput | HistoryMetric::Count
+        )
+    }
+
+    /// The history query for this metric. Each column is fixed text from this enum,
+    /// never user input.
+    fn query(self) -> &'static str {
+        macro_rules! history_sql {
+            ($col:literal) => {
+                concat!(
+                    "SELECT r.id, r.started_ms, r.commit_sha, r.branch, CAST(s.",
+                    $col,
+                    " AS DOUBLE PRECISION) AS value ",
+                    "FROM runs r JOIN steps s ON s.run_id = r.id ",
+                    "WHERE r.scenario = $1 AND s.name = $2 AND s.is_workflow = $3 AND r.complete ",
+                    "AND (CAST($4 AS TEXT) IS NULL OR r.branch = $4) ",
+                    "ORDER BY r.started_ms DESC, r.id DESC LIMIT $5"
+                )
+            };
+        }
+        match self {
+            HistoryMetric::P50 => history_sql!("p50"),
+            HistoryMetric::P90 => history_sql!("p90"),
+            HistoryMetric::P95 => history_sql!("p95"),
+            HistoryMetric::P99 => history_sql!("p99"),
+            HistoryMetric::P999 => history_sql!("p999"),
+            HistoryMetric::Max => history_sql!("max"),
+            HistoryMetric::Mean => history_sql!("mean"),
+            HistoryMetric::ErrorRate => history_sql!("error_rate"),
+            HistoryMetric::Throughput => history_sql!("throughput"),
+            HistoryMetric::Count => history_sql!("count"),
+        }
+    }
+}
+
+impl FromStr for HistoryMetric {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .iter()
+            .find(|(n, _)| *n == s)
+            .map(|(_, m)| *m)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|(n, _)| *n).collect();
+                format!(
+                    "unknown metric \"{s}\": expected one of {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+/// One point of a history.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct HistoryPoint {
+    /// Run id.
+    pub run_id: String,
+    /// Start, epoch milliseconds.
+    pub started_ms: i64,
+    /// Commit, if known.
+    pub commit: Option<String>,
+    /// Branch, if known.
+    pub branch: Option<String>,
+    /// The metric's value.
+    pub value: f64,
+}
+
+impl Store {
+    /// Runs matching a filter, newest first.
+    pub async fn list(&self, f: &RunFilter) -> Result<Vec<RunSummary>, StoreError> {
+        const SQL: &str = "SELECT r.id, r.scenario, r.branch, r.commit_sha, r.started_ms, r.complete, r.target, \
+             w.count, w.errors, w.p50, w.p99 \
+             FROM runs r LEFT JOIN steps w ON w.run_id = r.id AND w.is_workflow \
+             WHERE (CAST($1 AS TEXT) IS NULL OR r.scenario = $1) AND (CAST($2 AS TEXT) IS NULL OR r.branch = $2) \
+             AND ($3 OR r.complete) ORDER BY r.started_ms DESC, r.id DESC LIMIT $4";
+        with_pool!(self, pool => {
+            let rows = sqlx::query(SQL).bind(&f.scenario).bind(&f.branch).bind(f.include_incomplete).bind(f.limit).fetch_all(pool).await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(RunSummary {
+                        id: r.try_get("id")?,
+                        scenario: r.try_get("scenario")?,
+                        branch: r.try_get("branch")?,
+                        commit: r.try_get("commit_sha")?,
+                        started_ms: r.try_get("started_ms")?,
+                        complete: r.try_get("complete")?,
+                        target: r.try_get("target")?,
+                        iterations: r.try_get("count")?,
+                        errors: r.try_get("errors")?,
+                        p50: r.try_get("p50")?,
+                        p99: r.try_get("p99")?,
+                    })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()
+                .map_err(StoreError::from)
+        })
+    }
+
+    /// The full id of the one run whose id starts with `prefix`.
+    pub async fn resolve(&self, prefix: &str) -> Result<String, StoreError> {
+        let clean = prefix.trim();
+        if clean.is_empty() || !clean.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(StoreError::NotFound(prefix.to_string()));
+        }
+        let pattern = format!("{clean}%");
+        let ids: Vec<String> = with_pool!(self, pool => sqlx::query_scalar("SELECT id FROM runs WHERE id LIKE $1 ORDER BY id LIMIT 3").bind(&pattern).fetch_all(pool).await?);
+        match ids.len() {
+            0 => Err(StoreError::NotFound(prefix.to_string())),
+            1 => Ok(ids.into_iter().next().expect("one id")),
+            n => {
+                if ids.iter().any(|i| i == clean) {
+                    return Ok(clean.to_string());
+                }
+                Err(StoreError::Ambiguous {
+                    prefix: prefix.to_string(),
+                    count: n,
+                })
+            }
+        }
+    }
+
+    /// The whole run, as its results.json was.
+    pub async fn load(&self, id: &str) -> Result<RunResult, StoreError> {
+        let corrupt = |message: String| StoreError::Corrupt {
+            id: id.to_string(),
+            message,
+        };
+        let (document, steps): (String, Vec<(i64, String, Option<String>)>) = with_pool!(self, pool => {
+            let document: Option<String> = sqlx::query_scalar("SELECT document FROM runs WHERE id = $1").bind(id).fetch_optional(pool).await?;
+            let rows = sqlx::query("SELECT position, histogram, service_histogram FROM steps WHERE run_id = $1 ORDER BY position")
+                .bind(id)
+                .fetch_all(pool)
+                .await?;
+            let steps = rows
+                .iter()
+                .map(|r| Ok((r.try_get("position")?, r.try_get("histogram")?, r.try_get("service_histogram")?)))
+                .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            (document.ok_or_else(|| StoreError::NotFound(id.to_string()))?, steps)
+        });
+        let mut run: RunResult =
+            serde_json::from_str(&document).map_err(|e| corrupt(e.to_string()))?;
+        let n = run.steps.len() as i64;
+        for (position, histogram, service) in steps {
+            let step = if position < n {
+                run.steps.get_mut(position as usize)
+            } else {
+                run.workflow.as_mut()
+            };
+            let step = step.ok_or_else(|| corrupt(format!("step {position} has no record")))?;
+            step.histogram = histogram;
+            step.service_histogram = service;
+        }
+        Ok(run)
+    }
+
+    /// A run's interval log, if one was stored.
+    pub async fn interval_log(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let log: Option<Option<Vec<u8>>> = with_pool!(self, pool => sqlx::query_scalar("SELECT interval_log FROM runs WHERE id = $1").bind(id).fetch_optional(pool).await?);
+        log.ok_or_else(|| StoreError::NotFound(id.to_string()))
+    }
+
+    /// A step's metric over the newest complete runs of a scenario (optionally on one
+    /// branch), newest first. `step` "workflow" means the whole workflow.
+    pub async fn history(
+        &self,
+        scenario: &str,
+        step: &str,
+        metric: HistoryMetric,
+        branch: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<HistoryPoint>, StoreError> {
+        let workflow = step == "workflow";
+        with_pool!(self, pool => {
+            let rows = sqlx::query(metric.query()).bind(scenario).bind(step).bind(workflow).bind(branch).bind(limit).fetch_all(pool).await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(HistoryPoint {
+                        run_id: r.try_get("id")?,
+                        started_ms: r.try_get("started_ms")?,
+                        commit: r.try_get("commit_sha")?,
+                        branch: r.try_get("branch")?,
+                        value: r.try_get("value")?,
+                    })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()
+                .map_err(StoreError::from)
+        })
+    }
+
+    /// Deletes a run (its steps go with it); false if there was none.
+    pub async fn delete(&self, id: &str) -> Result<bool, StoreError> {
+        let n = with_pool!(self, pool => sqlx::query("DELETE FROM runs WHERE id = $1").bind(id).execute(pool).await?.rows_affected());
+        Ok(n > 0)
+    }
+
+    /// Keeps the newest `keep` runs of each scenario and branch (optionally only those
+    /// named), deleting the rest; returns how many were deleted.
+    pub async fn prune(
+        &self,
+        keep: i64,
+        scenario: Option<&str>,
+        branch: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        const SQL: &str = "DELETE FROM runs WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER \
+             (PARTITION BY scenario, branch ORDER BY started_ms DESC, id DESC) AS n FROM runs \
+             WHERE (CAST($2 AS TEXT) IS NULL OR scenario = $2) AND (CAST($3 AS TEXT) IS NULL OR branch = $3)) ranked WHERE n > $1)";
+        let n = with_pool!(self, pool => sqlx::query(SQL).bind(keep).bind(scenario).bind(branch).execute(pool).await?.rows_affected());
+        Ok(n)
+    }
+}
