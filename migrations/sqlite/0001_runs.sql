@@ -1,5 +1,7 @@
 -- Runs and their steps. Summary percentiles are columns so history queries never decode
--- histograms; the results document (histograms stripped) keeps everything else.
+-- histograms; the results document (histograms stripped) keeps everything else. The run
+-- indexes end in (started_ms DESC, id DESC), the order every listing uses, so "the newest
+-- N" stops after N rows.
 CREATE TABLE runs (
     id               TEXT PRIMARY KEY,
     scenario         TEXT NOT NULL,
@@ -19,8 +21,9 @@ CREATE TABLE runs (
     interval_log     BLOB,
     stored_ms        BIGINT NOT NULL
 );
-CREATE INDEX runs_by_series ON runs (scenario, branch, started_ms DESC);
-CREATE INDEX runs_by_time ON runs (started_ms DESC);
+CREATE INDEX runs_by_series ON runs (scenario, branch, started_ms DESC, id DESC);
+CREATE INDEX runs_by_scenario ON runs (scenario, started_ms DESC, id DESC);
+CREATE INDEX runs_by_time ON runs (started_ms DESC, id DESC);
 
 CREATE TABLE steps (
     run_id            TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,

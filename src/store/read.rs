@@ -96,20 +96,26 @@ impl HistoryMetric {
         )
     }
 
-    /// The history query for this metric. Each column is fixed text from this enum,
-    /// never user input.
-    fn query(self) -> &'static str {
+    /// The history query for this metric, with or without a branch filter. Each column is
+    /// fixed text from this enum, never user input. `CROSS JOIN` makes SQLite walk the runs
+    /// index newest first and stop after `LIMIT` runs (PostgreSQL plans it as a plain join);
+    /// a separate statement per branch case keeps the branch in the index lookup.
+    fn query(self, by_branch: bool) -> &'static str {
         macro_rules! history_sql {
             ($col:literal) => {
-                concat!(
-                    "SELECT r.id, r.started_ms, r.commit_sha, r.branch, CAST(s.",
-                    $col,
-                    " AS DOUBLE PRECISION) AS value ",
-                    "FROM runs r JOIN steps s ON s.run_id = r.id ",
-                    "WHERE r.scenario = $1 AND s.name = $2 AND s.is_workflow = $3 AND r.complete ",
-                    "AND (CAST($4 AS TEXT) IS NULL OR r.branch = $4) ",
-                    "ORDER BY r.started_ms DESC, r.id DESC LIMIT $5"
-                )
+                if by_branch {
+                    concat!(
+                        "SELECT r.id, r.started_ms, r.commit_sha, r.branch, CAST(s.", $col, " AS DOUBLE PRECISION) AS value ",
+                        "FROM runs r CROSS JOIN steps s WHERE s.run_id = r.id AND r.scenario = $1 AND r.branch = $4 ",
+                        "AND s.name = $2 AND s.is_workflow = $3 AND r.complete ORDER BY r.started_ms DESC, r.id DESC LIMIT $5"
+                    )
+                } else {
+                    concat!(
+                        "SELECT r.id, r.started_ms, r.commit_sha, r.branch, CAST(s.", $col, " AS DOUBLE PRECISION) AS value ",
+                        "FROM runs r CROSS JOIN steps s WHERE s.run_id = r.id AND r.scenario = $1 AND CAST($4 AS TEXT) IS NULL ",
+                        "AND s.name = $2 AND s.is_workflow = $3 AND r.complete ORDER BY r.started_ms DESC, r.id DESC LIMIT $5"
+                    )
+                }
             };
         }
         match self {
@@ -266,7 +272,7 @@ impl Store {
     ) -> Result<Vec<HistoryPoint>, StoreError> {
         let workflow = step == "workflow";
         with_pool!(self, pool => {
-            let rows = sqlx::query(metric.query()).bind(scenario).bind(step).bind(workflow).bind(branch).bind(limit).fetch_all(pool).await?;
+            let rows = sqlx::query(metric.query(branch.is_some())).bind(scenario).bind(step).bind(workflow).bind(branch).bind(limit).fetch_all(pool).await?;
             rows.iter()
                 .map(|r| {
                     Ok(HistoryPoint {
