@@ -70,6 +70,8 @@ fn run(i: usize) -> RunResult {
         workflow: Some(step("workflow".into())),
         steps: (0..STEPS).map(|s| step(format!("step-{s:02}"))).collect(),
         intervals: None,
+        thresholds: Vec::new(),
+        compare: Default::default(),
     }
 }
 

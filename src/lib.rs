@@ -2,10 +2,12 @@
 //! latency histograms, and catch regressions before customers do.
 
 pub mod cli;
+pub mod compare;
 pub mod model;
 pub mod record;
 pub mod report;
 pub mod runner;
 pub mod sandbox;
 pub mod scenario;
+pub mod stats;
 pub mod store;

@@ -28,6 +28,16 @@ fn schema_check(instance: &serde_json::Value) -> Result<(), String> {
 fn a_run_matches_the_schema_and_loads_back_unchanged() {
     let target = fast_sandbox();
     let out = tempfile::tempdir().unwrap();
+    // The shipped scenario plus every optional section, so the schema sees them all.
+    let scenario = std::fs::read_to_string(scenarios().join("browse-invoices.toml")).unwrap()
+        + "\n[thresholds]\nerror_rate = \"5%\"\n\"search\".p99 = \"10s\"\n[compare]\nalpha = 0.01\nmin_effect = { p99 = \"10%\" }\n";
+    let file = write(out.path(), "browse.toml", &scenario);
+    std::fs::create_dir_all(out.path().join("data")).unwrap();
+    std::fs::copy(
+        scenarios().join("data/customers.csv"),
+        out.path().join("data/customers.csv"),
+    )
+    .unwrap();
     rehearse()
         .args([
             "run",
@@ -47,7 +57,7 @@ fn a_run_matches_the_schema_and_loads_back_unchanged() {
             "--out",
         ])
         .arg(out.path())
-        .arg(scenarios().join("browse-invoices.toml"))
+        .arg(&file)
         .assert()
         .success();
     let text = std::fs::read_to_string(out.path().join("results.json")).unwrap();
@@ -63,6 +73,8 @@ fn a_run_matches_the_schema_and_loads_back_unchanged() {
     );
     assert_eq!(run.load.as_ref().unwrap().model, "closed");
     assert_eq!(run.intervals.as_ref().unwrap().warmup_intervals, 1);
+    assert_eq!(run.thresholds.len(), 2);
+    assert_eq!(run.compare.alpha, Some(0.01));
     // Reading fills nothing in for our own files: what was written is what loads.
     assert_eq!(serde_json::to_value(&run).unwrap(), json);
 

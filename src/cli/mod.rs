@@ -1,6 +1,8 @@
 //! The command line: parses arguments and wires the stages together. This is the only
 //! module that knows every other one.
 
+mod baseline;
+mod compare;
 mod demo;
 mod pipeline;
 mod progress;
@@ -87,6 +89,45 @@ enum Command {
     Runs(RunsCommand),
     /// A step's metric over the stored runs of a scenario, newest first.
     History(HistoryArgs),
+    /// Compare candidate runs with a baseline: regression verdicts and thresholds.
+    Compare(CompareArgs),
+}
+
+/// How verdicts are reached and what fails.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GateArgs {
+    /// How many runs `branch:NAME` takes as the baseline [default: the scenario's, or 10].
+    #[arg(long)]
+    pub history: Option<usize>,
+    /// One-sided significance level per metric, before Holm's correction [default: 0.005].
+    #[arg(long)]
+    pub alpha: Option<f64>,
+    /// Treat an inconclusive verdict as a failure (exit 1).
+    #[arg(long)]
+    pub fail_on_inconclusive: bool,
+}
+
+/// `rehearse compare`.
+#[derive(Debug, Args)]
+struct CompareArgs {
+    /// The baseline: branch:NAME (its last runs), latest, a run id (or prefix) or a results.json path.
+    baseline: String,
+    /// The candidate runs: run ids, results.json paths, latest or branch:NAME (its newest run).
+    #[arg(required = true)]
+    candidates: Vec<String>,
+    /// The scenario, when neither side names a run.
+    #[arg(long)]
+    scenario: Option<String>,
+    #[command(flatten)]
+    gate: GateArgs,
+    /// Print the comparison as JSON (comparison schema 1).
+    #[arg(long)]
+    json: bool,
+    /// Also write comparison.json into this directory.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 /// Where runs are stored.
@@ -226,6 +267,14 @@ struct RunArgs {
     /// Do not store the run (results.json is still written).
     #[arg(long)]
     no_store: bool,
+    /// Compare with this baseline after the run: branch:NAME, latest, a run id or a results.json.
+    #[arg(long, value_name = "SPEC")]
+    baseline: Option<String>,
+    /// Run the scenario this many times and compare them together (more power, same bar).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=20))]
+    repeat: u32,
+    #[command(flatten)]
+    gate: GateArgs,
 }
 
 /// Load overrides shared by `run` and `demo`.
@@ -336,6 +385,7 @@ pub fn main() -> anyhow::Result<Outcome> {
             Command::Demo(args) => demo::demo(args).await,
             Command::Runs(command) => runs::runs(command).await,
             Command::History(args) => runs::history(args).await,
+            Command::Compare(args) => compare::compare(args).await,
         }
     })
 }

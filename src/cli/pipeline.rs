@@ -65,7 +65,8 @@ pub async fn execute(plan: Plan, settings: &RunSettings) -> anyhow::Result<(RunR
     if let Some(e) = &record.timeline.write_error {
         eprintln!("warning: the interval log could not be written completely: {e}");
     }
-    let result = assemble(&plan, record, settings);
+    let mut result = assemble(&plan, record, settings);
+    result.thresholds = crate::compare::thresholds::evaluate(&plan.thresholds, &[&result]);
     let path = settings.out_dir.join("results.json");
     result.write(&path).map_err(|e| {
         RunFailure(format!(
@@ -146,6 +147,8 @@ fn assemble(plan: &Plan, record: runner::RunRecord, settings: &RunSettings) -> R
             started: record.timeline.started,
             dropped: record.timeline.dropped,
         }),
+        thresholds: Vec::new(),
+        compare: plan.compare.clone(),
     }
 }
 

@@ -1,8 +1,12 @@
-//! `rehearse run`: one scenario against one target.
+//! `rehearse run`: one scenario against one target, optionally repeated and compared.
 
+use anyhow::Context as _;
+
+use super::baseline::{NoRuns, Resolver, Spec};
 use super::pipeline::{RunSettings, default_out_dir, execute, target_answered};
 use super::progress::Mode;
-use super::{LoadArgs, Outcome, RunArgs, provenance};
+use super::{LoadArgs, Outcome, RunArgs, compare, provenance};
+use crate::model::RunResult;
 use crate::report::console;
 use crate::scenario::{self, Overrides};
 
@@ -16,25 +20,103 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
             return Ok(Outcome::Invalid);
         }
     };
-    let settings = RunSettings {
-        out_dir: args
-            .out
-            .clone()
-            .unwrap_or_else(|| default_out_dir(&plan.name)),
-        labels: args.labels.iter().cloned().collect(),
-        git: provenance::git(args.commit.clone(), args.branch.clone()),
-        seed: args.seed,
-        progress: Mode::detect(args.quiet),
-        store: (!args.no_store).then(|| args.store.store.clone()),
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out_dir(&plan.name));
+    let store = (!args.no_store).then(|| args.store.store.clone());
+    if args.baseline.is_some()
+        && store.is_none()
+        && !matches!(
+            args.baseline.as_deref().map(Spec::parse),
+            Some(Spec::File(_))
+        )
+    {
+        anyhow::bail!(
+            "--baseline {} needs the store; drop --no-store",
+            args.baseline.as_deref().unwrap_or("")
+        );
+    }
+    let mut candidates: Vec<RunResult> = Vec::new();
+    for i in 1..=args.repeat {
+        let settings = RunSettings {
+            out_dir: if args.repeat > 1 {
+                out_dir.join(format!("run-{i}"))
+            } else {
+                out_dir.clone()
+            },
+            labels: args.labels.iter().cloned().collect(),
+            git: provenance::git(args.commit.clone(), args.branch.clone()),
+            seed: args.seed,
+            progress: Mode::detect(args.quiet),
+            store: store.clone(),
+        };
+        if args.repeat > 1 {
+            eprintln!("run {i} of {}", args.repeat);
+        }
+        let (result, path) = execute(plan.clone(), &settings).await?;
+        super::print_out(&console::summary(&result));
+        super::print_out(&format!("results: {}\n", path.display()));
+        let outcome = verdict(&result);
+        if outcome != Outcome::Success {
+            return Ok(outcome);
+        }
+        candidates.push(result);
+    }
+
+    let Some(baseline) = &args.baseline else {
+        // No baseline: the thresholds alone decide.
+        let breached = candidates
+            .iter()
+            .flat_map(|r| &r.thresholds)
+            .any(|t| !t.passed);
+        if let Some(last) = candidates.last().filter(|r| !r.thresholds.is_empty()) {
+            super::print_out(&console::thresholds(&last.thresholds));
+        }
+        return Ok(if breached {
+            Outcome::Failed
+        } else {
+            Outcome::Success
+        });
     };
-    let (result, path) = execute(plan, &settings).await?;
-    super::print_out(&console::summary(&result));
-    super::print_out(&format!("results: {}\n", path.display()));
-    Ok(verdict(&result))
+    let mut resolver = Resolver::new(&args.store.store);
+    let spec = Spec::parse(baseline);
+    let candidate_spec = if args.repeat > 1 {
+        format!("this run x{}", args.repeat)
+    } else {
+        "this run".to_string()
+    };
+    let comparison = match compare::against(
+        &mut resolver,
+        &spec,
+        &candidates,
+        &candidate_spec,
+        &args.gate,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(e) if e.downcast_ref::<NoRuns>().is_some() => {
+            // The first runs of a branch have nothing to compare with; they become the baseline.
+            eprintln!("no baseline yet: {e:#}; this run is stored and will serve as one");
+            let breached = candidates
+                .iter()
+                .flat_map(|r| &r.thresholds)
+                .any(|t| !t.passed);
+            return Ok(if breached {
+                Outcome::Failed
+            } else {
+                Outcome::Success
+            });
+        }
+        Err(e) => return Err(e).context("comparing with the baseline"),
+    };
+    resolver.close().await;
+    compare::report(&comparison, &args.gate, Some(&out_dir), false)
 }
 
 /// Exit outcome of a finished run on its own (no baseline).
-pub fn verdict(result: &crate::model::RunResult) -> Outcome {
+pub fn verdict(result: &RunResult) -> Outcome {
     if !result.complete {
         eprintln!("the run was interrupted: its results are marked incomplete");
         return Outcome::RunFailed;

@@ -1,10 +1,12 @@
 //! The results contract: plain serde types every stage after the runner reads (`results.json`).
 
+pub mod gates;
 pub mod histogram;
 mod io;
 pub mod outcome;
 pub mod result;
 
+pub use gates::{CompareSettings, Op, Threshold, ThresholdMetric, ThresholdResult};
 pub use histogram::{LatencySummary, decode, encode, new_histogram};
 pub use io::ModelError;
 pub use outcome::{Outcome, OutcomeCounts};

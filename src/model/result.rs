@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::gates::{CompareSettings, ThresholdResult};
 use super::histogram::LatencySummary;
 use super::outcome::OutcomeCounts;
 
@@ -71,6 +72,12 @@ pub struct RunResult {
     /// The per-interval time series.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intervals: Option<Intervals>,
+    /// The scenario's absolute thresholds, evaluated on this run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<ThresholdResult>,
+    /// The scenario's regression-verdict settings.
+    #[serde(default, skip_serializing_if = "CompareSettings::is_empty")]
+    pub compare: CompareSettings,
 }
 
 fn yes() -> bool {

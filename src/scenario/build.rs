@@ -375,6 +375,9 @@ pub(super) fn build(
             steps.push(s);
         }
     }
+    let step_names: Vec<String> = steps.iter().map(|s: &StepPlan| s.name.clone()).collect();
+    let thresholds = super::gates::build_thresholds(&mut b, &raw.thresholds, &step_names);
+    let compare = super::gates::build_compare(&mut b, raw.compare.as_ref());
     if !b.diags.is_empty() {
         b.diags.sort_by_key(|d| (d.line, d.column));
         return Err(b.diags);
@@ -392,6 +395,8 @@ pub(super) fn build(
         data,
         steps,
         captures: b.captures,
+        thresholds,
+        compare,
     })
 }
 

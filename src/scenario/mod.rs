@@ -4,6 +4,7 @@ mod build;
 mod data;
 pub mod diagnostic;
 pub mod env;
+mod gates;
 pub mod json_path;
 mod load;
 pub mod plan;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 pub use diagnostic::{Diagnostic, ScenarioErrors, SourceFile};
+pub use gates::parse_fraction;
 pub use plan::*;
 
 /// Settings from the command line that take precedence over the file.

@@ -33,6 +33,10 @@ pub struct Plan {
     pub steps: Vec<StepPlan>,
     /// Names of captured variables, indexed by [`super::template::VarRef::Capture`].
     pub captures: Vec<String>,
+    /// Absolute thresholds (SLOs), checked on every run.
+    pub thresholds: Vec<crate::model::Threshold>,
+    /// Regression-verdict settings.
+    pub compare: crate::model::CompareSettings,
 }
 
 /// The system under test.

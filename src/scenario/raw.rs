@@ -26,6 +26,26 @@ pub struct RawScenario {
     /// `[[steps]]`.
     #[serde(default)]
     pub steps: Vec<Spanned<RawStep>>,
+    /// `[thresholds]`: `metric = "expr"` for the workflow, or `step.metric = "expr"`.
+    #[serde(default)]
+    pub thresholds: BTreeMap<Spanned<String>, Spanned<Value>>,
+    /// `[compare]`: regression-verdict settings.
+    pub compare: Option<Spanned<RawCompare>>,
+}
+
+/// `[compare]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCompare {
+    /// One-sided significance level per metric.
+    pub alpha: Option<Spanned<f64>>,
+    /// Runs `branch:NAME` uses as the baseline.
+    pub history: Option<Spanned<i64>>,
+    /// Smallest change that counts, per metric: `{ p99 = "5%" }`.
+    #[serde(default)]
+    pub min_effect: BTreeMap<Spanned<String>, Spanned<Value>>,
+    /// Band within which a change is "unchanged": `"10%"`.
+    pub eq_margin: Option<Spanned<Value>>,
 }
 
 /// `[target]`.

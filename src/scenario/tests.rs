@@ -271,3 +271,64 @@ fn a_typo_gets_a_suggestion() {
     let d = first_error(text);
     assert_eq!(d.help.as_deref(), Some("did you mean `customer`?"));
 }
+
+#[test]
+fn thresholds_and_compare_settings_build() {
+    let text = format!(
+        "{GOOD}\n[thresholds]\nerror_rate = \"1%\"\nthroughput = \">= 45/s\"\nworkflow.p95 = \"1.5s\"\n\"login\".p99 = \"< 400ms\"\n[compare]\nalpha = 0.01\nhistory = 20\nmin_effect = {{ p99 = \"10%\" }}\neq_margin = \"5%\"\n"
+    );
+    let plan = check(&text).unwrap();
+    let t: Vec<(String, &str, String, f64)> = plan
+        .thresholds
+        .iter()
+        .map(|t| (t.step.clone(), t.metric.name(), t.op.to_string(), t.limit))
+        .collect();
+    assert_eq!(
+        t,
+        vec![
+            ("workflow".into(), "error_rate", "<=".into(), 0.01),
+            ("login".into(), "p99", "<".into(), 400_000.0),
+            ("workflow".into(), "throughput", ">=".into(), 45.0),
+            ("workflow".into(), "p95", "<=".into(), 1_500_000.0),
+        ]
+    );
+    assert_eq!(plan.thresholds[1].expression, "login.p99 < 400ms");
+    assert!(plan.thresholds[0].workflow && !plan.thresholds[1].workflow);
+    assert_eq!(plan.compare.alpha, Some(0.01));
+    assert_eq!(plan.compare.history, Some(20));
+    assert_eq!(plan.compare.min_effect["p99"], 0.1);
+    assert_eq!(plan.compare.eq_margin, Some(0.05));
+}
+
+#[test]
+fn bad_thresholds_point_at_the_fault() {
+    let bad = [
+        (
+            "\"logn\".p99 = \"1s\"",
+            "unknown step `logn`",
+            "did you mean `login`?",
+        ),
+        (
+            "\"login\".p98 = \"1s\"",
+            "unknown threshold metric `p98`",
+            "",
+        ),
+        ("\"login\".p99 = \"fast\"", "invalid duration", ""),
+        ("error_rate = \"150%\"", "invalid fraction", ""),
+        ("throughput = \"45\"", "invalid rate", ""),
+    ];
+    for (line, words, help) in bad {
+        let text =
+            GOOD.replace("name = \"list\"", "name = \"q\"") + "\n[thresholds]\n" + line + "\n";
+        let all = check(&text).expect_err(line).0;
+        let d = all
+            .iter()
+            .find(|d| d.message.contains(words))
+            .unwrap_or_else(|| panic!("{line}: {all:?}"));
+        let last_line = text.lines().count();
+        assert_eq!(d.line, last_line, "{line}: {d}");
+        if !help.is_empty() {
+            assert_eq!(d.help.as_deref(), Some(help), "{line}");
+        }
+    }
+}

@@ -8,7 +8,7 @@ mod write;
 
 use sqlx::{PgPool, SqlitePool};
 
-pub use location::{DEFAULT_URL, redact};
+pub use location::{DEFAULT_URL, redact, sqlite_path};
 pub use read::{HistoryMetric, HistoryPoint, RunFilter, RunSummary};
 pub use write::Stored;
 

@@ -183,5 +183,7 @@ pub fn synthetic_run(
         workflow: Some(workflow),
         steps: vec![step("login", 1), step("pay", 2)],
         intervals: None,
+        thresholds: Vec::new(),
+        compare: Default::default(),
     }
 }

@@ -1,22 +1,9 @@
-//! The summary table printed after a run.
+//! The run summary printed after a run: per-step counts and percentiles, errors explained.
 
 use std::fmt::Write;
 
+use super::{fmt_us, shorten, trim};
 use crate::model::{Outcome, RunResult, StepResult};
-
-/// Formats microseconds for people: `850µs`, `26.1ms`, `1.25s`.
-pub fn fmt_us(us: u64) -> String {
-    let us = us as f64;
-    if us < 1_000.0 {
-        format!("{us:.0}µs")
-    } else if us < 10_000.0 {
-        format!("{:.2}ms", us / 1_000.0)
-    } else if us < 1_000_000.0 {
-        format!("{:.1}ms", us / 1_000.0)
-    } else {
-        format!("{:.2}s", us / 1_000_000.0)
-    }
-}
 
 /// The per-step table with the run's headline and any errors explained.
 pub fn summary(run: &RunResult) -> String {
@@ -114,28 +101,18 @@ fn row(out: &mut String, s: &StepResult, width: usize) {
     );
 }
 
-fn trim(x: f64) -> String {
-    let s = format!("{x:.1}");
-    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
-}
-
-fn shorten(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        s.chars().take(n).chain(['…']).collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn latencies_read_naturally() {
-        assert_eq!(fmt_us(850), "850µs");
-        assert_eq!(fmt_us(2_345), "2.35ms");
-        assert_eq!(fmt_us(26_140), "26.1ms");
-        assert_eq!(fmt_us(1_250_000), "1.25s");
+    fn a_foreign_run_without_load_settings_still_prints() {
+        let run: RunResult = serde_json::from_str(
+            r#"{"schema": 1, "scenario": "x", "steps": [{"name": "a", "histogram": ""}]}"#,
+        )
+        .unwrap();
+        let text = summary(&run);
+        assert!(text.starts_with("x · ? ·"), "{text}");
+        assert!(text.contains("\na "), "{text}");
     }
 }

@@ -1,0 +1,159 @@
+//! From runs to test inputs: per step and metric, the candidates', baselines' and noise
+//! history's estimates, each computed from a run's histogram and counts.
+
+use crate::compare::{Baseline, StepComparison};
+use crate::model::{RunResult, StepResult, decode};
+use crate::stats::{self, Distribution, Estimate, Evidence, Metric, MetricEvidence};
+
+/// The estimates of one step across the runs of each side.
+#[derive(Debug)]
+pub(super) struct StepEvidence {
+    pub name: String,
+    pub workflow: bool,
+    /// Measured error rates (errors / attempts, pooled over runs): baseline, candidate.
+    pub error_rates: (f64, f64),
+    /// Per metric that both sides can be measured on.
+    metrics: Vec<MetricInputs>,
+}
+
+/// One metric's estimates on each side.
+#[derive(Debug)]
+struct MetricInputs {
+    metric: Metric,
+    candidates: Vec<Estimate>,
+    baselines: Vec<Estimate>,
+    history: Vec<Estimate>,
+}
+
+impl StepEvidence {
+    /// The test inputs, borrowing the estimates.
+    pub fn evidence(&self) -> Vec<MetricEvidence<'_>> {
+        self.metrics
+            .iter()
+            .map(|m| MetricEvidence {
+                metric: m.metric,
+                evidence: Evidence::Runs {
+                    candidates: &m.candidates,
+                    baselines: &m.baselines,
+                    history: &m.history,
+                },
+            })
+            .collect()
+    }
+}
+
+/// Per run, one step's estimate of every metric (None where it cannot be measured).
+fn estimates(step: &StepResult) -> [Option<Estimate>; 6] {
+    let distribution = decode(&step.histogram)
+        .ok()
+        .map(|h| Distribution::from_histogram(&h));
+    Metric::ALL.map(|m| match m {
+        Metric::ErrorRate => {
+            (step.count > 0).then(|| stats::estimate_error_rate(step.errors, step.count))
+        }
+        // A run without a measured window (a foreign file) has no throughput to compare.
+        Metric::Throughput => {
+            (step.throughput > 0.0).then(|| stats::estimate_throughput(step.throughput))
+        }
+        latency => distribution
+            .as_ref()
+            .and_then(|d| stats::estimate_latency(d, latency)),
+    })
+}
+
+fn step<'a>(run: &'a RunResult, name: &str, workflow: bool) -> Option<&'a StepResult> {
+    if workflow {
+        run.workflow.as_ref()
+    } else {
+        run.steps.iter().find(|s| s.name == name)
+    }
+}
+
+fn collect(runs: &[RunResult], name: &str, workflow: bool) -> Vec<[Option<Estimate>; 6]> {
+    runs.iter()
+        .filter_map(|r| step(r, name, workflow))
+        .map(estimates)
+        .collect()
+}
+
+/// Every step of the candidates (in their order) and the workflow, with the metrics both
+/// sides can be measured on.
+pub(super) fn gather(baseline: &Baseline, candidates: &[RunResult]) -> Vec<StepEvidence> {
+    let Some(first) = candidates.first() else {
+        return Vec::new();
+    };
+    let names = first
+        .steps
+        .iter()
+        .map(|s| (s.name.clone(), false))
+        .chain(first.workflow.iter().map(|w| (w.name.clone(), true)));
+    // With three or more baselines and no separate history, the baselines teach the noise.
+    let history_runs = if baseline.history.is_empty() && baseline.runs.len() >= 3 {
+        &baseline.runs
+    } else {
+        &baseline.history
+    };
+    names
+        .map(|(name, workflow)| {
+            let c = collect(candidates, &name, workflow);
+            let b = collect(&baseline.runs, &name, workflow);
+            let h = collect(history_runs, &name, workflow);
+            let metrics = Metric::ALL
+                .iter()
+                .enumerate()
+                .filter_map(|(i, metric)| {
+                    let cands: Option<Vec<Estimate>> = c.iter().map(|e| e[i]).collect();
+                    let cands = cands.filter(|v| !v.is_empty())?;
+                    let bases: Vec<Estimate> = b.iter().filter_map(|e| e[i]).collect();
+                    if bases.is_empty() {
+                        return None;
+                    }
+                    let hist: Vec<Estimate> = h.iter().filter_map(|e| e[i]).collect();
+                    Some(MetricInputs {
+                        metric: *metric,
+                        candidates: cands,
+                        baselines: bases,
+                        history: hist,
+                    })
+                })
+                .collect();
+            let pooled = |runs: &[RunResult]| {
+                let (e, n) = runs
+                    .iter()
+                    .filter_map(|r| step(r, &name, workflow))
+                    .fold((0u64, 0u64), |(e, n), s| (e + s.errors, n + s.count));
+                if n == 0 { 0.0 } else { e as f64 / n as f64 }
+            };
+            let error_rates = (pooled(&baseline.runs), pooled(candidates));
+            StepEvidence {
+                name,
+                workflow,
+                error_rates,
+                metrics,
+            }
+        })
+        .collect()
+}
+
+/// Caveats: a history too short to learn the noise from, steps the baseline lacks.
+pub(super) fn notes(baseline: &Baseline, steps: &[StepComparison]) -> Vec<String> {
+    let mut notes = Vec::new();
+    let learned_from = if baseline.history.is_empty() {
+        baseline.runs.len()
+    } else {
+        baseline.history.len()
+    };
+    if learned_from < 3 {
+        notes.push(format!(
+            "the noise between runs is taken from the priors: the baseline history has {learned_from} run{} (3 or more are needed to learn it), so verdicts are conservative; more baseline runs, or a candidate repeated with --repeat, sharpen them",
+            if learned_from == 1 { "" } else { "s" }
+        ));
+    }
+    for s in steps.iter().filter(|s| s.metrics.is_empty()) {
+        notes.push(format!(
+            "`{}` has no baseline measurements to compare with",
+            s.name
+        ));
+    }
+    notes
+}

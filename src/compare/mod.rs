@@ -1,0 +1,278 @@
+//! Comparisons: regression verdicts (DAQ, Holm across steps) and absolute thresholds, from
+//! results alone. Pure: the same runs and settings always give the same comparison.
+
+mod comparison;
+mod evidence;
+pub mod thresholds;
+
+pub use comparison::*;
+
+use crate::model::{CompareSettings, RunResult, Threshold};
+use crate::stats::{self, DaqParams, Metric, MetricEvidence, MetricTest};
+use evidence::StepEvidence;
+
+/// The baseline side: the runs compared with, and the runs the noise is learned from.
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    /// How it was named (`branch:main`, an id, a file).
+    pub spec: String,
+    /// Baseline runs (N >= 1).
+    pub runs: Vec<RunResult>,
+    /// Earlier runs of the baseline branch to learn run-to-run noise from; empty when the
+    /// baseline runs themselves serve (N >= 3) or nothing is known (the priors are used).
+    pub history: Vec<RunResult>,
+}
+
+/// Settings given on the command line, over the scenario's `[compare]` table.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--alpha`.
+    pub alpha: Option<f64>,
+}
+
+/// Test parameters: the documented defaults, then the scenario's `[compare]`, then flags.
+pub fn params(settings: &CompareSettings, overrides: &Overrides) -> DaqParams {
+    let mut p = DaqParams::default();
+    if let Some(a) = settings.alpha {
+        p.alpha = a;
+    }
+    for (name, value) in &settings.min_effect {
+        if let Some(m) = Metric::from_name(name) {
+            p.min_effect.set(m, *value);
+        }
+    }
+    if let Some(margin) = settings.eq_margin {
+        // The margin is relative; the error rate's stays absolute (see DaqParams).
+        for m in Metric::ALL.into_iter().filter(|m| *m != Metric::ErrorRate) {
+            p.eq_margin.set(m, margin);
+        }
+    }
+    if let Some(a) = overrides.alpha {
+        p.alpha = a;
+    }
+    p
+}
+
+/// Compares candidate runs with a baseline and checks the thresholds on the candidates.
+pub fn compare(
+    baseline: &Baseline,
+    candidates: &[RunResult],
+    params: &DaqParams,
+    thresholds: &[Threshold],
+    candidate_spec: &str,
+) -> Comparison {
+    let steps = evidence::gather(baseline, candidates);
+    // Holm's family: every step, plus the workflow once there are two steps or more. A
+    // one-step workflow is that step measured twice, so it is tested at the step's level
+    // and a one-step scenario behaves exactly as the reference simulation.
+    let (workflow, steps): (Vec<StepEvidence>, Vec<StepEvidence>) =
+        steps.into_iter().partition(|s| s.workflow);
+    let mut family: Vec<&StepEvidence> = steps.iter().collect();
+    let separate_workflow = family.len() < 2;
+    if !separate_workflow {
+        family.extend(workflow.iter());
+    }
+    let mut tested = test_family(&family, params);
+    if separate_workflow {
+        let alone: Vec<&StepEvidence> = workflow.iter().collect();
+        tested.extend(test_family(&alone, params));
+    }
+
+    let refs: Vec<&RunResult> = candidates.iter().collect();
+    let threshold_results = thresholds::evaluate(thresholds, &refs);
+    let mut notes = evidence::notes(baseline, &tested);
+    if baseline.runs.iter().chain(candidates).any(|r| !r.complete) {
+        notes.push(
+            "some runs are incomplete (interrupted): their numbers cover part of the planned load"
+                .into(),
+        );
+    }
+    let overall = overall(&tested, &threshold_results);
+    Comparison {
+        schema: COMPARISON_SCHEMA,
+        scenario: candidates
+            .first()
+            .map(|c| c.scenario.clone())
+            .unwrap_or_default(),
+        baseline: side(&baseline.spec, &baseline.runs),
+        candidate: side(candidate_spec, candidates),
+        steps: tested,
+        thresholds: threshold_results,
+        notes,
+        settings: Settings {
+            alpha: params.alpha,
+            holm_family: family.len(),
+            min_effect: Metric::ALL
+                .iter()
+                .map(|m| (m.name().to_string(), params.min_effect(*m)))
+                .collect(),
+            eq_margin: Metric::ALL
+                .iter()
+                .map(|m| (m.name().to_string(), params.eq_margin(*m)))
+                .collect(),
+        },
+        overall,
+    }
+}
+
+fn test_family(family: &[&StepEvidence], params: &DaqParams) -> Vec<StepComparison> {
+    let evidence: Vec<Vec<MetricEvidence>> = family.iter().map(|s| s.evidence()).collect();
+    let results = stats::test_steps(&evidence, params);
+    family
+        .iter()
+        .zip(results)
+        .map(|(step, tests)| {
+            let mut metrics: Vec<MetricComparison> = tests.iter().map(metric_comparison).collect();
+            // Show measured error rates, not the smoothed (e + 0.5) / (n + 1) the test uses.
+            for m in metrics
+                .iter_mut()
+                .filter(|m| m.metric == Metric::ErrorRate.name())
+            {
+                (m.baseline, m.candidate) = step.error_rates;
+            }
+            let verdict = metrics
+                .iter()
+                .map(|m| m.verdict)
+                .max()
+                .unwrap_or(Verdict::Inconclusive);
+            // The worst verdict, except that improvements with no doubt elsewhere say so.
+            let verdict = if verdict == Verdict::Unchanged
+                && metrics.iter().any(|m| m.verdict == Verdict::Improved)
+            {
+                Verdict::Improved
+            } else {
+                verdict
+            };
+            StepComparison {
+                name: step.name.clone(),
+                workflow: step.workflow,
+                verdict,
+                alpha: tests.first().map(|t| t.alpha).unwrap_or(params.alpha),
+                metrics,
+            }
+        })
+        .collect()
+}
+
+fn metric_comparison(t: &MetricTest) -> MetricComparison {
+    let unit = match t.metric {
+        Metric::ErrorRate => "fraction",
+        Metric::Throughput => "per_second",
+        _ => "us",
+    };
+    MetricComparison {
+        metric: t.metric.name().to_string(),
+        unit: unit.into(),
+        baseline: t.baseline,
+        candidate: t.candidate,
+        change: t.change,
+        interval: [t.interval.low, t.interval.high],
+        points: t
+            .points
+            .as_ref()
+            .map(|p| [p.change, p.interval.low, p.interval.high]),
+        verdict: t.verdict.into(),
+        p_worse: t.p_worse,
+        runs_needed: t.runs_needed,
+        noise: match t.noise {
+            stats::NoiseSource::Prior => "prior".into(),
+            stats::NoiseSource::History { runs } => format!("history ({runs} runs)"),
+            stats::NoiseSource::Rounds { rounds, aa_rounds } => {
+                format!("rounds ({rounds} + {aa_rounds} A/A)")
+            }
+        },
+        df: t.df,
+    }
+}
+
+fn side(spec: &str, runs: &[RunResult]) -> Side {
+    let git = |f: fn(&crate::model::Git) -> Option<String>| -> Vec<String> {
+        let mut v: Vec<String> = runs
+            .iter()
+            .filter_map(|r| r.git.as_ref().and_then(f))
+            .collect();
+        v.dedup();
+        v
+    };
+    Side {
+        spec: spec.to_string(),
+        run_ids: runs.iter().map(|r| r.run_id.clone()).collect(),
+        commits: git(|g| g.commit.clone()),
+        branches: git(|g| g.branch.clone()),
+        from: runs.iter().filter_map(|r| r.started_at.clone()).min(),
+        to: runs.iter().filter_map(|r| r.ended_at.clone()).max(),
+    }
+}
+
+fn overall(steps: &[StepComparison], thresholds: &[crate::model::ThresholdResult]) -> Overall {
+    let regressed: Vec<String> = steps
+        .iter()
+        .filter(|s| s.verdict == Verdict::Regressed)
+        .map(|s| s.name.clone())
+        .collect();
+    let improved: Vec<String> = steps
+        .iter()
+        .filter(|s| s.verdict == Verdict::Improved)
+        .map(|s| s.name.clone())
+        .collect();
+    let inconclusive = steps
+        .iter()
+        .flat_map(|s| &s.metrics)
+        .filter(|m| m.verdict == Verdict::Inconclusive)
+        .count();
+    let breaches: Vec<String> = thresholds
+        .iter()
+        .filter(|t| !t.passed)
+        .map(|t| t.threshold.expression.clone())
+        .collect();
+    let verdict = steps
+        .iter()
+        .map(|s| s.verdict)
+        .max()
+        .unwrap_or(Verdict::Inconclusive);
+    let passed = regressed.is_empty() && breaches.is_empty();
+    let mut parts = Vec::new();
+    if !regressed.is_empty() {
+        let worst: Vec<String> = steps
+            .iter()
+            .filter(|s| s.verdict == Verdict::Regressed)
+            .map(|s| {
+                let m = s
+                    .metrics
+                    .iter()
+                    .filter(|m| m.verdict == Verdict::Regressed)
+                    .max_by(|a, b| a.change.total_cmp(&b.change));
+                match m {
+                    Some(m) => format!("{} {} {:+.1}%", s.name, m.metric, m.change * 100.0),
+                    None => s.name.clone(),
+                }
+            })
+            .collect();
+        parts.push(format!("REGRESSED: {}", worst.join(", ")));
+    }
+    if !breaches.is_empty() {
+        parts.push(format!("THRESHOLDS BREACHED: {}", breaches.join(", ")));
+    }
+    if parts.is_empty() {
+        parts.push(match verdict {
+            Verdict::Unchanged => "no regression: every step unchanged".to_string(),
+            Verdict::Improved => format!("no regression; improved: {}", improved.join(", ")),
+            _ => format!("no regression detected ({inconclusive} metrics inconclusive)"),
+        });
+        if !thresholds.is_empty() {
+            parts.push(format!("all {} thresholds met", thresholds.len()));
+        }
+    }
+    Overall {
+        verdict,
+        regressed,
+        improved,
+        inconclusive,
+        breaches,
+        passed,
+        summary: parts.join("; "),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,213 @@
+//! Comparison assembly on seeded synthetic runs: verdicts, Holm's family, notes, thresholds.
+
+use super::*;
+use crate::model::{Op, RunResult, StepResult, Threshold, ThresholdMetric, encode};
+use crate::stats::simulate::{Generator, Regression};
+
+/// A run with the given steps, each drawn from the reference generator.
+fn run(
+    generator: &mut Generator,
+    steps: &[(&str, Regression)],
+    drift: f64,
+    errors: u64,
+) -> RunResult {
+    let step = |name: &str, hist: &hdrhistogram::Histogram<u64>| StepResult {
+        name: name.into(),
+        request: None,
+        count: hist.len(),
+        outcomes: crate::model::OutcomeCounts {
+            ok: hist.len() - errors,
+            http_5xx: errors,
+            ..Default::default()
+        },
+        errors,
+        error_rate: errors as f64 / hist.len() as f64,
+        throughput: 100.0,
+        latency: crate::model::LatencySummary::of(hist),
+        service_time: crate::model::LatencySummary::of(hist),
+        histogram: encode(hist),
+        service_histogram: None,
+        interval_tag: None,
+        timeline_ok: vec![],
+        timeline_errors: vec![],
+        error_samples: Default::default(),
+    };
+    let mut workflow = crate::model::new_histogram();
+    let steps: Vec<StepResult> = steps
+        .iter()
+        .map(|(name, regression)| {
+            let h = generator.run(5000, drift, *regression).histogram();
+            workflow.add(&h).unwrap();
+            step(name, &h)
+        })
+        .collect();
+    let json = serde_json::json!({"schema": 1, "scenario": "s", "steps": []});
+    let mut r: RunResult = serde_json::from_value(json).unwrap();
+    r.run_id = format!("run-{}", gen_id());
+    r.workflow = Some(step("workflow", &workflow));
+    r.steps = steps;
+    r
+}
+
+fn gen_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+#[test]
+fn a_clear_regression_in_one_of_several_steps_is_named_and_the_rest_are_not() {
+    let mut g = Generator::new(7);
+    let steps = |r: Regression| {
+        [
+            ("login", Regression::None),
+            ("pay", r),
+            ("receipt", Regression::None),
+        ]
+    };
+    let baseline = Baseline {
+        spec: "branch:main".into(),
+        runs: (0..10)
+            .map(|_| run(&mut g, &steps(Regression::None), 1.0, 0))
+            .collect(),
+        history: vec![],
+    };
+    let candidates: Vec<RunResult> = (0..3)
+        .map(|_| run(&mut g, &steps(Regression::Uniform(0.4)), 1.0, 0))
+        .collect();
+    let c = compare(&baseline, &candidates, &DaqParams::default(), &[], "x3");
+    let verdicts: Vec<(&str, Verdict)> = c
+        .steps
+        .iter()
+        .map(|s| (s.name.as_str(), s.verdict))
+        .collect();
+    assert_eq!(verdicts[1], ("pay", Verdict::Regressed), "{verdicts:?}");
+    assert_ne!(verdicts[0].1, Verdict::Regressed);
+    assert_ne!(verdicts[2].1, Verdict::Regressed);
+    assert!(!c.overall.passed);
+    assert!(
+        c.overall.summary.starts_with("REGRESSED: pay"),
+        "{}",
+        c.overall.summary
+    );
+    assert_eq!(c.settings.holm_family, 4, "three steps and the workflow");
+    assert!(c.steps.iter().all(|s| s.alpha <= 0.005 + 1e-12));
+    assert!(c.notes.is_empty(), "{:?}", c.notes);
+    assert_eq!(
+        c.steps[1].metrics.len(),
+        6,
+        "p50 p90 p99 mean error_rate throughput"
+    );
+}
+
+#[test]
+fn one_step_is_tested_at_alpha_and_its_workflow_too() {
+    let mut g = Generator::new(11);
+    let baseline = Baseline {
+        spec: "a".into(),
+        runs: vec![run(&mut g, &[("only", Regression::None)], 1.0, 0)],
+        history: vec![],
+    };
+    let candidates = vec![run(&mut g, &[("only", Regression::None)], 1.0, 0)];
+    let c = compare(&baseline, &candidates, &DaqParams::default(), &[], "b");
+    assert_eq!(c.settings.holm_family, 1);
+    assert!(
+        c.steps.iter().all(|s| (s.alpha - 0.005).abs() < 1e-12),
+        "{:?}",
+        c.steps.iter().map(|s| s.alpha).collect::<Vec<_>>()
+    );
+    assert!(c.notes[0].contains("priors"), "{:?}", c.notes);
+    assert!(c.overall.passed);
+}
+
+#[test]
+fn thresholds_are_checked_on_the_pooled_candidates() {
+    let mut g = Generator::new(3);
+    let candidates: Vec<RunResult> = (0..2)
+        .map(|_| run(&mut g, &[("pay", Regression::None)], 1.0, 50))
+        .collect();
+    let t = |metric, op, limit: f64| Threshold {
+        step: "pay".into(),
+        workflow: false,
+        metric,
+        op,
+        limit,
+        expression: format!("{metric:?} {op} {limit}"),
+    };
+    let results = thresholds::evaluate(
+        &[
+            t(ThresholdMetric::P50, Op::Le, 1e9),
+            t(ThresholdMetric::P50, Op::Lt, 1.0),
+            t(ThresholdMetric::ErrorRate, Op::Le, 0.005),
+            t(ThresholdMetric::Throughput, Op::Ge, 99.0),
+        ],
+        &candidates.iter().collect::<Vec<_>>(),
+    );
+    let passed: Vec<bool> = results.iter().map(|r| r.passed).collect();
+    assert_eq!(passed, [true, false, false, true]);
+    assert!(
+        (results[2].value.unwrap() - 0.01).abs() < 1e-9,
+        "50 errors in 5000 per run"
+    );
+    let missing = Threshold {
+        step: "nope".into(),
+        ..t(ThresholdMetric::P99, Op::Le, 1e9)
+    };
+    let r = thresholds::evaluate(&[missing], &candidates.iter().collect::<Vec<_>>());
+    assert_eq!(
+        (r[0].value, r[0].passed),
+        (None, false),
+        "no data is no evidence"
+    );
+}
+
+#[test]
+fn settings_merge_defaults_scenario_then_flags() {
+    let mut s = CompareSettings {
+        alpha: Some(0.01),
+        eq_margin: Some(0.2),
+        ..Default::default()
+    };
+    s.min_effect.insert("p99".into(), 0.1);
+    let p = params(&s, &Overrides { alpha: Some(0.001) });
+    assert_eq!(p.alpha, 0.001);
+    assert_eq!(p.min_effect(Metric::P99), 0.1);
+    assert_eq!(
+        p.min_effect(Metric::P50),
+        DaqParams::default().min_effect(Metric::P50)
+    );
+    assert_eq!(p.eq_margin(Metric::P50), 0.2);
+    assert_eq!(
+        p.eq_margin(Metric::ErrorRate),
+        DaqParams::default().eq_margin(Metric::ErrorRate),
+        "the error rate's margin stays absolute"
+    );
+}
+
+#[test]
+fn the_same_runs_always_give_the_same_comparison() {
+    let mut g = Generator::new(5);
+    let baseline = Baseline {
+        spec: "b".into(),
+        runs: (0..5)
+            .map(|_| {
+                run(
+                    &mut g,
+                    &[("a", Regression::None), ("b", Regression::None)],
+                    1.0,
+                    0,
+                )
+            })
+            .collect(),
+        history: vec![],
+    };
+    let candidates = vec![run(
+        &mut g,
+        &[("a", Regression::Tail(0.5)), ("b", Regression::None)],
+        1.0,
+        0,
+    )];
+    let one = compare(&baseline, &candidates, &DaqParams::default(), &[], "c");
+    let two = compare(&baseline, &candidates, &DaqParams::default(), &[], "c");
+    assert_eq!(one, two);
+}

@@ -1,0 +1,71 @@
+//! Absolute thresholds (SLOs), evaluated on one run or pooled over several candidate runs.
+
+use crate::model::{
+    RunResult, StepResult, Threshold, ThresholdMetric, ThresholdResult, decode, new_histogram,
+};
+
+/// Evaluates every threshold on the runs taken together: latency histograms are merged,
+/// error rates pooled, throughput averaged.
+pub fn evaluate(thresholds: &[Threshold], runs: &[&RunResult]) -> Vec<ThresholdResult> {
+    thresholds
+        .iter()
+        .map(|t| {
+            let steps: Vec<&StepResult> = runs
+                .iter()
+                .filter_map(|r| {
+                    if t.workflow {
+                        r.workflow.as_ref()
+                    } else {
+                        r.steps.iter().find(|s| s.name == t.step)
+                    }
+                })
+                .collect();
+            let value = measure(t.metric, &steps);
+            ThresholdResult {
+                threshold: t.clone(),
+                value,
+                passed: value.is_some_and(|v| t.op.holds(v, t.limit)),
+            }
+        })
+        .collect()
+}
+
+fn measure(metric: ThresholdMetric, steps: &[&StepResult]) -> Option<f64> {
+    if steps.is_empty() {
+        return None;
+    }
+    match metric {
+        ThresholdMetric::ErrorRate => {
+            let count: u64 = steps.iter().map(|s| s.count).sum();
+            let errors: u64 = steps.iter().map(|s| s.errors).sum();
+            (count > 0).then(|| errors as f64 / count as f64)
+        }
+        ThresholdMetric::Throughput => {
+            Some(steps.iter().map(|s| s.throughput).sum::<f64>() / steps.len() as f64)
+        }
+        _ => {
+            let mut merged = new_histogram();
+            for s in steps {
+                let h = decode(&s.histogram).ok()?;
+                merged.add(&h).ok()?;
+            }
+            if merged.is_empty() {
+                return None;
+            }
+            Some(match metric {
+                ThresholdMetric::Max => merged.max() as f64,
+                ThresholdMetric::Mean => merged.mean(),
+                m => merged.value_at_quantile(m.quantile().expect("a percentile")) as f64,
+            })
+        }
+    }
+}
+
+/// Describes a threshold's value in its unit.
+pub fn format_value(metric: ThresholdMetric, value: f64) -> String {
+    match metric {
+        ThresholdMetric::ErrorRate => format!("{:.2}%", value * 100.0),
+        ThresholdMetric::Throughput => format!("{value:.1}/s"),
+        _ => crate::report::console::fmt_us(value.round() as u64),
+    }
+}

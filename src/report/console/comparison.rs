@@ -1,0 +1,157 @@
+//! The comparison table: per step and metric, baseline, candidate, change with its interval
+//! and the verdict; then thresholds, caveats and the one-line conclusion.
+
+use std::fmt::Write;
+
+use super::{fmt_us, shorten};
+use crate::compare::thresholds::format_value;
+use crate::compare::{Comparison, MetricComparison, Side, Verdict};
+use crate::model::ThresholdResult;
+
+/// The whole comparison for the terminal.
+pub fn comparison(c: &Comparison) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}: candidate {} vs baseline {}",
+        c.scenario,
+        describe(&c.candidate),
+        describe(&c.baseline)
+    );
+    let width = c
+        .steps
+        .iter()
+        .map(|s| s.name.chars().count() + 2)
+        .max()
+        .unwrap_or(10)
+        .clamp(14, 40);
+    let _ = writeln!(
+        out,
+        "{:<width$} {:>10} {:>10} {:>9}  {:<19} verdict",
+        "step / metric", "baseline", "candidate", "change", "interval"
+    );
+    for s in &c.steps {
+        let level = (1.0 - 2.0 * s.alpha) * 100.0;
+        let flag = if s.verdict == Verdict::Regressed {
+            "  << REGRESSED"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "{:<width$} {:>45}  ({}; {level:.1}% intervals){flag}",
+            shorten(&s.name, width),
+            "",
+            s.verdict.name()
+        );
+        for m in &s.metrics {
+            metric_row(&mut out, m, width);
+        }
+        if s.metrics.is_empty() {
+            let _ = writeln!(out, "  (nothing to compare with)");
+        }
+    }
+    if !c.thresholds.is_empty() {
+        out.push_str(&thresholds(&c.thresholds));
+    }
+    for note in &c.notes {
+        let _ = writeln!(out, "note: {note}");
+    }
+    let _ = writeln!(out, "verdict: {}", c.overall.summary);
+    out
+}
+
+fn metric_row(out: &mut String, m: &MetricComparison, width: usize) {
+    let (base, cand, change, interval) = match m.unit.as_str() {
+        "us" => (
+            fmt_us(m.baseline.round() as u64),
+            fmt_us(m.candidate.round() as u64),
+            pct(m.change),
+            format!("[{}, {}]", pct(m.interval[0]), pct(m.interval[1])),
+        ),
+        "fraction" => {
+            let (pts, lo, hi) = m.points.map(|p| (p[0], p[1], p[2])).unwrap_or((
+                (m.candidate - m.baseline) * 100.0,
+                0.0,
+                0.0,
+            ));
+            (
+                format!("{:.2}%", m.baseline * 100.0),
+                format!("{:.2}%", m.candidate * 100.0),
+                format!("{pts:+.2}pt"),
+                format!("[{lo:+.1}pt, {hi:+.1}pt]"),
+            )
+        }
+        _ => (
+            format!("{:.1}/s", m.baseline),
+            format!("{:.1}/s", m.candidate),
+            pct(m.change),
+            format!("[{}, {}]", pct(m.interval[0]), pct(m.interval[1])),
+        ),
+    };
+    let verdict = match (m.verdict, m.runs_needed) {
+        (Verdict::Inconclusive, Some(n)) => format!(
+            "inconclusive (~{n} more run{})",
+            if n == 1 { "" } else { "s" }
+        ),
+        (Verdict::Regressed, _) => "REGRESSED".to_string(),
+        (v, _) => v.name().to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "  {:<w$} {base:>10} {cand:>10} {change:>9}  {interval:<19} {verdict}",
+        m.metric,
+        w = width - 2
+    );
+}
+
+fn pct(x: f64) -> String {
+    format!("{:+.1}%", x * 100.0)
+}
+
+fn describe(s: &Side) -> String {
+    let ids = match s.run_ids.len() {
+        0 => "no runs".to_string(),
+        1 => short(&s.run_ids[0]),
+        n => format!("{n} runs"),
+    };
+    let mut parts = vec![s.spec.clone()];
+    if !s.spec.contains(&ids) && s.spec != ids {
+        parts.push(format!("({ids})"));
+    }
+    if let Some(b) = s.branches.first().filter(|b| !s.spec.contains(b.as_str())) {
+        parts.push(format!("on {b}"));
+    }
+    if let Some(c) = s.commits.last() {
+        parts.push(format!("@ {}", short(c)));
+    }
+    parts.join(" ")
+}
+
+fn short(id: &str) -> String {
+    id.chars().take(13).collect()
+}
+
+/// Threshold results, one per line.
+pub fn thresholds(results: &[ThresholdResult]) -> String {
+    let mut out = String::from("thresholds\n");
+    let width = results
+        .iter()
+        .map(|t| t.threshold.expression.chars().count())
+        .max()
+        .unwrap_or(10)
+        + 2;
+    for t in results {
+        let value = t
+            .value
+            .map(|v| format_value(t.threshold.metric, v))
+            .unwrap_or_else(|| "no data".into());
+        let status = if t.passed { "ok" } else { "BREACHED" };
+        let _ = writeln!(
+            out,
+            "  {:<width$} {value:>10}  {status}",
+            t.threshold.expression
+        );
+    }
+    out
+}
