@@ -163,6 +163,28 @@ impl Resolver {
             .unwrap_or_default()
     }
 
+    /// The store, if it exists (never created just to look).
+    pub async fn existing_store(&mut self) -> Option<&Store> {
+        if !self.store_exists() {
+            return None;
+        }
+        self.store().await.ok()
+    }
+
+    /// A run's interval log: beside its results file, else from the store.
+    pub async fn interval_log(&mut self, run: &RunResult, dir: Option<&Path>) -> Option<Vec<u8>> {
+        let file = run.intervals.as_ref()?.file.clone();
+        if let Some(bytes) = dir.and_then(|d| std::fs::read(d.join(&file)).ok()) {
+            return Some(bytes);
+        }
+        self.existing_store()
+            .await?
+            .interval_log(&run.run_id)
+            .await
+            .ok()
+            .flatten()
+    }
+
     /// Closes the store if it was opened.
     pub async fn close(self) {
         if let Some(s) = self.store {

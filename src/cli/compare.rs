@@ -20,8 +20,12 @@ pub async fn compare(args: CompareArgs) -> anyhow::Result<Outcome> {
     let candidate_specs: Vec<Spec> = args.candidates.iter().map(|c| Spec::parse(c)).collect();
     // The scenario comes from whichever side names concrete runs.
     let mut candidates = Vec::new();
+    let mut dirs = Vec::new();
     for spec in candidate_specs.iter().filter(|s| s.is_concrete()) {
-        candidates.extend(resolver.runs(spec, None, 1, &[]).await?);
+        for run in resolver.runs(spec, None, 1, &[]).await? {
+            dirs.push(source_dir(spec));
+            candidates.push(run);
+        }
     }
     let scenario = match &args.scenario {
         Some(s) => Some(s.clone()),
@@ -37,9 +41,11 @@ pub async fn compare(args: CompareArgs) -> anyhow::Result<Outcome> {
     };
     let mut taken: Vec<String> = candidates.iter().map(|c| c.run_id.clone()).collect();
     for spec in candidate_specs.iter().filter(|s| !s.is_concrete()) {
-        let runs = resolver.runs(spec, scenario.as_deref(), 1, &taken).await?;
-        taken.extend(runs.iter().map(|r| r.run_id.clone()));
-        candidates.extend(runs);
+        for run in resolver.runs(spec, scenario.as_deref(), 1, &taken).await? {
+            taken.push(run.run_id.clone());
+            dirs.push(None);
+            candidates.push(run);
+        }
     }
     let spec_text = args.candidates.join(" ");
     let comparison = against(
@@ -50,8 +56,27 @@ pub async fn compare(args: CompareArgs) -> anyhow::Result<Outcome> {
         &args.gate,
     )
     .await?;
+    let outcome = report(&comparison, &args.gate, args.out.as_deref(), args.json)?;
+    super::report::publish(
+        &mut resolver,
+        candidates,
+        &dirs,
+        Some(comparison),
+        args.report.as_deref(),
+        args.link.clone(),
+    )
+    .await?;
     resolver.close().await;
-    report(&comparison, &args.gate, args.out.as_deref(), args.json)
+    Ok(outcome)
+}
+
+/// The folder a results file was read from, where its interval log sits.
+pub fn source_dir(spec: &Spec) -> Option<std::path::PathBuf> {
+    match spec {
+        Spec::File(p) if p.is_dir() => Some(p.clone()),
+        Spec::File(p) => p.parent().map(Path::to_path_buf),
+        _ => None,
+    }
 }
 
 /// Compares `candidates` with what `spec` names, using the candidates' recorded gates.

@@ -7,6 +7,7 @@ mod demo;
 mod pipeline;
 mod progress;
 mod provenance;
+mod report;
 mod run;
 mod runs;
 mod sandbox;
@@ -91,6 +92,35 @@ enum Command {
     History(HistoryArgs),
     /// Compare candidate runs with a baseline: regression verdicts and thresholds.
     Compare(CompareArgs),
+    /// Write a report folder: index.html, summary.png, summary.md, junit.xml.
+    Report(ReportArgs),
+}
+
+/// `rehearse report`.
+#[derive(Debug, Args)]
+struct ReportArgs {
+    /// The run(s) to report on: run ids, results.json paths (or their folders), latest or branch:NAME.
+    #[arg(required = true)]
+    runs: Vec<String>,
+    /// Compare with this baseline: branch:NAME, latest, a run id or a results.json.
+    #[arg(long, value_name = "SPEC")]
+    baseline: Option<String>,
+    /// The report folder.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// The scenario, when the runs are named by `latest` or `branch:NAME`.
+    #[arg(long)]
+    scenario: Option<String>,
+    /// Runs of the baseline branch shown in the history trends.
+    #[arg(long, default_value_t = report::DEFAULT_TREND_RUNS)]
+    trend_runs: usize,
+    /// Where index.html will be reachable (a CI artifact URL), for the link in summary.md.
+    #[arg(long, value_name = "URL")]
+    link: Option<String>,
+    #[command(flatten)]
+    gate: GateArgs,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 /// How verdicts are reached and what fails.
@@ -126,6 +156,12 @@ struct CompareArgs {
     /// Also write comparison.json into this directory.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Also write a report folder (index.html, summary.png, summary.md, junit.xml).
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
+    /// Where the report's index.html will be reachable, for the link in summary.md.
+    #[arg(long, value_name = "URL")]
+    link: Option<String>,
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -273,6 +309,12 @@ struct RunArgs {
     /// Run the scenario this many times and compare them together (more power, same bar).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=20))]
     repeat: u32,
+    /// Also write a report folder (index.html, summary.png, summary.md, junit.xml).
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
+    /// Where the report's index.html will be reachable, for the link in summary.md.
+    #[arg(long, value_name = "URL")]
+    link: Option<String>,
     #[command(flatten)]
     gate: GateArgs,
 }
@@ -386,6 +428,7 @@ pub fn main() -> anyhow::Result<Outcome> {
             Command::Runs(command) => runs::runs(command).await,
             Command::History(args) => runs::history(args).await,
             Command::Compare(args) => compare::compare(args).await,
+            Command::Report(args) => report::report(args).await,
         }
     })
 }

@@ -1,4 +1,5 @@
-//! `rehearse run`: one scenario against one target, optionally repeated and compared.
+//! `rehearse run`: one scenario against one target, optionally repeated, compared with a
+//! baseline and reported.
 
 use anyhow::Context as _;
 
@@ -38,13 +39,15 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         );
     }
     let mut candidates: Vec<RunResult> = Vec::new();
+    let mut dirs = Vec::new();
     for i in 1..=args.repeat {
+        let run_dir = if args.repeat > 1 {
+            out_dir.join(format!("run-{i}"))
+        } else {
+            out_dir.clone()
+        };
         let settings = RunSettings {
-            out_dir: if args.repeat > 1 {
-                out_dir.join(format!("run-{i}"))
-            } else {
-                out_dir.clone()
-            },
+            out_dir: run_dir.clone(),
             labels: args.labels.iter().cloned().collect(),
             git: provenance::git(args.commit.clone(), args.branch.clone()),
             seed: args.seed,
@@ -62,57 +65,66 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
             return Ok(outcome);
         }
         candidates.push(result);
+        dirs.push(Some(run_dir));
     }
 
-    let Some(baseline) = &args.baseline else {
-        // No baseline: the thresholds alone decide.
-        let breached = candidates
-            .iter()
-            .flat_map(|r| &r.thresholds)
-            .any(|t| !t.passed);
-        if let Some(last) = candidates.last().filter(|r| !r.thresholds.is_empty()) {
-            super::print_out(&console::thresholds(&last.thresholds));
-        }
-        return Ok(if breached {
-            Outcome::Failed
-        } else {
-            Outcome::Success
-        });
-    };
     let mut resolver = Resolver::new(&args.store.store);
-    let spec = Spec::parse(baseline);
-    let candidate_spec = if args.repeat > 1 {
-        format!("this run x{}", args.repeat)
-    } else {
-        "this run".to_string()
+    let comparison = match &args.baseline {
+        None => None,
+        Some(baseline) => {
+            let candidate_spec = if args.repeat > 1 {
+                format!("this run x{}", args.repeat)
+            } else {
+                "this run".to_string()
+            };
+            match compare::against(
+                &mut resolver,
+                &Spec::parse(baseline),
+                &candidates,
+                &candidate_spec,
+                &args.gate,
+            )
+            .await
+            {
+                Ok(c) => Some(c),
+                // The first runs of a branch have nothing to compare with; they become the baseline.
+                Err(e) if e.downcast_ref::<NoRuns>().is_some() => {
+                    eprintln!("no baseline yet: {e:#}; this run is stored and will serve as one");
+                    None
+                }
+                Err(e) => return Err(e).context("comparing with the baseline"),
+            }
+        }
     };
-    let comparison = match compare::against(
-        &mut resolver,
-        &spec,
-        &candidates,
-        &candidate_spec,
-        &args.gate,
-    )
-    .await
-    {
-        Ok(c) => c,
-        Err(e) if e.downcast_ref::<NoRuns>().is_some() => {
-            // The first runs of a branch have nothing to compare with; they become the baseline.
-            eprintln!("no baseline yet: {e:#}; this run is stored and will serve as one");
+    let outcome = match &comparison {
+        Some(c) => compare::report(c, &args.gate, Some(&out_dir), false)?,
+        None => {
+            // No comparison: the thresholds alone decide.
+            if let Some(last) = candidates.last().filter(|r| !r.thresholds.is_empty()) {
+                super::print_out(&console::thresholds(&last.thresholds));
+            }
             let breached = candidates
                 .iter()
                 .flat_map(|r| &r.thresholds)
                 .any(|t| !t.passed);
-            return Ok(if breached {
+            if breached {
                 Outcome::Failed
             } else {
                 Outcome::Success
-            });
+            }
         }
-        Err(e) => return Err(e).context("comparing with the baseline"),
     };
+    super::report::publish(
+        &mut resolver,
+        candidates,
+        &dirs,
+        comparison,
+        args.report.as_deref(),
+        args.link.clone(),
+    )
+    .await?;
     resolver.close().await;
-    compare::report(&comparison, &args.gate, Some(&out_dir), false)
+    Ok(outcome)
 }
 
 /// Exit outcome of a finished run on its own (no baseline).

@@ -2,12 +2,14 @@
 
 pub mod gates;
 pub mod histogram;
+pub mod interval_log;
 mod io;
 pub mod outcome;
 pub mod result;
 
 pub use gates::{CompareSettings, Op, Threshold, ThresholdMetric, ThresholdResult};
 pub use histogram::{LatencySummary, decode, encode, new_histogram};
+pub use interval_log::{IntervalPoint, IntervalSeries, parse_interval_log};
 pub use io::ModelError;
 pub use outcome::{Outcome, OutcomeCounts};
 pub use result::*;

@@ -1,3 +1,124 @@
-//! Reports: views of results for people. Reports only ever receive results (`model`).
+//! Reports: views of results for people, from results and comparisons only (never the
+//! runner, the store or a plan). One format per file, each with a single entry function.
 
 pub mod console;
+mod escape;
+mod html;
+mod junit;
+mod markdown;
+pub mod palette;
+pub mod plots;
+mod png;
+mod text;
+mod views;
+
+use std::path::{Path, PathBuf};
+
+use crate::compare::Comparison;
+use crate::model::{IntervalSeries, RunResult};
+
+pub use junit::junit;
+pub use markdown::markdown;
+
+/// One run of the baseline branch, for history trends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrendPoint {
+    /// Run id.
+    pub run_id: String,
+    /// Start, epoch milliseconds.
+    pub started_ms: i64,
+    /// Median latency, µs.
+    pub p50: f64,
+    /// 99th percentile, µs.
+    pub p99: f64,
+}
+
+/// A step's (or the workflow's) trend on the baseline branch, oldest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepHistory {
+    /// Step name (`workflow` for the whole workflow).
+    pub step: String,
+    /// The runs.
+    pub points: Vec<TrendPoint>,
+}
+
+/// Everything a report shows.
+#[derive(Debug, Clone, Default)]
+pub struct ReportInput {
+    /// The runs reported on (the candidates of a comparison); at least one.
+    pub candidates: Vec<RunResult>,
+    /// Each candidate's interval log, parsed (empty when it was not found).
+    pub intervals: Vec<IntervalSeries>,
+    /// The baseline runs of a comparison (empty for a single-run report).
+    pub baseline: Vec<RunResult>,
+    /// The comparison, if there is a baseline.
+    pub comparison: Option<Comparison>,
+    /// Trends of the baseline branch (or the run's own branch), per step.
+    pub history: Vec<StepHistory>,
+    /// The branch the history is of.
+    pub history_branch: Option<String>,
+    /// Where the HTML will be reachable, for links in summary.md (default `index.html`).
+    pub link: Option<String>,
+}
+
+/// Why a report could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A file could not be written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A plot failed to render.
+    #[error("rendering {what}: {message}")]
+    Plot {
+        /// Which plot.
+        what: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Writes the report folder: index.html, summary.png, summary.md, junit.xml, results.json
+/// and comparison.json. Returns the files written.
+pub fn write(input: &ReportInput, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ReportError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let mut written = Vec::new();
+    let mut put = |name: &str, bytes: &[u8]| -> Result<(), ReportError> {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).map_err(io(&path))?;
+        written.push(path);
+        Ok(())
+    };
+    put("index.html", html::html(input)?.as_bytes())?;
+    put("summary.png", &png::png(input)?)?;
+    put("summary.md", markdown(input).as_bytes())?;
+    put("junit.xml", junit(input).as_bytes())?;
+    if let [only] = input.candidates.as_slice() {
+        put(
+            "results.json",
+            (serde_json::to_string_pretty(only).expect("results serialize") + "\n").as_bytes(),
+        )?;
+    } else {
+        for (i, run) in input.candidates.iter().enumerate() {
+            put(
+                &format!("results-{}.json", i + 1),
+                (serde_json::to_string_pretty(run).expect("results serialize") + "\n").as_bytes(),
+            )?;
+        }
+    }
+    if let Some(c) = &input.comparison {
+        put(
+            "comparison.json",
+            (serde_json::to_string_pretty(c).expect("comparison serializes") + "\n").as_bytes(),
+        )?;
+    }
+    Ok(written)
+}

@@ -1,0 +1,406 @@
+//! index.html: one self-contained file (inline CSS and SVG, no scripts, nothing fetched), so
+//! it opens offline, as a CI artifact, under a strict Content-Security-Policy, or attached to
+//! a ticket. Every text from a scenario, a response or a label is escaped.
+
+use std::fmt::Write;
+
+use super::escape::xml as esc;
+use super::palette::{self, css};
+use super::plots::{self, change, history, percentiles, timeline};
+use super::views::{headline, merged, short, step, steps, thresholds, verdict_label, when};
+use super::{ReportError, ReportInput};
+use crate::compare::thresholds::format_value;
+use crate::compare::{Comparison, MetricComparison, Side, Verdict};
+use crate::report::console::fmt_us;
+
+const STYLE: &str = r#"
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0;color:#222;background:#fafafa}
+main{max-width:1280px;margin:0 auto;padding:16px 24px 48px}
+h1{font-size:22px;margin:8px 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px;margin:18px 0 6px}
+.banner{padding:14px 18px;border-radius:6px;color:#fff;font-size:17px;font-weight:600;margin:10px 0}
+.meta{border-collapse:collapse;font-size:13px}.meta th{text-align:left;padding:2px 14px 2px 0;color:#555;font-weight:600;vertical-align:top}.meta td{padding:2px 0}
+table.data{border-collapse:collapse;font-size:13px;background:#fff;margin:6px 0;width:100%}
+table.data th{background:#f0f0f0;text-align:right;padding:5px 8px;border-bottom:1px solid #ccc;white-space:nowrap}
+table.data td{padding:4px 8px;border-bottom:1px solid #eee;text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+table.data th:first-child,table.data td:first-child,table.data td.l{text-align:left}
+tr.step td{background:#f7f7f7;font-weight:600}
+.badge{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:12px;font-weight:600}
+.plots{display:flex;flex-wrap:wrap;gap:12px}.plots svg{background:#fff;border:1px solid #e3e3e3;border-radius:4px;max-width:100%;height:auto}
+.note{background:#fff8e1;border-left:4px solid #E69F00;padding:6px 10px;margin:6px 0;font-size:13px}
+.legend span{display:inline-block;width:12px;height:12px;border-radius:2px;margin:0 4px -1px 12px}
+footer{color:#777;font-size:12px;margin-top:32px}
+code{font-size:12px}
+"#;
+
+/// The HTML report.
+pub fn html(input: &ReportInput) -> Result<String, ReportError> {
+    let run = &input.candidates[0];
+    let h = headline(input);
+    let banner = match (h.passed, h.verdict) {
+        (false, _) => palette::verdict(Verdict::Regressed),
+        (true, Some(v)) => palette::verdict(v),
+        (true, None) => palette::verdict(Verdict::Improved),
+    };
+    let mut out = String::with_capacity(256 * 1024);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>rehearse: {} ({})</title>\n<style>{STYLE}</style></head><body><main>\n",
+        esc(&run.scenario),
+        esc(&h.text)
+    );
+    let _ = writeln!(out, "<h1>rehearse report: {}</h1>", esc(&run.scenario));
+    let _ = writeln!(
+        out,
+        "<div class=\"banner\" style=\"background:{}\">{} {}</div>",
+        css(banner),
+        if h.passed { "&#10004;" } else { "&#10008;" },
+        esc(&h.text)
+    );
+    meta(&mut out, input);
+    let t = thresholds(input);
+    if !t.is_empty() {
+        let _ = writeln!(
+            out,
+            "<h2>Thresholds</h2><table class=\"data\"><tr><th>threshold</th><th>measured</th><th>result</th></tr>"
+        );
+        for r in t {
+            let value = r
+                .value
+                .map(|v| format_value(r.threshold.metric, v))
+                .unwrap_or_else(|| "no data".into());
+            let (label, colour) = if r.passed {
+                ("met", Verdict::Improved)
+            } else {
+                ("BREACHED", Verdict::Regressed)
+            };
+            let _ = writeln!(
+                out,
+                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                esc(&r.threshold.expression),
+                esc(&value),
+                badge(label, colour)
+            );
+        }
+        out.push_str("</table>\n");
+    }
+    match &input.comparison {
+        Some(c) => {
+            comparison_table(&mut out, c);
+            let svg = plots::svg((1200, change::height(c)), |a| {
+                let labels = change::draw(
+                    a,
+                    c,
+                    Some("Change per step: p50 and p99, with confidence intervals"),
+                )?;
+                change::draw_labels(a, &labels)
+            })
+            .map_err(plot("change per step"))?;
+            let _ = writeln!(
+                out,
+                "<h2>Change per step</h2><div class=\"plots\">{svg}</div>"
+            );
+            for n in &c.notes {
+                let _ = writeln!(out, "<div class=\"note\">{}</div>", esc(n));
+            }
+        }
+        None => run_table(&mut out, input),
+    }
+    let _ = writeln!(
+        out,
+        "<h2>Steps in detail</h2><div class=\"legend\">colours:<span style=\"background:{}\"></span>baseline<span style=\"background:{}\"></span>candidate</div>",
+        css(palette::BASELINE),
+        css(palette::CANDIDATE)
+    );
+    for (name, workflow) in steps(run) {
+        step_section(&mut out, input, &name, workflow)?;
+    }
+    let _ = writeln!(
+        out,
+        "<footer>Made by rehearse {} on {}. Latencies are coordinated-omission corrected (measured from when each request was due). This page is self-contained: it loads nothing.</footer>\n</main></body></html>",
+        esc(env!("CARGO_PKG_VERSION")),
+        esc(&when(run.ended_at.as_deref()))
+    );
+    Ok(out)
+}
+
+fn plot(what: &str) -> impl Fn(String) -> ReportError + '_ {
+    move |message| ReportError::Plot {
+        what: what.to_string(),
+        message,
+    }
+}
+
+fn badge(label: &str, v: Verdict) -> String {
+    format!(
+        "<span class=\"badge\" style=\"background:{}\">{}</span>",
+        css(palette::verdict(v)),
+        esc(label)
+    )
+}
+
+fn meta(out: &mut String, input: &ReportInput) {
+    let run = &input.candidates[0];
+    out.push_str("<table class=\"meta\">");
+    let row = |out: &mut String, k: &str, v: String| {
+        let _ = writeln!(out, "<tr><th>{}</th><td>{v}</td></tr>", esc(k));
+    };
+    row(
+        out,
+        "target",
+        esc(run.target.as_deref().unwrap_or("unknown")),
+    );
+    match &input.comparison {
+        Some(c) => {
+            row(out, "candidate", side(&c.candidate));
+            row(out, "baseline", side(&c.baseline));
+        }
+        None => {
+            let git = run.git.clone().unwrap_or_default();
+            let mut what = format!("<code>{}</code>", esc(&run.run_id));
+            if let Some(b) = &git.branch {
+                what.push_str(&format!(" on {}", esc(b)));
+            }
+            if let Some(c) = &git.commit {
+                what.push_str(&format!(" @ <code>{}</code>", esc(short(c))));
+            }
+            row(out, "run", what);
+            row(
+                out,
+                "time",
+                format!(
+                    "{} to {}",
+                    esc(&when(run.started_at.as_deref())),
+                    esc(&when(run.ended_at.as_deref()))
+                ),
+            );
+        }
+    }
+    if let Some(l) = &run.load {
+        let level = match (l.rate, l.users) {
+            (Some(r), _) => format!("open model, {r}/s"),
+            (_, Some(u)) => format!("closed model, {u} users"),
+            _ => l.model.clone(),
+        };
+        row(
+            out,
+            "load",
+            esc(&format!(
+                "{level} for {}s after {}s warm-up",
+                l.duration_seconds, l.warmup_seconds
+            )),
+        );
+    }
+    if let Some(h) = &run.host {
+        row(
+            out,
+            "load generator",
+            esc(&format!(
+                "{} ({} {}, {} CPUs, fingerprint {})",
+                h.hostname, h.os, h.arch, h.cpus, h.fingerprint
+            )),
+        );
+    }
+    out.push_str("</table>\n");
+}
+
+fn side(s: &Side) -> String {
+    let ids: Vec<String> = s
+        .run_ids
+        .iter()
+        .map(|i| format!("<code>{}</code>", esc(short(i))))
+        .collect();
+    let ids = if ids.len() > 4 {
+        format!("{} runs ({} … {})", ids.len(), ids[0], ids[ids.len() - 1])
+    } else {
+        ids.join(", ")
+    };
+    let mut parts = vec![format!("<b>{}</b>: {ids}", esc(&s.spec))];
+    if !s.branches.is_empty() {
+        parts.push(format!("branch {}", esc(&s.branches.join(", "))));
+    }
+    if !s.commits.is_empty() {
+        parts.push(format!(
+            "commit {}",
+            s.commits
+                .iter()
+                .map(|c| format!("<code>{}</code>", esc(short(c))))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    parts.push(format!(
+        "{} to {}",
+        esc(&when(s.from.as_deref())),
+        esc(&when(s.to.as_deref()))
+    ));
+    parts.join("; ")
+}
+
+fn comparison_table(out: &mut String, c: &Comparison) {
+    let _ = writeln!(
+        out,
+        "<h2>Per step</h2><table class=\"data\"><tr><th>step / metric</th><th>baseline</th><th>candidate</th><th>change</th><th>confidence interval</th><th>verdict</th></tr>"
+    );
+    for s in &c.steps {
+        let level = (1.0 - 2.0 * s.alpha) * 100.0;
+        let _ = writeln!(
+            out,
+            "<tr class=\"step\"><td>{}</td><td colspan=\"4\" class=\"l\">{level:.1}% intervals (Holm)</td><td>{}</td></tr>",
+            esc(&s.name),
+            badge(verdict_label(s.verdict), s.verdict)
+        );
+        for m in &s.metrics {
+            let (b, cand, change, interval) = cells(m);
+            let verdict = match (m.verdict, m.runs_needed) {
+                (Verdict::Inconclusive, Some(n)) => format!(
+                    "{} <small>~{n} more run{}</small>",
+                    badge("inconclusive", m.verdict),
+                    if n == 1 { "" } else { "s" }
+                ),
+                (v, _) => badge(verdict_label(v), v),
+            };
+            let _ = writeln!(
+                out,
+                "<tr><td>&nbsp;&nbsp;{}</td><td>{b}</td><td>{cand}</td><td>{change}</td><td>{interval}</td><td>{verdict}</td></tr>",
+                esc(&m.metric)
+            );
+        }
+    }
+    out.push_str("</table>\n");
+}
+
+fn cells(m: &MetricComparison) -> (String, String, String, String) {
+    let pct = |x: f64| format!("{:+.1}%", x * 100.0);
+    match m.unit.as_str() {
+        "us" => (
+            fmt_us(m.baseline.round() as u64),
+            fmt_us(m.candidate.round() as u64),
+            pct(m.change),
+            format!("[{}, {}]", pct(m.interval[0]), pct(m.interval[1])),
+        ),
+        "fraction" => {
+            let p = m.points.unwrap_or([0.0; 3]);
+            (
+                format!("{:.2}%", m.baseline * 100.0),
+                format!("{:.2}%", m.candidate * 100.0),
+                format!("{:+.2} pt", p[0]),
+                format!("[{:+.1} pt, {:+.1} pt]", p[1], p[2]),
+            )
+        }
+        _ => (
+            format!("{:.1}/s", m.baseline),
+            format!("{:.1}/s", m.candidate),
+            pct(m.change),
+            format!("[{}, {}]", pct(m.interval[0]), pct(m.interval[1])),
+        ),
+    }
+}
+
+fn run_table(out: &mut String, input: &ReportInput) {
+    let run = &input.candidates[0];
+    let _ = writeln!(
+        out,
+        "<h2>Per step</h2><table class=\"data\"><tr><th>step</th><th>count</th><th>errors</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>rate</th></tr>"
+    );
+    for (name, workflow) in steps(run) {
+        let Some(s) = step(run, &name, workflow) else {
+            continue;
+        };
+        let l = &s.latency;
+        let has = l.count > 0;
+        let v = |x: u64| if has { fmt_us(x) } else { "–".into() };
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}/s</td></tr>",
+            esc(&name),
+            s.count,
+            s.errors,
+            v(l.p50),
+            v(l.p90),
+            v(l.p99),
+            v(l.p999),
+            v(l.max),
+            s.throughput
+        );
+        for (kind, message) in &s.error_samples {
+            let _ = writeln!(
+                out,
+                "<tr><td colspan=\"9\" class=\"l\"><small>{}: {}</small></td></tr>",
+                esc(kind),
+                esc(message)
+            );
+        }
+    }
+    out.push_str("</table>\n");
+}
+
+fn step_section(
+    out: &mut String,
+    input: &ReportInput,
+    name: &str,
+    workflow: bool,
+) -> Result<(), ReportError> {
+    let title = if workflow {
+        "the whole workflow".to_string()
+    } else {
+        format!("step {name}")
+    };
+    let _ = writeln!(out, "<h3>{}</h3><div class=\"plots\">", esc(&title));
+    let cand = merged(&input.candidates, name, workflow);
+    let base = merged(&input.baseline, name, workflow);
+    let svg = plots::svg((600, 330), |a| {
+        percentiles::draw(
+            a,
+            &format!("{name}: latency by percentile"),
+            base.as_ref(),
+            cand.as_ref(),
+        )
+    })
+    .map_err(plot("percentiles"))?;
+    out.push_str(&svg);
+    let run = &input.candidates[0];
+    if let (Some(s), Some(series)) = (step(run, name, workflow), input.intervals.first()) {
+        let points = s.interval_tag.as_ref().and_then(|t| series.get(t));
+        if let Some(points) = points.filter(|p| !p.is_empty()) {
+            let warmup = run
+                .intervals
+                .as_ref()
+                .map(|i| i.warmup_intervals as f64 * i.seconds)
+                .unwrap_or(0.0);
+            let ts = timeline::Series {
+                points,
+                ok: &s.timeline_ok,
+                errors: &s.timeline_errors,
+                warmup,
+            };
+            let svg = plots::svg((600, 330), |a| {
+                timeline::draw(a, &format!("{name}: latency over time"), &ts)
+            })
+            .map_err(plot("timeline"))?;
+            out.push_str(&svg);
+        }
+    }
+    if let Some(h) = input
+        .history
+        .iter()
+        .find(|h| h.step == name)
+        .filter(|h| !h.points.is_empty())
+    {
+        let candidate = step(run, name, workflow)
+            .filter(|s| s.latency.count > 0)
+            .map(|s| (s.latency.p50 as f64, s.latency.p99 as f64));
+        let branch = input.history_branch.as_deref().unwrap_or("baseline");
+        let svg = plots::svg((600, 330), |a| {
+            history::draw(
+                a,
+                &format!("{name}: last {} runs of {branch}", h.points.len()),
+                &h.points,
+                candidate,
+            )
+        })
+        .map_err(plot("history"))?;
+        out.push_str(&svg);
+    }
+    out.push_str("</div>\n");
+    Ok(())
+}

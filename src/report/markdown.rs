@@ -1,0 +1,160 @@
+//! summary.md: GitHub-flavoured Markdown for pull-request comments and job summaries.
+
+use std::fmt::Write;
+
+use super::ReportInput;
+use super::escape::markdown as esc;
+use super::views::{headline, short, steps, thresholds, verdict_label};
+use crate::compare::thresholds::format_value;
+use crate::compare::{MetricComparison, Verdict};
+use crate::report::console::fmt_us;
+
+/// The Markdown summary.
+pub fn markdown(input: &ReportInput) -> String {
+    let mut out = String::new();
+    let h = headline(input);
+    let run = &input.candidates[0];
+    let mark = if h.passed { "✅" } else { "❌" };
+    let _ = writeln!(out, "### {mark} {}: {}\n", esc(&run.scenario), esc(&h.text));
+    let link = input.link.as_deref().unwrap_or("index.html");
+    match &input.comparison {
+        Some(c) => {
+            let cand = match c.candidate.run_ids.as_slice() {
+                [one] => format!("`{}`", short(one)),
+                many => format!("{} runs", many.len()),
+            };
+            let commit = c
+                .candidate
+                .commits
+                .last()
+                .map(|c| format!(" @ `{}`", short(c)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "Candidate {cand}{commit} vs baseline `{}` ({} run{}). [Full report]({link})\n",
+                esc(&c.baseline.spec),
+                c.baseline.run_ids.len(),
+                if c.baseline.run_ids.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            );
+            let _ = writeln!(
+                out,
+                "| step | p50 | p99 | error rate | throughput | verdict |"
+            );
+            let _ = writeln!(out, "|---|---|---|---|---|---|");
+            for s in &c.steps {
+                let cell = |metric: &str| {
+                    s.metrics
+                        .iter()
+                        .find(|m| m.metric == metric)
+                        .map(change_cell)
+                        .unwrap_or_else(|| "–".into())
+                };
+                let name = if s.verdict == Verdict::Regressed {
+                    format!("**{}**", esc(&s.name))
+                } else {
+                    esc(&s.name)
+                };
+                let icon = match s.verdict {
+                    Verdict::Regressed => "🔴 ",
+                    Verdict::Improved => "🟢 ",
+                    _ => "",
+                };
+                let _ = writeln!(
+                    out,
+                    "| {name} | {} | {} | {} | {} | {icon}{} |",
+                    cell("p50"),
+                    cell("p99"),
+                    cell("error_rate"),
+                    cell("throughput"),
+                    verdict_label(s.verdict)
+                );
+            }
+        }
+        None => {
+            let git = run.git.as_ref();
+            let commit = git
+                .and_then(|g| g.commit.as_deref())
+                .map(|c| format!(" @ `{}`", short(c)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "Run `{}`{commit}, no baseline. [Full report]({link})\n",
+                short(&run.run_id)
+            );
+            let _ = writeln!(out, "| step | count | errors | p50 | p90 | p99 | rate |");
+            let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+            for (name, workflow) in steps(run) {
+                let Some(s) = super::views::step(run, &name, workflow) else {
+                    continue;
+                };
+                let l = &s.latency;
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {} | {:.1}/s |",
+                    esc(&name),
+                    s.count,
+                    s.errors,
+                    fmt_us(l.p50),
+                    fmt_us(l.p90),
+                    fmt_us(l.p99),
+                    s.throughput
+                );
+            }
+        }
+    }
+    let t = thresholds(input);
+    if !t.is_empty() {
+        let _ = writeln!(out, "\n**Thresholds**\n");
+        for r in t {
+            let value = r
+                .value
+                .map(|v| format_value(r.threshold.metric, v))
+                .unwrap_or_else(|| "no data".into());
+            let _ = writeln!(
+                out,
+                "- {} `{}`: {value}",
+                if r.passed { "✅" } else { "❌" },
+                r.threshold.expression.replace('`', "'")
+            );
+        }
+    }
+    if let Some(c) = &input.comparison
+        && !c.notes.is_empty()
+    {
+        let _ = writeln!(out, "\n<details><summary>Notes</summary>\n");
+        for n in &c.notes {
+            let _ = writeln!(out, "- {}", esc(n));
+        }
+        let _ = writeln!(out, "\n</details>");
+    }
+    out
+}
+
+fn change_cell(m: &MetricComparison) -> String {
+    match m.unit.as_str() {
+        "us" => {
+            let change = format!("{:+.1}%", m.change * 100.0);
+            let change = if m.verdict == Verdict::Regressed {
+                format!("**{change}**")
+            } else {
+                change
+            };
+            format!(
+                "{} → {} ({change})",
+                fmt_us(m.baseline.round() as u64),
+                fmt_us(m.candidate.round() as u64)
+            )
+        }
+        "fraction" => format!("{:.2}% → {:.2}%", m.baseline * 100.0, m.candidate * 100.0),
+        _ => format!(
+            "{:.1}/s → {:.1}/s ({:+.1}%)",
+            m.baseline,
+            m.candidate,
+            m.change * 100.0
+        ),
+    }
+}

@@ -1,0 +1,78 @@
+//! The plots, drawn with plotters on any backend: SVG strings for the HTML, pixels for the PNG.
+
+pub mod change;
+pub mod history;
+pub mod percentiles;
+pub mod timeline;
+
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// The font every plot uses, embedded (DejaVu Sans) so text renders with no fonts installed.
+pub const FONT: &str = "sans-serif";
+static REGULAR: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+static BOLD: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-Bold.ttf");
+
+/// Registers the embedded font with plotters (once per process): it measures text with it
+/// for every backend and draws with it on bitmaps.
+pub fn register_fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = plotters::style::register_font(FONT, FontStyle::Normal, REGULAR);
+        let _ = plotters::style::register_font(FONT, FontStyle::Bold, BOLD);
+    });
+}
+
+/// A drawing failure, as text.
+pub type PlotError = String;
+
+/// Turns plotters' error into text.
+pub fn err<E: std::fmt::Debug>(e: E) -> PlotError {
+    format!("{e:?}")
+}
+
+/// Renders a plot into an SVG string of the given size.
+pub fn svg(
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> Result<(), PlotError>,
+) -> Result<String, PlotError> {
+    register_fonts();
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        draw(&root)?;
+        root.present().map_err(err)?;
+    }
+    Ok(out)
+}
+
+/// Milliseconds from microseconds, for axes.
+pub fn ms(us: f64) -> f64 {
+    us / 1000.0
+}
+
+/// A round upper bound for an axis.
+pub fn nice_max(x: f64) -> f64 {
+    if x <= 0.0 || !x.is_finite() {
+        return 1.0;
+    }
+    let magnitude = 10f64.powf(x.log10().floor());
+    for step in [1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0] {
+        if step * magnitude >= x * 1.05 {
+            return step * magnitude;
+        }
+    }
+    10.0 * magnitude
+}
+
+/// A label cut to `n` characters.
+pub fn cut(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n - 1).chain(['…']).collect()
+    }
+}

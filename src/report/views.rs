@@ -1,0 +1,125 @@
+//! What every report format says the same way: the headline, the steps, merged histograms.
+
+use hdrhistogram::Histogram;
+
+use super::ReportInput;
+use crate::compare::Verdict;
+use crate::model::{RunResult, StepResult, ThresholdResult, decode, new_histogram};
+
+/// The one-line story.
+pub struct Headline {
+    /// Comparison verdict, if there was a comparison.
+    pub verdict: Option<Verdict>,
+    /// Nothing regressed, every threshold held, the run completed.
+    pub passed: bool,
+    /// The line.
+    pub text: String,
+}
+
+/// The report's headline.
+pub fn headline(input: &ReportInput) -> Headline {
+    if let Some(c) = &input.comparison {
+        return Headline {
+            verdict: Some(c.overall.verdict),
+            passed: c.overall.passed,
+            text: c.overall.summary.clone(),
+        };
+    }
+    let run = &input.candidates[0];
+    let breaches: Vec<&str> = thresholds(input)
+        .iter()
+        .filter(|t| !t.passed)
+        .map(|t| t.threshold.expression.as_str())
+        .collect();
+    let iterations = run.iterations.as_ref();
+    let mut text = match iterations {
+        Some(i) => format!(
+            "{} iterations: {} completed, {} failed, {} dropped",
+            i.started, i.completed, i.failed, i.dropped
+        ),
+        None => format!("{} steps", run.steps.len()),
+    };
+    if !run.complete {
+        text = format!(
+            "INCOMPLETE ({}); {text}",
+            run.stop_reason.as_deref().unwrap_or("interrupted")
+        );
+    }
+    if !breaches.is_empty() {
+        text = format!("THRESHOLDS BREACHED: {}; {text}", breaches.join(", "));
+    } else if !thresholds(input).is_empty() {
+        text.push_str(&format!("; all {} thresholds met", thresholds(input).len()));
+    }
+    Headline {
+        verdict: None,
+        passed: breaches.is_empty() && run.complete,
+        text,
+    }
+}
+
+/// The thresholds to show: the comparison's (pooled candidates) or the run's own.
+pub fn thresholds(input: &ReportInput) -> &[ThresholdResult] {
+    match &input.comparison {
+        Some(c) => &c.thresholds,
+        None => &input.candidates[0].thresholds,
+    }
+}
+
+/// The steps in order, then the workflow: (name, is_workflow).
+pub fn steps(run: &RunResult) -> Vec<(String, bool)> {
+    run.steps
+        .iter()
+        .map(|s| (s.name.clone(), false))
+        .chain(run.workflow.iter().map(|w| (w.name.clone(), true)))
+        .collect()
+}
+
+/// A run's step (or workflow).
+pub fn step<'a>(run: &'a RunResult, name: &str, workflow: bool) -> Option<&'a StepResult> {
+    if workflow {
+        run.workflow.as_ref()
+    } else {
+        run.steps.iter().find(|s| s.name == name)
+    }
+}
+
+/// A step's corrected-latency histograms merged over runs (None when none recorded any).
+pub fn merged(runs: &[RunResult], name: &str, workflow: bool) -> Option<Histogram<u64>> {
+    let mut out = new_histogram();
+    for r in runs {
+        if let Some(h) = step(r, name, workflow).and_then(|s| decode(&s.histogram).ok()) {
+            out.add(&h).ok()?;
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Label for a verdict, upper-case when it fails.
+pub fn verdict_label(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Regressed => "REGRESSED",
+        Verdict::Improved => "improved",
+        Verdict::Unchanged => "unchanged",
+        Verdict::Inconclusive => "inconclusive",
+    }
+}
+
+/// "2026-11-29 01:02:03 UTC" from an RFC 3339 time.
+pub fn when(t: Option<&str>) -> String {
+    match t {
+        Some(t) => format!(
+            "{} UTC",
+            t.replace('T', " ")
+                .trim_end_matches('Z')
+                .split('.')
+                .next()
+                .unwrap_or(t)
+        ),
+        None => "unknown".into(),
+    }
+}
+
+/// A short id.
+pub fn short(id: &str) -> &str {
+    &id[..id.len().min(13)]
+}
