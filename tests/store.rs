@@ -327,7 +327,7 @@ fn a_store_with_a_newer_schema_is_refused_and_left_alone() {
             }
             store.close().await;
             match Store::open(&t.url).await {
-                Err(StoreError::NewerSchema { found: 999, known: 1, .. }) => {}
+                Err(StoreError::NewerSchema { found: 999, known: 2, .. }) => {}
                 other => panic!("{}: expected a newer-schema refusal, got {other:?}", t.label),
             }
             let raw: i64 = match t.label {
@@ -428,4 +428,91 @@ fn an_unreachable_store_loses_nothing_and_never_shows_the_password() {
         2,
         "results.json was written"
     );
+}
+
+#[test]
+fn ab_sessions_are_kept_and_only_a_a_sessions_teach_noise() {
+    use rehearse::store::AbSession;
+    rt().block_on(async {
+        for t in stores() {
+            let store = Store::open(&t.url).await.unwrap();
+            let session = |id: &str, same: bool, at: i64, ratio: f64| AbSession {
+                id: id.into(),
+                scenario: "pay".into(),
+                started_ms: at,
+                same_target: same,
+                rounds: 2,
+                baseline_label: "main".into(),
+                candidate_label: "x".into(),
+                host_fingerprint: None,
+                log_ratios: [(
+                    "pay".to_string(),
+                    [("p50".to_string(), vec![ratio, -ratio])].into(),
+                )]
+                .into(),
+                comparison: "{}".into(),
+            };
+            store
+                .insert_ab_session(&session("a1", true, 1, 0.01))
+                .await
+                .unwrap();
+            store
+                .insert_ab_session(&session("b1", false, 2, 0.5))
+                .await
+                .unwrap();
+            store
+                .insert_ab_session(&session("a2", true, 3, 0.02))
+                .await
+                .unwrap();
+            let (n, pooled) = store.aa_log_ratios("pay", 10).await.unwrap();
+            assert_eq!(n, 2, "{}", t.label);
+            assert_eq!(
+                pooled["pay"]["p50"],
+                vec![0.02, -0.02, 0.01, -0.01],
+                "{}: newest first, A/B sessions left out",
+                t.label
+            );
+            let (n, _) = store.aa_log_ratios("pay", 1).await.unwrap();
+            assert_eq!(n, 1);
+            assert_eq!(store.aa_log_ratios("other", 10).await.unwrap().0, 0);
+            store.close().await;
+        }
+    });
+}
+
+#[test]
+fn a_store_made_by_an_older_rehearse_is_upgraded_in_place() {
+    use sqlx::migrate::{Migration, MigrationType, Migrator};
+    rt().block_on(async {
+        for t in stores() {
+            // A store as the first release left it: migration 1 only, with a run in it.
+            let v1 = |sql: &'static str| Migrator::with_migrations(vec![Migration::new(1, "runs".into(), MigrationType::Simple, sqlx::SqlStr::from_static(sql), false)]);
+            const OLD_RUN: &str = "INSERT INTO runs (id, scenario, started_ms, complete, labels, document, stored_ms) VALUES ('old-run', 's', 1, TRUE, '{}', '{\"schema\":1,\"run_id\":\"old-run\",\"scenario\":\"s\",\"steps\":[]}', 1)";
+            match t.label {
+                "sqlite" => {
+                    let path = rehearse::store::sqlite_path(&t.url).unwrap();
+                    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                    let opts = sqlx::sqlite::SqliteConnectOptions::new().filename(&path).create_if_missing(true);
+                    let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
+                    v1(include_str!("../migrations/sqlite/0001_runs.sql")).run(&pool).await.unwrap();
+                    pool.execute(OLD_RUN).await.unwrap();
+                    pool.close().await;
+                }
+                _ => {
+                    let pool = sqlx::PgPool::connect(&t.url).await.unwrap();
+                    v1(include_str!("../migrations/postgres/0001_runs.sql")).run(&pool).await.unwrap();
+                    pool.execute(OLD_RUN).await.unwrap();
+                    pool.close().await;
+                }
+            }
+            // Opening it with this build applies migration 2 and keeps the run.
+            let store = Store::open(&t.url).await.unwrap();
+            assert_eq!(store.ids().await.unwrap(), vec!["old-run".to_string()], "{}", t.label);
+            assert_eq!(store.load("old-run").await.unwrap().scenario, "s");
+            assert_eq!(store.aa_log_ratios("s", 10).await.unwrap().0, 0, "{}: the new table exists", t.label);
+            store.insert(&synthetic_run("s", Some("main"), "2026-11-01T00:00:00Z", 1000, true), None).await.unwrap();
+            assert_eq!(store.ids().await.unwrap().len(), 2);
+            store.close().await;
+        }
+    });
 }

@@ -1,6 +1,7 @@
 //! The command line: parses arguments and wires the stages together. This is the only
 //! module that knows every other one.
 
+mod ab;
 mod baseline;
 mod compare;
 mod demo;
@@ -94,6 +95,63 @@ enum Command {
     Compare(CompareArgs),
     /// Write a report folder: index.html, summary.png, summary.md, junit.xml.
     Report(ReportArgs),
+    /// Interleaved A/B rounds of two targets (ABBA), compared pairwise; --same for an A/A session.
+    Ab(AbArgs),
+}
+
+/// `rehearse ab`.
+#[derive(Debug, Args)]
+struct AbArgs {
+    /// The scenario file.
+    scenario: PathBuf,
+    /// The baseline side's target [default: the scenario's base_url].
+    #[arg(long, value_name = "URL")]
+    baseline: Option<String>,
+    /// The candidate side's target.
+    #[arg(long, value_name = "URL")]
+    candidate: Option<String>,
+    /// Both sides the same target: an A/A session that measures this setup's noise.
+    #[arg(long)]
+    same: bool,
+    /// Rounds, each one baseline run and one candidate run.
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(2..=50))]
+    rounds: u32,
+    /// Name of the baseline side, e.g. main.
+    #[arg(long, default_value = "baseline")]
+    baseline_label: String,
+    /// Name of the candidate side, e.g. my-branch.
+    #[arg(long, default_value = "candidate")]
+    candidate_label: String,
+    #[command(flatten)]
+    load: LoadArgs,
+    /// Directory for every run's results and comparison.json [default: reports/<scenario>-ab-<time>/].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Also write a report folder.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
+    /// Where the report's index.html will be reachable, for the link in summary.md.
+    #[arg(long, value_name = "URL")]
+    link: Option<String>,
+    /// A label stored with every run (repeatable).
+    #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_label)]
+    labels: Vec<(String, String)>,
+    /// Print the comparison as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Seed for data-feeder order, think times and `{{ uuid }}`.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// No progress output.
+    #[arg(long, short)]
+    quiet: bool,
+    #[command(flatten)]
+    gate: GateArgs,
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Do not store the runs or the session.
+    #[arg(long)]
+    no_store: bool,
 }
 
 /// `rehearse report`.
@@ -429,6 +487,7 @@ pub fn main() -> anyhow::Result<Outcome> {
             Command::History(args) => runs::history(args).await,
             Command::Compare(args) => compare::compare(args).await,
             Command::Report(args) => report::report(args).await,
+            Command::Ab(args) => ab::ab(args).await,
         }
     })
 }

@@ -29,6 +29,9 @@ pub struct Comparison {
     pub notes: Vec<String>,
     /// The settings the verdicts used.
     pub settings: Settings,
+    /// For an interleaved A/B session: its rounds and what this setup can detect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ab: Option<AbInfo>,
     /// The one-line conclusion.
     pub overall: Overall,
 }
@@ -134,6 +137,26 @@ pub struct MetricComparison {
     pub noise: String,
     /// Degrees of freedom of the test.
     pub df: f64,
+    /// The run-to-run (or round-to-round) noise the test used, standard deviation on its scale.
+    pub sigma: f64,
+}
+
+/// An interleaved A/B session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AbInfo {
+    /// Rounds run (each a baseline run and a candidate run, in ABBA order).
+    pub rounds: usize,
+    /// True when both sides were the same target (an A/A session measuring noise).
+    pub same_target: bool,
+    /// Earlier A/A sessions of the scenario whose noise was pooled in.
+    pub aa_sessions: usize,
+    /// Per step and metric, each round's log ratio (candidate over baseline; log scale,
+    /// logit for error rates): 0.0953 is +10%.
+    pub log_ratios:
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<f64>>>,
+    /// Per metric: the smallest increase this many rounds would detect 80% of the time, with
+    /// the noise measured here (A/A) or the priors.
+    pub minimum_detectable_effect: std::collections::BTreeMap<String, f64>,
 }
 
 /// The settings verdicts were made with.

@@ -16,13 +16,25 @@ pub(super) struct StepEvidence {
     metrics: Vec<MetricInputs>,
 }
 
-/// One metric's estimates on each side.
+/// One metric's test inputs.
 #[derive(Debug)]
 struct MetricInputs {
     metric: Metric,
-    candidates: Vec<Estimate>,
-    baselines: Vec<Estimate>,
-    history: Vec<Estimate>,
+    inputs: Inputs,
+}
+
+/// Independent runs, or interleaved rounds.
+#[derive(Debug)]
+enum Inputs {
+    Runs {
+        candidates: Vec<Estimate>,
+        baselines: Vec<Estimate>,
+        history: Vec<Estimate>,
+    },
+    Rounds {
+        rounds: Vec<(Estimate, Estimate)>,
+        aa: Vec<f64>,
+    },
 }
 
 impl StepEvidence {
@@ -32,18 +44,31 @@ impl StepEvidence {
             .iter()
             .map(|m| MetricEvidence {
                 metric: m.metric,
-                evidence: Evidence::Runs {
-                    candidates: &m.candidates,
-                    baselines: &m.baselines,
-                    history: &m.history,
+                evidence: match &m.inputs {
+                    Inputs::Runs {
+                        candidates,
+                        baselines,
+                        history,
+                    } => Evidence::Runs {
+                        candidates,
+                        baselines,
+                        history,
+                    },
+                    Inputs::Rounds { rounds, aa } => Evidence::Rounds {
+                        rounds,
+                        aa_log_ratios: aa,
+                    },
                 },
             })
             .collect()
     }
 }
 
+/// One run's estimate of every metric of a step, in [`Metric::ALL`] order.
+type RunEstimates = [Option<Estimate>; 6];
+
 /// Per run, one step's estimate of every metric (None where it cannot be measured).
-fn estimates(step: &StepResult) -> [Option<Estimate>; 6] {
+fn estimates(step: &StepResult) -> RunEstimates {
     let distribution = decode(&step.histogram)
         .ok()
         .map(|h| Distribution::from_histogram(&h));
@@ -111,9 +136,11 @@ pub(super) fn gather(baseline: &Baseline, candidates: &[RunResult]) -> Vec<StepE
                     let hist: Vec<Estimate> = h.iter().filter_map(|e| e[i]).collect();
                     Some(MetricInputs {
                         metric: *metric,
-                        candidates: cands,
-                        baselines: bases,
-                        history: hist,
+                        inputs: Inputs::Runs {
+                            candidates: cands,
+                            baselines: bases,
+                            history: hist,
+                        },
                     })
                 })
                 .collect();
@@ -131,6 +158,99 @@ pub(super) fn gather(baseline: &Baseline, candidates: &[RunResult]) -> Vec<StepE
                 error_rates,
                 metrics,
             }
+        })
+        .collect()
+}
+
+/// Per step (candidate order, then the workflow), the rounds' paired estimates and the
+/// earlier A/A sessions' log ratios of the same step and metric.
+pub(super) fn gather_rounds(
+    rounds: &[(RunResult, RunResult)],
+    aa: &super::LogRatios,
+) -> Vec<StepEvidence> {
+    let Some((_, first)) = rounds.first() else {
+        return Vec::new();
+    };
+    let names: Vec<(String, bool)> = first
+        .steps
+        .iter()
+        .map(|s| (s.name.clone(), false))
+        .chain(first.workflow.iter().map(|w| (w.name.clone(), true)))
+        .collect();
+    names
+        .into_iter()
+        .map(|(name, workflow)| {
+            let pairs: Vec<(RunEstimates, RunEstimates)> = rounds
+                .iter()
+                .filter_map(|(b, c)| {
+                    Some((
+                        estimates(step(b, &name, workflow)?),
+                        estimates(step(c, &name, workflow)?),
+                    ))
+                })
+                .collect();
+            let metrics = Metric::ALL
+                .iter()
+                .enumerate()
+                .filter_map(|(i, metric)| {
+                    let both: Option<Vec<(Estimate, Estimate)>> =
+                        pairs.iter().map(|(b, c)| Some((b[i]?, c[i]?))).collect();
+                    let both = both.filter(|v| !v.is_empty())?;
+                    let key = if workflow { "workflow" } else { name.as_str() };
+                    let earlier = aa
+                        .get(key)
+                        .and_then(|m| m.get(metric.name()))
+                        .cloned()
+                        .unwrap_or_default();
+                    Some(MetricInputs {
+                        metric: *metric,
+                        inputs: Inputs::Rounds {
+                            rounds: both,
+                            aa: earlier,
+                        },
+                    })
+                })
+                .collect();
+            let pooled = |side: &dyn Fn(&(RunResult, RunResult)) -> &RunResult| {
+                let (e, n) = rounds
+                    .iter()
+                    .filter_map(|r| step(side(r), &name, workflow))
+                    .fold((0u64, 0u64), |(e, n), s| (e + s.errors, n + s.count));
+                if n == 0 { 0.0 } else { e as f64 / n as f64 }
+            };
+            let error_rates = (pooled(&|r| &r.0), pooled(&|r| &r.1));
+            StepEvidence {
+                name,
+                workflow,
+                error_rates,
+                metrics,
+            }
+        })
+        .collect()
+}
+
+/// Per step and metric, each round's log ratio (candidate over baseline, on the test scale).
+pub(super) fn log_ratios(steps: &[StepEvidence]) -> super::LogRatios {
+    steps
+        .iter()
+        .map(|s| {
+            let key = if s.workflow {
+                "workflow".to_string()
+            } else {
+                s.name.clone()
+            };
+            let metrics = s
+                .metrics
+                .iter()
+                .filter_map(|m| match &m.inputs {
+                    Inputs::Rounds { rounds, .. } => Some((
+                        m.metric.name().to_string(),
+                        rounds.iter().map(|(b, c)| c.value - b.value).collect(),
+                    )),
+                    Inputs::Runs { .. } => None,
+                })
+                .collect();
+            (key, metrics)
         })
         .collect()
 }

@@ -7,6 +7,8 @@ pub mod thresholds;
 
 pub use comparison::*;
 
+use std::collections::BTreeMap;
+
 use crate::model::{CompareSettings, RunResult, Threshold};
 use crate::stats::{self, DaqParams, Metric, MetricEvidence, MetricTest};
 use evidence::StepEvidence;
@@ -53,6 +55,9 @@ pub fn params(settings: &CompareSettings, overrides: &Overrides) -> DaqParams {
     p
 }
 
+/// Per step, per metric: log ratios (candidate over baseline), one per round.
+pub type LogRatios = BTreeMap<String, BTreeMap<String, Vec<f64>>>;
+
 /// Compares candidate runs with a baseline and checks the thresholds on the candidates.
 pub fn compare(
     baseline: &Baseline,
@@ -62,6 +67,97 @@ pub fn compare(
     candidate_spec: &str,
 ) -> Comparison {
     let steps = evidence::gather(baseline, candidates);
+    let mut c = conclude(steps, params, thresholds, candidates, Vec::new());
+    c.notes = evidence::notes(baseline, &c.steps);
+    if baseline.runs.iter().chain(candidates).any(|r| !r.complete) {
+        c.notes.push(
+            "some runs are incomplete (interrupted): their numbers cover part of the planned load"
+                .into(),
+        );
+    }
+    c.baseline = side(&baseline.spec, &baseline.runs);
+    c.candidate = side(candidate_spec, candidates);
+    c
+}
+
+/// An interleaved A/B session: `rounds` of (baseline, candidate) runs, tested pairwise
+/// (DAQ's paired mode) with noise from the rounds and from earlier A/A sessions (`aa`).
+pub fn paired(
+    rounds: &[(RunResult, RunResult)],
+    aa: &LogRatios,
+    aa_sessions: usize,
+    params: &DaqParams,
+    thresholds: &[Threshold],
+    labels: (&str, &str),
+    same_target: bool,
+) -> Comparison {
+    let steps = evidence::gather_rounds(rounds, aa);
+    let log_ratios = evidence::log_ratios(&steps);
+    let candidates: Vec<RunResult> = rounds.iter().map(|r| r.1.clone()).collect();
+    let baselines: Vec<RunResult> = rounds.iter().map(|r| r.0.clone()).collect();
+    let mut notes = Vec::new();
+    if aa_sessions == 0 && !same_target {
+        notes.push(format!(
+            "noise comes from these {} rounds and the paired priors; an A/A session (`rehearse ab --same`) on this setup measures its noise for later sessions",
+            rounds.len()
+        ));
+    }
+    let mut c = conclude(steps, params, thresholds, &candidates, notes);
+    c.baseline = side(labels.0, &baselines);
+    c.candidate = side(labels.1, &candidates);
+    let measured = same_target || aa_sessions > 0;
+    let mde = Metric::ALL
+        .iter()
+        .map(|m| {
+            (
+                m.name().to_string(),
+                mde(&c, *m, rounds.len(), params, measured),
+            )
+        })
+        .collect();
+    c.ab = Some(AbInfo {
+        rounds: rounds.len(),
+        same_target,
+        aa_sessions,
+        log_ratios,
+        minimum_detectable_effect: mde,
+    });
+    c
+}
+
+/// The smallest increase `rounds` rounds would detect 80% of the time: with the noise measured
+/// (this A/A session, or earlier ones pooled in; the noisiest step's), or with the paired priors.
+fn mde(c: &Comparison, metric: Metric, rounds: usize, params: &DaqParams, measured: bool) -> f64 {
+    let prior = stats::minimum_detectable_effect(metric, rounds as u32, params, 0.8);
+    let tested: Vec<&MetricComparison> = c
+        .steps
+        .iter()
+        .filter_map(|s| s.metrics.iter().find(|m| m.metric == metric.name()))
+        .collect();
+    if !measured || tested.is_empty() || metric == Metric::ErrorRate {
+        return prior;
+    }
+    let sigma = tested.iter().map(|m| m.sigma).fold(0.0, f64::max);
+    let df = tested
+        .iter()
+        .map(|m| m.df)
+        .fold(f64::INFINITY, f64::min)
+        .max(1.0);
+    let z = stats::student_t::student_t_isf(params.alpha, df)
+        + stats::student_t::student_t_isf(0.2, df);
+    (z * sigma / (rounds as f64).sqrt())
+        .exp_m1()
+        .max(params.min_effect(metric))
+}
+
+/// Tests every step (Holm across them), checks thresholds on the candidates, and concludes.
+fn conclude(
+    steps: Vec<StepEvidence>,
+    params: &DaqParams,
+    thresholds: &[Threshold],
+    candidates: &[RunResult],
+    notes: Vec<String>,
+) -> Comparison {
     // Holm's family: every step, plus the workflow once there are two steps or more. A
     // one-step workflow is that step measured twice, so it is tested at the step's level
     // and a one-step scenario behaves exactly as the reference simulation.
@@ -77,16 +173,8 @@ pub fn compare(
         let alone: Vec<&StepEvidence> = workflow.iter().collect();
         tested.extend(test_family(&alone, params));
     }
-
     let refs: Vec<&RunResult> = candidates.iter().collect();
     let threshold_results = thresholds::evaluate(thresholds, &refs);
-    let mut notes = evidence::notes(baseline, &tested);
-    if baseline.runs.iter().chain(candidates).any(|r| !r.complete) {
-        notes.push(
-            "some runs are incomplete (interrupted): their numbers cover part of the planned load"
-                .into(),
-        );
-    }
     let overall = overall(&tested, &threshold_results);
     Comparison {
         schema: COMPARISON_SCHEMA,
@@ -94,8 +182,8 @@ pub fn compare(
             .first()
             .map(|c| c.scenario.clone())
             .unwrap_or_default(),
-        baseline: side(&baseline.spec, &baseline.runs),
-        candidate: side(candidate_spec, candidates),
+        baseline: side("", &[]),
+        candidate: side("", &[]),
         steps: tested,
         thresholds: threshold_results,
         notes,
@@ -111,6 +199,7 @@ pub fn compare(
                 .map(|m| (m.name().to_string(), params.eq_margin(*m)))
                 .collect(),
         },
+        ab: None,
         overall,
     }
 }
@@ -174,6 +263,7 @@ fn metric_comparison(t: &MetricTest) -> MetricComparison {
         verdict: t.verdict.into(),
         p_worse: t.p_worse,
         runs_needed: t.runs_needed,
+        sigma: t.sigma,
         noise: match t.noise {
             stats::NoiseSource::Prior => "prior".into(),
             stats::NoiseSource::History { runs } => format!("history ({runs} runs)"),

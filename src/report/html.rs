@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::escape::xml as esc;
 use super::palette::{self, css};
-use super::plots::{self, change, history, percentiles, timeline};
+use super::plots::{self, change, history, percentiles, rounds, timeline};
 use super::views::{headline, merged, short, step, steps, thresholds, verdict_label, when};
 use super::{ReportError, ReportInput};
 use crate::compare::thresholds::format_value;
@@ -99,6 +99,30 @@ pub fn html(input: &ReportInput) -> Result<String, ReportError> {
                 out,
                 "<h2>Change per step</h2><div class=\"plots\">{svg}</div>"
             );
+            if let Some(ab) = &c.ab {
+                let svg =
+                    plots::svg((1200, 380), |a| rounds::draw(a, c, ab)).map_err(plot("rounds"))?;
+                let mde: Vec<String> = ["p50", "p90", "p99", "mean"]
+                    .iter()
+                    .filter_map(|m| {
+                        ab.minimum_detectable_effect
+                            .get(*m)
+                            .map(|v| format!("{m} +{:.1}%", v * 100.0))
+                    })
+                    .collect();
+                let kind = if ab.same_target {
+                    "A/A session (both sides the same target): this measures the setup's noise"
+                } else {
+                    "interleaved A/B session"
+                };
+                let _ = writeln!(
+                    out,
+                    "<h2>Rounds</h2><p>{} rounds in ABBA order, {kind}; {} earlier A/A sessions pooled in. These rounds can detect, 80% of the time, changes of at least {}.</p><div class=\"plots\">{svg}</div>",
+                    ab.rounds,
+                    ab.aa_sessions,
+                    esc(&mde.join(", "))
+                );
+            }
             for n in &c.notes {
                 let _ = writeln!(out, "<div class=\"note\">{}</div>", esc(n));
             }

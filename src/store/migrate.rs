@@ -10,12 +10,20 @@ use super::location::{lock_path, sqlite_path};
 use super::{Store, StoreError, redact, with_pool};
 
 /// (version, description, SQLite DDL, PostgreSQL DDL)
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "runs",
-    include_str!("../../migrations/sqlite/0001_runs.sql"),
-    include_str!("../../migrations/postgres/0001_runs.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "runs",
+        include_str!("../../migrations/sqlite/0001_runs.sql"),
+        include_str!("../../migrations/postgres/0001_runs.sql"),
+    ),
+    (
+        2,
+        "ab sessions",
+        include_str!("../../migrations/sqlite/0002_ab_sessions.sql"),
+        include_str!("../../migrations/postgres/0002_ab_sessions.sql"),
+    ),
+];
 
 fn migrator(postgres: bool) -> Migrator {
     Migrator::with_migrations(

@@ -4,12 +4,14 @@
 mod location;
 mod migrate;
 mod read;
+mod sessions;
 mod write;
 
 use sqlx::{PgPool, SqlitePool};
 
 pub use location::{DEFAULT_URL, redact, sqlite_path};
 pub use read::{HistoryMetric, HistoryPoint, RunFilter, RunSummary};
+pub use sessions::{AbSession, LogRatios};
 pub use write::Stored;
 
 /// An open store.

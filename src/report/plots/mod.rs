@@ -3,6 +3,7 @@
 pub mod change;
 pub mod history;
 pub mod percentiles;
+pub mod rounds;
 pub mod timeline;
 
 use std::sync::Once;
