@@ -10,25 +10,8 @@ use rehearse::stats::DaqParams;
 use rehearse::stats::simulate::{Generator, Regression};
 
 fn run(g: &mut Generator, id: usize) -> RunResult {
-    let step = |name: String, h: &hdrhistogram::Histogram<u64>| StepResult {
-        name,
-        request: None,
-        count: h.len(),
-        outcomes: model::OutcomeCounts {
-            ok: h.len(),
-            ..Default::default()
-        },
-        errors: 0,
-        error_rate: 0.0,
-        throughput: 100.0,
-        latency: model::LatencySummary::of(h),
-        service_time: model::LatencySummary::of(h),
-        histogram: model::encode(h),
-        service_histogram: None,
-        interval_tag: None,
-        timeline_ok: vec![],
-        timeline_errors: vec![],
-        error_samples: Default::default(),
+    let step = |name: String, h: &hdrhistogram::Histogram<u64>| {
+        StepResult::from_histogram(&name, h, 100.0)
     };
     let mut workflow = model::new_histogram();
     let steps: Vec<StepResult> = (0..20)

@@ -12,24 +12,10 @@ use rehearse::stats::simulate::{Generator, Regression};
 
 fn run(g: &mut Generator, id: usize) -> RunResult {
     let step = |name: String, h: &hdrhistogram::Histogram<u64>| StepResult {
-        name: name.clone(),
-        request: None,
-        count: h.len(),
-        outcomes: model::OutcomeCounts {
-            ok: h.len(),
-            ..Default::default()
-        },
-        errors: 0,
-        error_rate: 0.0,
-        throughput: 100.0,
-        latency: model::LatencySummary::of(h),
-        service_time: model::LatencySummary::of(h),
-        histogram: model::encode(h),
-        service_histogram: None,
-        interval_tag: Some(name),
+        interval_tag: Some(name.clone()),
         timeline_ok: vec![100; 60],
         timeline_errors: vec![0; 60],
-        error_samples: Default::default(),
+        ..StepResult::from_histogram(&name, h, 100.0)
     };
     let mut workflow = model::new_histogram();
     let steps: Vec<StepResult> = (0..20)

@@ -14,25 +14,10 @@ const STEPS: [&str; 3] = ["login", "pay", "<script>alert(1)</script>"];
 
 fn run(g: &mut Generator, id: &str, branch: &str, pay: Regression) -> RunResult {
     let step = |name: &str, h: &hdrhistogram::Histogram<u64>, errors: u64| StepResult {
-        name: name.into(),
         request: Some("GET /".into()),
-        count: h.len(),
-        outcomes: model::OutcomeCounts {
-            ok: h.len() - errors,
-            http_5xx: errors,
-            ..Default::default()
-        },
-        errors,
-        error_rate: errors as f64 / h.len() as f64,
-        throughput: 100.0,
-        latency: model::LatencySummary::of(h),
-        service_time: model::LatencySummary::of(h),
-        histogram: model::encode(h),
-        service_histogram: None,
-        interval_tag: None,
         timeline_ok: vec![100; 5],
         timeline_errors: vec![0; 5],
-        error_samples: Default::default(),
+        ..StepResult::from_histogram(name, h, 100.0).with_errors(errors)
     };
     let mut workflow = model::new_histogram();
     let steps: Vec<StepResult> = STEPS

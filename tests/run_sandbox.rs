@@ -299,30 +299,15 @@ fn server_errors_and_timeouts_are_counted() {
     );
 
     // Frozen for 1.5 s of every 2 s, with a 200 ms timeout: most requests time out.
-    let frozen = sandbox(SandboxConfig {
-        latency_scale: 0.05,
-        stall: Some(Stall {
-            every: Duration::from_secs(2),
-            length: Duration::from_millis(1500),
-        }),
-        ..SandboxConfig::default()
-    });
-    let scenario = write(
-        dir.path(),
-        "t.toml",
-        &format!(
-            "name = \"t\"\n[target]\nbase_url = \"{}\"\ntimeout = \"200ms\"\n[load]\nrate = \"20/s\"\nduration = \"2s\"\n[[steps]]\nname = \"h\"\nhttp = {{ path = \"/health\" }}\n",
-            frozen.url
-        ),
+    let frozen = freezing(Duration::from_secs(2), Duration::from_millis(1500), 0.05);
+    let out = health_run(
+        &dir,
+        &frozen,
+        "timeout = \"200ms\"",
+        "rate = \"20/s\"\nduration = \"2s\"",
+        0,
     );
-    let out = dir.path().join("timeouts");
-    rehearse()
-        .args(["run", "-q", "--out"])
-        .arg(&out)
-        .arg(&scenario)
-        .assert()
-        .success();
-    let h = step(&results(&out), "h").clone();
+    let h = step(&results(&out), "health").clone();
     assert!(h.outcomes.timeout >= 10, "{:?}", h.outcomes);
     assert!(h.outcomes.ok >= 1, "{:?}", h.outcomes);
     assert_eq!(h.outcomes.total(), h.count);
@@ -333,34 +318,48 @@ fn server_errors_and_timeouts_are_counted() {
     );
 }
 
-#[test]
-fn coordinated_omission_is_corrected_under_periodic_stalls() {
-    // The target freezes 1 s in every 5; at 100 iterations/s a fifth of the requests
-    // arrive during a freeze and wait up to a second. An honest p99 is ~950 ms.
-    let target = sandbox(SandboxConfig {
-        latency_scale: 0.0,
-        stall: Some(Stall {
-            every: Duration::from_secs(5),
-            length: Duration::from_secs(1),
-        }),
+/// A sandbox that freezes for `length` of every `every` (a GC pause, a stalled dependency).
+fn freezing(every: Duration, length: Duration, latency_scale: f64) -> Target {
+    sandbox(SandboxConfig {
+        latency_scale,
+        stall: Some(Stall { every, length }),
         ..SandboxConfig::default()
-    });
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = write(
-        dir.path(),
-        "co.toml",
-        &format!(
-            "name = \"co\"\n[target]\nbase_url = \"{}\"\n[load]\nrate = \"100/s\"\nduration = \"10s\"\n[[steps]]\nname = \"health\"\nhttp = {{ path = \"/health\" }}\n",
-            target.url
-        ),
+    })
+}
+
+/// Runs a one-step `GET /health` scenario with extra `[target]` and `[load]` lines, expecting
+/// exit `code`; returns the results folder.
+fn health_run(
+    dir: &tempfile::TempDir,
+    target: &Target,
+    target_lines: &str,
+    load_lines: &str,
+    code: i32,
+) -> std::path::PathBuf {
+    let text = format!(
+        "name = \"h\"\n[target]\nbase_url = \"{}\"\n{target_lines}\n[load]\n{load_lines}\n[[steps]]\nname = \"health\"\nhttp = {{ path = \"/health\" }}\n",
+        target.url
     );
-    let out = dir.path().join("out");
+    let scenario = write(dir.path(), "health.toml", &text);
+    let out = dir
+        .path()
+        .join(format!("out-{}", uuid::Uuid::now_v7().simple()));
     rehearse()
         .args(["run", "-q", "--out"])
         .arg(&out)
         .arg(&scenario)
         .assert()
-        .success();
+        .code(code);
+    out
+}
+
+#[test]
+fn coordinated_omission_is_corrected_under_periodic_stalls() {
+    // The target freezes 1 s in every 5; at 100 iterations/s a fifth of the requests
+    // arrive during a freeze and wait up to a second. An honest p99 is ~950 ms.
+    let target = freezing(Duration::from_secs(5), Duration::from_secs(1), 0.0);
+    let dir = tempfile::tempdir().unwrap();
+    let out = health_run(&dir, &target, "", "rate = \"100/s\"\nduration = \"10s\"", 0);
     let h = step(&results(&out), "health").clone();
     assert!(h.count >= 990, "{}", h.count);
     assert!(
@@ -378,42 +377,22 @@ fn coordinated_omission_is_corrected_under_periodic_stalls() {
         "uncorrected p50 {}µs",
         h.service_time.p50
     );
-    assert_eq!(run_dropped(&out), 0);
-}
-
-fn run_dropped(out: &std::path::Path) -> u64 {
-    results(out).iterations.unwrap().dropped
+    assert_eq!(results(&out).iterations.unwrap().dropped, 0);
 }
 
 #[test]
 fn arrivals_beyond_max_in_flight_are_dropped_and_counted() {
     // Every request takes ~1 s (a freeze covering almost all the time); at most 5 may run.
-    let target = sandbox(SandboxConfig {
-        latency_scale: 0.0,
-        stall: Some(Stall {
-            every: Duration::from_millis(1000),
-            length: Duration::from_millis(990),
-        }),
-        ..SandboxConfig::default()
-    });
+    let target = freezing(Duration::from_millis(1000), Duration::from_millis(990), 0.0);
     let dir = tempfile::tempdir().unwrap();
-    let scenario = write(
-        dir.path(),
-        "d.toml",
-        &format!(
-            "name = \"d\"\n[target]\nbase_url = \"{}\"\n[load]\nrate = \"50/s\"\nduration = \"2s\"\nmax_in_flight = 5\n[[steps]]\nname = \"h\"\nhttp = {{ path = \"/health\" }}\n",
-            target.url
-        ),
+    let out = health_run(
+        &dir,
+        &target,
+        "",
+        "rate = \"50/s\"\nduration = \"2s\"\nmax_in_flight = 5",
+        0,
     );
-    let out = dir.path().join("out");
-    rehearse()
-        .args(["run", "-q", "--out"])
-        .arg(&out)
-        .arg(&scenario)
-        .assert()
-        .success();
-    let run = results(&out);
-    let it = run.iterations.unwrap();
+    let it = results(&out).iterations.unwrap();
     assert!(it.dropped >= 50, "{it:?}");
     assert_eq!(
         it.started + it.dropped,
@@ -425,41 +404,23 @@ fn arrivals_beyond_max_in_flight_are_dropped_and_counted() {
 #[test]
 fn iterations_still_running_after_the_grace_period_are_cut_off_as_interrupted() {
     // The target freezes from 0.5 s to 10 s after it starts: every request of a 1 s run
-    // started inside the freeze is still waiting when the 300 ms grace period ends.
-    let target = sandbox(SandboxConfig {
-        latency_scale: 0.0,
-        stall: Some(Stall {
-            every: Duration::from_secs(10),
-            length: Duration::from_millis(9500),
-        }),
-        ..SandboxConfig::default()
-    });
+    // started inside the freeze is still waiting when the 300 ms grace period ends. Had the
+    // run waited for them instead, they would have come back ok once the freeze ended.
+    let target = freezing(Duration::from_secs(10), Duration::from_millis(9500), 0.0);
     let dir = tempfile::tempdir().unwrap();
-    let scenario = write(
-        dir.path(),
-        "g.toml",
-        &format!(
-            "name = \"g\"\n[target]\nbase_url = \"{}\"\ntimeout = \"30s\"\n[load]\nrate = \"20/s\"\nduration = \"1s\"\ngrace = \"300ms\"\n[[steps]]\nname = \"h\"\nhttp = {{ path = \"/health\" }}\n",
-            target.url
-        ),
-    );
-    let out = dir.path().join("out");
     std::thread::sleep(Duration::from_millis(700));
-    let started = std::time::Instant::now();
-    rehearse()
-        .args(["run", "-q", "--out"])
-        .arg(&out)
-        .arg(&scenario)
-        .assert()
-        .code(3);
-    assert!(
-        started.elapsed() < Duration::from_secs(8),
-        "the run did not wait for the frozen target"
+    let out = health_run(
+        &dir,
+        &target,
+        "timeout = \"30s\"",
+        "rate = \"20/s\"\nduration = \"1s\"\ngrace = \"300ms\"",
+        3,
     );
     let run = results(&out);
     assert!(run.complete, "the run itself ran its course");
-    let h = step(&run, "h");
+    let h = step(&run, "health");
     assert_eq!(h.outcomes.interrupted, 20, "{:?}", h.outcomes);
+    assert_eq!(h.outcomes.ok, 0, "{:?}", h.outcomes);
     assert_eq!(h.errors, 0, "being cut off is not the target's error");
     assert_eq!(run.iterations.unwrap().interrupted, 20);
 }

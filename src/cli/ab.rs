@@ -162,17 +162,9 @@ pub async fn ab(args: AbArgs) -> anyhow::Result<Outcome> {
         } else {
             "with the priors"
         };
-        let mde: Vec<String> = ["p50", "p90", "p99", "mean"]
-            .iter()
-            .filter_map(|m| {
-                ab.minimum_detectable_effect
-                    .get(*m)
-                    .map(|v| format!("{m} +{:.1}%", v * 100.0))
-            })
-            .collect();
         super::print_out(&format!(
             "session {session}: {rounds} rounds (ABBA); {rounds} rounds can detect, 80% of the time, {} (noise {source})\n",
-            mde.join(", ")
+            ab.detectable()
         ));
     }
     let candidates: Vec<RunResult> = pairs.iter().map(|p| p.1.clone()).collect();
@@ -184,8 +176,8 @@ pub async fn ab(args: AbArgs) -> anyhow::Result<Outcome> {
         candidates,
         &dirs,
         Some(comparison),
-        args.report.as_deref(),
-        args.link.clone(),
+        args.publish.report.as_deref(),
+        args.publish.link.clone(),
     )
     .await?;
     resolver.close().await;

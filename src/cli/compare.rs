@@ -62,8 +62,8 @@ pub async fn compare(args: CompareArgs) -> anyhow::Result<Outcome> {
         candidates,
         &dirs,
         Some(comparison),
-        args.report.as_deref(),
-        args.link.clone(),
+        args.publish.report.as_deref(),
+        args.publish.link.clone(),
     )
     .await?;
     resolver.close().await;

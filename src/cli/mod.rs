@@ -127,12 +127,8 @@ struct AbArgs {
     /// Directory for every run's results and comparison.json [default: reports/<scenario>-ab-<time>/].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Also write a report folder.
-    #[arg(long, value_name = "DIR")]
-    report: Option<PathBuf>,
-    /// Where the report's index.html will be reachable, for the link in summary.md.
-    #[arg(long, value_name = "URL")]
-    link: Option<String>,
+    #[command(flatten)]
+    publish: PublishArgs,
     /// A label stored with every run (repeatable).
     #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_label)]
     labels: Vec<(String, String)>,
@@ -214,14 +210,21 @@ struct CompareArgs {
     /// Also write comparison.json into this directory.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Also write a report folder (index.html, summary.png, summary.md, junit.xml).
-    #[arg(long, value_name = "DIR")]
-    report: Option<PathBuf>,
-    /// Where the report's index.html will be reachable, for the link in summary.md.
-    #[arg(long, value_name = "URL")]
-    link: Option<String>,
+    #[command(flatten)]
+    publish: PublishArgs,
     #[command(flatten)]
     store: StoreArgs,
+}
+
+/// Where a report folder goes, and where it will be reachable.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PublishArgs {
+    /// Also write a report folder (index.html, summary.png, summary.md, junit.xml).
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+    /// Where the report's index.html will be reachable (a CI artifact URL), for the link in summary.md.
+    #[arg(long, value_name = "URL")]
+    pub link: Option<String>,
 }
 
 /// Where runs are stored.
@@ -367,12 +370,8 @@ struct RunArgs {
     /// Run the scenario this many times and compare them together (more power, same bar).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=20))]
     repeat: u32,
-    /// Also write a report folder (index.html, summary.png, summary.md, junit.xml).
-    #[arg(long, value_name = "DIR")]
-    report: Option<PathBuf>,
-    /// Where the report's index.html will be reachable, for the link in summary.md.
-    #[arg(long, value_name = "URL")]
-    link: Option<String>,
+    #[command(flatten)]
+    publish: PublishArgs,
     #[command(flatten)]
     gate: GateArgs,
 }

@@ -119,8 +119,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         candidates,
         &dirs,
         comparison,
-        args.report.as_deref(),
-        args.link.clone(),
+        args.publish.report.as_deref(),
+        args.publish.link.clone(),
     )
     .await?;
     resolver.close().await;

@@ -159,6 +159,21 @@ pub struct AbInfo {
     pub minimum_detectable_effect: std::collections::BTreeMap<String, f64>,
 }
 
+impl AbInfo {
+    /// "p50 +15.1%, p90 +18.6%, p99 +59.4%, mean +20.4%": what the rounds can detect.
+    pub fn detectable(&self) -> String {
+        ["p50", "p90", "p99", "mean"]
+            .iter()
+            .filter_map(|m| {
+                self.minimum_detectable_effect
+                    .get(*m)
+                    .map(|v| format!("{m} +{:.1}%", v * 100.0))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// The settings verdicts were made with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {

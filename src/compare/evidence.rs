@@ -94,6 +94,18 @@ fn step<'a>(run: &'a RunResult, name: &str, workflow: bool) -> Option<&'a StepRe
     }
 }
 
+/// A step's measured error rate over runs taken together (errors / attempts).
+fn pooled_error_rate<'a>(
+    runs: impl Iterator<Item = &'a RunResult>,
+    name: &str,
+    workflow: bool,
+) -> f64 {
+    let (e, n) = runs
+        .filter_map(|r| step(r, name, workflow))
+        .fold((0u64, 0u64), |(e, n), s| (e + s.errors, n + s.count));
+    if n == 0 { 0.0 } else { e as f64 / n as f64 }
+}
+
 fn collect(runs: &[RunResult], name: &str, workflow: bool) -> Vec<[Option<Estimate>; 6]> {
     runs.iter()
         .filter_map(|r| step(r, name, workflow))
@@ -144,14 +156,10 @@ pub(super) fn gather(baseline: &Baseline, candidates: &[RunResult]) -> Vec<StepE
                     })
                 })
                 .collect();
-            let pooled = |runs: &[RunResult]| {
-                let (e, n) = runs
-                    .iter()
-                    .filter_map(|r| step(r, &name, workflow))
-                    .fold((0u64, 0u64), |(e, n), s| (e + s.errors, n + s.count));
-                if n == 0 { 0.0 } else { e as f64 / n as f64 }
-            };
-            let error_rates = (pooled(&baseline.runs), pooled(candidates));
+            let error_rates = (
+                pooled_error_rate(baseline.runs.iter(), &name, workflow),
+                pooled_error_rate(candidates.iter(), &name, workflow),
+            );
             StepEvidence {
                 name,
                 workflow,
@@ -211,14 +219,10 @@ pub(super) fn gather_rounds(
                     })
                 })
                 .collect();
-            let pooled = |side: &dyn Fn(&(RunResult, RunResult)) -> &RunResult| {
-                let (e, n) = rounds
-                    .iter()
-                    .filter_map(|r| step(side(r), &name, workflow))
-                    .fold((0u64, 0u64), |(e, n), s| (e + s.errors, n + s.count));
-                if n == 0 { 0.0 } else { e as f64 / n as f64 }
-            };
-            let error_rates = (pooled(&|r| &r.0), pooled(&|r| &r.1));
+            let error_rates = (
+                pooled_error_rate(rounds.iter().map(|r| &r.0), &name, workflow),
+                pooled_error_rate(rounds.iter().map(|r| &r.1), &name, workflow),
+            );
             StepEvidence {
                 name,
                 workflow,

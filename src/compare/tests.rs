@@ -1,7 +1,7 @@
 //! Comparison assembly on seeded synthetic runs: verdicts, Holm's family, notes, thresholds.
 
 use super::*;
-use crate::model::{Op, RunResult, StepResult, Threshold, ThresholdMetric, encode};
+use crate::model::{Op, RunResult, StepResult, Threshold, ThresholdMetric};
 use crate::stats::simulate::{Generator, Regression};
 
 /// A run with the given steps, each drawn from the reference generator.
@@ -11,26 +11,8 @@ fn run(
     drift: f64,
     errors: u64,
 ) -> RunResult {
-    let step = |name: &str, hist: &hdrhistogram::Histogram<u64>| StepResult {
-        name: name.into(),
-        request: None,
-        count: hist.len(),
-        outcomes: crate::model::OutcomeCounts {
-            ok: hist.len() - errors,
-            http_5xx: errors,
-            ..Default::default()
-        },
-        errors,
-        error_rate: errors as f64 / hist.len() as f64,
-        throughput: 100.0,
-        latency: crate::model::LatencySummary::of(hist),
-        service_time: crate::model::LatencySummary::of(hist),
-        histogram: encode(hist),
-        service_histogram: None,
-        interval_tag: None,
-        timeline_ok: vec![],
-        timeline_errors: vec![],
-        error_samples: Default::default(),
+    let step = |name: &str, hist: &hdrhistogram::Histogram<u64>| {
+        StepResult::from_histogram(name, hist, 100.0).with_errors(errors)
     };
     let mut workflow = crate::model::new_histogram();
     let steps: Vec<StepResult> = steps

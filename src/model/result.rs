@@ -132,6 +132,51 @@ pub struct StepResult {
     pub error_samples: BTreeMap<String, String>,
 }
 
+impl StepResult {
+    /// A step whose every recorded latency was a successful attempt (e.g. one imported from
+    /// another tool's histogram), with `throughput` attempts per second.
+    pub fn from_histogram(
+        name: &str,
+        histogram: &hdrhistogram::Histogram<u64>,
+        throughput: f64,
+    ) -> Self {
+        let summary = super::histogram::LatencySummary::of(histogram);
+        StepResult {
+            name: name.to_string(),
+            request: None,
+            count: histogram.len(),
+            outcomes: OutcomeCounts {
+                ok: histogram.len(),
+                ..OutcomeCounts::default()
+            },
+            errors: 0,
+            error_rate: 0.0,
+            throughput,
+            latency: summary.clone(),
+            service_time: summary,
+            histogram: super::histogram::encode(histogram),
+            service_histogram: None,
+            interval_tag: None,
+            timeline_ok: Vec::new(),
+            timeline_errors: Vec::new(),
+            error_samples: BTreeMap::new(),
+        }
+    }
+
+    /// Marks `errors` of the attempts as server errors (5xx), keeping the counts consistent.
+    pub fn with_errors(mut self, errors: u64) -> Self {
+        self.outcomes.ok = self.count.saturating_sub(errors);
+        self.outcomes.http_5xx = errors;
+        self.errors = errors;
+        self.error_rate = if self.count == 0 {
+            0.0
+        } else {
+            errors as f64 / self.count as f64
+        };
+        self
+    }
+}
+
 /// The load a run was made with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoadSettings {

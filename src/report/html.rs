@@ -10,7 +10,7 @@ use super::plots::{self, change, history, percentiles, rounds, timeline};
 use super::views::{headline, merged, short, step, steps, thresholds, verdict_label, when};
 use super::{ReportError, ReportInput};
 use crate::compare::thresholds::format_value;
-use crate::compare::{Comparison, MetricComparison, Side, Verdict};
+use crate::compare::{Comparison, Side, Verdict};
 use crate::report::console::fmt_us;
 
 const STYLE: &str = r#"
@@ -102,14 +102,6 @@ pub fn html(input: &ReportInput) -> Result<String, ReportError> {
             if let Some(ab) = &c.ab {
                 let svg =
                     plots::svg((1200, 380), |a| rounds::draw(a, c, ab)).map_err(plot("rounds"))?;
-                let mde: Vec<String> = ["p50", "p90", "p99", "mean"]
-                    .iter()
-                    .filter_map(|m| {
-                        ab.minimum_detectable_effect
-                            .get(*m)
-                            .map(|v| format!("{m} +{:.1}%", v * 100.0))
-                    })
-                    .collect();
                 let kind = if ab.same_target {
                     "A/A session (both sides the same target): this measures the setup's noise"
                 } else {
@@ -120,7 +112,7 @@ pub fn html(input: &ReportInput) -> Result<String, ReportError> {
                     "<h2>Rounds</h2><p>{} rounds in ABBA order, {kind}; {} earlier A/A sessions pooled in. These rounds can detect, 80% of the time, changes of at least {}.</p><div class=\"plots\">{svg}</div>",
                     ab.rounds,
                     ab.aa_sessions,
-                    esc(&mde.join(", "))
+                    esc(&ab.detectable())
                 );
             }
             for n in &c.notes {
@@ -274,7 +266,7 @@ fn comparison_table(out: &mut String, c: &Comparison) {
             badge(verdict_label(s.verdict), s.verdict)
         );
         for m in &s.metrics {
-            let (b, cand, change, interval) = cells(m);
+            let [b, cand, change, interval] = super::views::metric_cells(m);
             let verdict = match (m.verdict, m.runs_needed) {
                 (Verdict::Inconclusive, Some(n)) => format!(
                     "{} <small>~{n} more run{}</small>",
@@ -291,33 +283,6 @@ fn comparison_table(out: &mut String, c: &Comparison) {
         }
     }
     out.push_str("</table>\n");
-}
-
-fn cells(m: &MetricComparison) -> (String, String, String, String) {
-    let pct = |x: f64| format!("{:+.1}%", x * 100.0);
-    match m.unit.as_str() {
-        "us" => (
-            fmt_us(m.baseline.round() as u64),
-            fmt_us(m.candidate.round() as u64),
-            pct(m.change),
-            format!("[{}, {}]", pct(m.interval[0]), pct(m.interval[1])),
-        ),
-        "fraction" => {
-            let p = m.points.unwrap_or([0.0; 3]);
-            (
-                format!("{:.2}%", m.baseline * 100.0),
-                format!("{:.2}%", m.candidate * 100.0),
-                format!("{:+.2} pt", p[0]),
-                format!("[{:+.1} pt, {:+.1} pt]", p[1], p[2]),
-            )
-        }
-        _ => (
-            format!("{:.1}/s", m.baseline),
-            format!("{:.1}/s", m.candidate),
-            pct(m.change),
-            format!("[{}, {}]", pct(m.interval[0]), pct(m.interval[1])),
-        ),
-    }
 }
 
 fn run_table(out: &mut String, input: &ReportInput) {

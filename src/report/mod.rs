@@ -10,7 +10,7 @@ pub mod palette;
 pub mod plots;
 mod png;
 mod text;
-mod views;
+pub(crate) mod views;
 
 use std::path::{Path, PathBuf};
 

@@ -123,3 +123,34 @@ pub fn when(t: Option<&str>) -> String {
 pub fn short(id: &str) -> &str {
     &id[..id.len().min(13)]
 }
+
+/// A compared metric as text: baseline, candidate, change, interval (the same in every format).
+pub fn metric_cells(m: &crate::compare::MetricComparison) -> [String; 4] {
+    use crate::report::console::fmt_us;
+    let pct = |x: f64| format!("{:+.1}%", x * 100.0);
+    match m.unit.as_str() {
+        "us" => [
+            fmt_us(m.baseline.round() as u64),
+            fmt_us(m.candidate.round() as u64),
+            pct(m.change),
+            format!("[{}, {}]", pct(m.interval[0]), pct(m.interval[1])),
+        ],
+        "fraction" => {
+            let [change, low, high] =
+                m.points
+                    .unwrap_or([(m.candidate - m.baseline) * 100.0, 0.0, 0.0]);
+            [
+                format!("{:.2}%", m.baseline * 100.0),
+                format!("{:.2}%", m.candidate * 100.0),
+                format!("{change:+.2}pt"),
+                format!("[{low:+.1}pt, {high:+.1}pt]"),
+            ]
+        }
+        _ => [
+            format!("{:.1}/s", m.baseline),
+            format!("{:.1}/s", m.candidate),
+            pct(m.change),
+            format!("[{}, {}]", pct(m.interval[0]), pct(m.interval[1])),
+        ],
+    }
+}

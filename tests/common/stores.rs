@@ -136,24 +136,11 @@ pub fn synthetic_run(
                 .unwrap();
         }
         StepResult {
-            name: name.into(),
-            request: None,
-            count: 200,
-            outcomes: model::OutcomeCounts {
-                ok: 200,
-                ..Default::default()
-            },
-            errors: 0,
-            error_rate: 0.0,
-            throughput: 20.0,
-            latency: model::LatencySummary::of(&h),
-            service_time: model::LatencySummary::of(&h),
-            histogram: model::encode(&h),
             service_histogram: Some(model::encode(&h)),
             interval_tag: Some(name.into()),
             timeline_ok: vec![100, 100],
             timeline_errors: vec![0, 0],
-            error_samples: Default::default(),
+            ..StepResult::from_histogram(name, &h, 20.0)
         }
     };
     let mut workflow = step("workflow", 3);

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{fmt_us, shorten};
+use super::shorten;
 use crate::compare::thresholds::format_value;
 use crate::compare::{Comparison, MetricComparison, Side, Verdict};
 use crate::model::ThresholdResult;
@@ -62,33 +62,7 @@ pub fn comparison(c: &Comparison) -> String {
 }
 
 fn metric_row(out: &mut String, m: &MetricComparison, width: usize) {
-    let (base, cand, change, interval) = match m.unit.as_str() {
-        "us" => (
-            fmt_us(m.baseline.round() as u64),
-            fmt_us(m.candidate.round() as u64),
-            pct(m.change),
-            format!("[{}, {}]", pct(m.interval[0]), pct(m.interval[1])),
-        ),
-        "fraction" => {
-            let (pts, lo, hi) = m.points.map(|p| (p[0], p[1], p[2])).unwrap_or((
-                (m.candidate - m.baseline) * 100.0,
-                0.0,
-                0.0,
-            ));
-            (
-                format!("{:.2}%", m.baseline * 100.0),
-                format!("{:.2}%", m.candidate * 100.0),
-                format!("{pts:+.2}pt"),
-                format!("[{lo:+.1}pt, {hi:+.1}pt]"),
-            )
-        }
-        _ => (
-            format!("{:.1}/s", m.baseline),
-            format!("{:.1}/s", m.candidate),
-            pct(m.change),
-            format!("[{}, {}]", pct(m.interval[0]), pct(m.interval[1])),
-        ),
-    };
+    let [base, cand, change, interval] = crate::report::views::metric_cells(m);
     let verdict = match (m.verdict, m.runs_needed) {
         (Verdict::Inconclusive, Some(n)) => format!(
             "inconclusive (~{n} more run{})",
@@ -103,10 +77,6 @@ fn metric_row(out: &mut String, m: &MetricComparison, width: usize) {
         m.metric,
         w = width - 2
     );
-}
-
-fn pct(x: f64) -> String {
-    format!("{:+.1}%", x * 100.0)
 }
 
 fn describe(s: &Side) -> String {
