@@ -72,6 +72,7 @@ async fn filled(url: &str) -> Store {
             scenario: None,
             branch: None,
             limit: RUNS as i64,
+            offset: 0,
             include_incomplete: true,
         })
         .await

@@ -150,6 +150,17 @@ fn the_same_target_on_both_sides_finds_nothing_and_its_noise_serves_later_sessio
                 .contains("noise measured by this A/A session")
         );
     }
+    // A/B rounds are not runs of a branch: they never become a `latest` or branch baseline.
+    let plain = rehearse()
+        .args(["compare", "--store", &store, "--scenario", "pay-invoice"])
+        .args(["branch:main", "latest"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&plain.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("A/B-session and demo runs are not counted"),
+        "{stderr}"
+    );
     // A later session on the same scenario pools the two A/A sessions' noise.
     let target = sandbox(SandboxConfig::default());
     let out = dir.path().join("later");

@@ -125,12 +125,15 @@ fn single_input() -> ReportInput {
 
 #[test]
 fn summary_md_for_a_comparison() {
-    insta::assert_snapshot!("summary_comparison", report::markdown(&comparison_input()));
+    insta::assert_snapshot!(
+        "summary_comparison",
+        report::markdown(&comparison_input(), true)
+    );
 }
 
 #[test]
 fn summary_md_for_a_single_run() {
-    insta::assert_snapshot!("summary_single", report::markdown(&single_input()));
+    insta::assert_snapshot!("summary_single", report::markdown(&single_input(), true));
 }
 
 #[test]

@@ -111,6 +111,12 @@ check = {{ status = 401 }}
     );
     let it = run.iterations.unwrap();
     assert_eq!((it.started, it.completed, it.failed), (8, 6, 2));
+    let workflow = run.workflow.as_ref().unwrap();
+    assert_eq!(
+        workflow.latency.count, 6,
+        "only completed iterations have a workflow latency"
+    );
+    assert_eq!(workflow.outcomes.http_4xx, 2);
     assert_eq!(run.stop_reason.as_deref(), Some("iterations"));
 
     // `unique` hands each row out once, then the run stops.
@@ -240,11 +246,17 @@ fn an_unreachable_target_is_measured_not_a_crash() {
             "--out",
         ])
         .arg(&out)
+        .arg("--report")
+        .arg(dir.path().join("report"))
         .arg(scenarios().join("pay-invoice.toml"))
         .assert()
         .code(3);
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
     assert!(stderr.contains("never answered"), "{stderr}");
+    assert!(
+        dir.path().join("report/index.html").exists(),
+        "a failed run is reported too"
+    );
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
     assert!(
         stdout.contains("connect_error"),
@@ -423,4 +435,36 @@ fn iterations_still_running_after_the_grace_period_are_cut_off_as_interrupted() 
     assert_eq!(h.outcomes.ok, 0, "{:?}", h.outcomes);
     assert_eq!(h.errors, 0, "being cut off is not the target's error");
     assert_eq!(run.iterations.unwrap().interrupted, 20);
+}
+
+#[test]
+fn a_cut_off_during_think_time_counts_the_finished_step_once() {
+    let target = fast_sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "name = \"t\"\n[target]\nbase_url = \"{}\"\n[load]\nrate = \"20/s\"\nduration = \"1s\"\ngrace = \"0s\"\n[[steps]]\nname = \"first\"\nthink = \"5s\"\nhttp = {{ path = \"/health\" }}\n[[steps]]\nname = \"second\"\nhttp = {{ path = \"/health\" }}\n",
+        target.url
+    );
+    let scenario = write(dir.path(), "t.toml", &text);
+    let out = dir.path().join("out");
+    rehearse()
+        .args(["run", "-q", "--out"])
+        .arg(&out)
+        .arg(&scenario)
+        .assert()
+        .success();
+    let run = results(&out);
+    let it = run.iterations.clone().unwrap();
+    let first = step(&run, "first");
+    assert_eq!(
+        first.count, it.started,
+        "each iteration did `first` once: {:?}",
+        first.outcomes
+    );
+    assert_eq!(first.outcomes.ok, it.started);
+    assert_eq!(step(&run, "second").count, 0);
+    assert_eq!(
+        it.interrupted, it.started,
+        "every iteration was cut off while thinking"
+    );
 }

@@ -206,6 +206,7 @@ fn history_reads_complete_runs_of_a_branch_newest_first() {
                     scenario: Some("pay-invoice".into()),
                     branch: Some("main".into()),
                     limit: 10,
+                    offset: 0,
                     include_incomplete: false,
                 })
                 .await
@@ -216,6 +217,7 @@ fn history_reads_complete_runs_of_a_branch_newest_first() {
                     scenario: None,
                     branch: None,
                     limit: 10,
+                    offset: 0,
                     include_incomplete: true,
                 })
                 .await
@@ -515,4 +517,43 @@ fn a_store_made_by_an_older_rehearse_is_upgraded_in_place() {
             store.close().await;
         }
     });
+}
+
+#[test]
+fn a_branch_baseline_looks_past_any_number_of_a_b_rounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("s.db").display());
+    let (older, newer) = rt().block_on(async {
+        let store = Store::open(&url).await.unwrap();
+        let mut plain = Vec::new();
+        for at in ["2026-11-01T10:00:00Z", "2026-11-02T10:00:00Z"] {
+            let run = synthetic_run("pay-invoice", Some("main"), at, 10_000, true);
+            store.insert(&run, None).await.unwrap();
+            plain.push(run.run_id);
+        }
+        // More A/B rounds than one page of the store's listing, all newer.
+        for i in 0..450 {
+            let at = format!("2026-11-03T10:{:02}:{:02}Z", i / 60, i % 60);
+            let mut run = synthetic_run("pay-invoice", Some("main"), &at, 10_000, true);
+            run.labels.insert("ab.session".into(), "s1".into());
+            store.insert(&run, None).await.unwrap();
+        }
+        store.close().await;
+        (plain[0].clone(), plain[1].clone())
+    });
+    let out = rehearse()
+        .args([
+            "compare",
+            "--json",
+            "--store",
+            &url,
+            "--scenario",
+            "pay-invoice",
+        ])
+        .args(["branch:main", "latest"])
+        .assert()
+        .success();
+    let c: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(c["candidate"]["run_ids"][0], newer.as_str());
+    assert_eq!(c["baseline"]["run_ids"], serde_json::json!([older]));
 }

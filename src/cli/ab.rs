@@ -117,7 +117,10 @@ pub async fn ab(args: AbArgs) -> anyhow::Result<Outcome> {
     // Noise from earlier A/A sessions of this scenario, when the store has any.
     let mut resolver = Resolver::new(&args.store.store);
     let (aa_sessions, aa) = match resolver.existing_store().await {
-        Some(store) if !args.no_store => store.aa_log_ratios(&plan_a.name, AA_SESSIONS).await?,
+        Some(store) if !args.no_store => store.aa_log_ratios(&plan_a.name, AA_SESSIONS).await.unwrap_or_else(|e| {
+            eprintln!("warning: earlier A/A sessions could not be read ({e}); using the rounds and the priors");
+            (0, BTreeMap::new())
+        }),
         _ => (0, BTreeMap::new()),
     };
     let thresholds: Vec<_> = plan_a.thresholds.clone();
@@ -130,29 +133,26 @@ pub async fn ab(args: AbArgs) -> anyhow::Result<Outcome> {
         (&label_a, &label_b),
         args.same,
     );
-    if let Some(url) = &store_url {
-        let store = Store::open(url).await?;
-        let ab = comparison.ab.as_ref().expect("a paired comparison");
-        store
-            .insert_ab_session(&AbSession {
-                id: session.clone(),
-                scenario: plan_a.name.clone(),
-                started_ms: started
-                    .duration_since(SystemTime::UNIX_EPOCH)
-                    .map(|d| d.as_millis() as i64)
-                    .unwrap_or(0),
-                same_target: args.same,
-                rounds: rounds as i64,
-                baseline_label: label_a.clone(),
-                candidate_label: label_b.clone(),
-                host_fingerprint: pairs[0].0.host.as_ref().map(|h| h.fingerprint.clone()),
-                log_ratios: ab.log_ratios.clone(),
-                comparison: serde_json::to_string(&comparison)?,
-            })
-            .await?;
-        store.close().await;
-    }
     let outcome = compare::report(&comparison, &args.gate, Some(&out), args.json)?;
+    if let Some(url) = &store_url {
+        let ab = comparison.ab.as_ref().expect("a paired comparison");
+        let session = AbSession {
+            id: session.clone(),
+            scenario: plan_a.name.clone(),
+            started_ms: started
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0),
+            same_target: args.same,
+            rounds: rounds as i64,
+            baseline_label: label_a.clone(),
+            candidate_label: label_b.clone(),
+            host_fingerprint: pairs[0].0.host.as_ref().map(|h| h.fingerprint.clone()),
+            log_ratios: ab.log_ratios.clone(),
+            comparison: serde_json::to_string(&comparison)?,
+        };
+        store_session(url, session).await;
+    }
     if !args.json {
         let ab = comparison.ab.as_ref().expect("a paired comparison");
         let source = if args.same {
@@ -171,17 +171,35 @@ pub async fn ab(args: AbArgs) -> anyhow::Result<Outcome> {
     let dirs: Vec<_> = (1..=rounds)
         .map(|r| Some(out.join(format!("round-{r}")).join("candidate")))
         .collect();
+    let baselines: Vec<RunResult> = pairs.iter().map(|p| p.0.clone()).collect();
     super::report::publish(
         &mut resolver,
         candidates,
         &dirs,
         Some(comparison),
+        baselines,
         args.publish.report.as_deref(),
         args.publish.link.clone(),
     )
     .await?;
     resolver.close().await;
     Ok(outcome)
+}
+
+/// Stores a finished session; a failure is a warning: the rounds' runs and comparison.json
+/// are already written.
+async fn store_session(url: &str, session: AbSession) {
+    let stored = async {
+        let store = Store::open(url).await?;
+        store.insert_ab_session(&session).await?;
+        store.close().await;
+        Ok::<_, crate::store::StoreError>(())
+    };
+    if let Err(e) = stored.await {
+        eprintln!(
+            "warning: the A/B session could not be stored ({e}); its comparison.json is written"
+        );
+    }
 }
 
 /// What `rounds` rounds can detect with the paired priors, for people.

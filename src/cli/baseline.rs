@@ -114,23 +114,41 @@ impl Resolver {
                 let want = if branch.is_some() { n } else { 1 };
                 let url = redact(&self.url);
                 let store = self.store().await?;
-                let filter = RunFilter {
-                    scenario: Some(scenario.to_string()),
-                    branch,
-                    limit: (want + exclude.len()) as i64,
-                    include_incomplete: false,
-                };
-                let ids: Vec<String> = store
-                    .list(&filter)
-                    .await?
-                    .into_iter()
-                    .map(|r| r.id)
-                    .filter(|id| !exclude.contains(id))
-                    .take(want)
-                    .collect();
+                // A/B-session and demo runs are skipped (made against other targets or a
+                // sandbox, they are not this branch's history unless named by id), so page
+                // until enough plain runs are found.
+                const PAGE: i64 = 200;
+                let mut ids = Vec::new();
+                let mut offset = 0;
+                while ids.len() < want {
+                    let page = store
+                        .list(&RunFilter {
+                            scenario: Some(scenario.to_string()),
+                            branch: branch.clone(),
+                            limit: PAGE,
+                            offset,
+                            include_incomplete: false,
+                        })
+                        .await?;
+                    let last_page = (page.len() as i64) < PAGE;
+                    offset += PAGE;
+                    ids.extend(
+                        page.into_iter()
+                            .filter(|r| {
+                                !r.labels.contains_key("ab.session")
+                                    && r.labels.get("source").map(String::as_str) != Some("demo")
+                                    && !exclude.contains(&r.id)
+                            })
+                            .map(|r| r.id),
+                    );
+                    if last_page {
+                        break;
+                    }
+                }
+                ids.truncate(want);
                 if ids.is_empty() {
                     bail!(NoRuns(format!(
-                        "no complete runs of `{scenario}` match `{}` in the store {url}",
+                        "no complete runs of `{scenario}` match `{}` in the store {url} (A/B-session and demo runs are not counted; name one by id to use it)",
                         describe(spec)
                     )));
                 }

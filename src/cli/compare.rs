@@ -48,7 +48,7 @@ pub async fn compare(args: CompareArgs) -> anyhow::Result<Outcome> {
         }
     }
     let spec_text = args.candidates.join(" ");
-    let comparison = against(
+    let (comparison, baseline_runs) = against(
         &mut resolver,
         &baseline_spec,
         &candidates,
@@ -62,6 +62,7 @@ pub async fn compare(args: CompareArgs) -> anyhow::Result<Outcome> {
         candidates,
         &dirs,
         Some(comparison),
+        baseline_runs,
         args.publish.report.as_deref(),
         args.publish.link.clone(),
     )
@@ -86,7 +87,7 @@ pub async fn against(
     candidates: &[RunResult],
     candidate_spec: &str,
     gate: &GateArgs,
-) -> anyhow::Result<Comparison> {
+) -> anyhow::Result<(Comparison, Vec<RunResult>)> {
     let Some(first) = candidates.first() else {
         bail!("no candidate runs to compare")
     };
@@ -121,13 +122,8 @@ pub async fn against(
         .iter()
         .map(|t| t.threshold.clone())
         .collect();
-    Ok(compare::compare(
-        &baseline,
-        candidates,
-        &params,
-        &thresholds,
-        candidate_spec,
-    ))
+    let comparison = compare::compare(&baseline, candidates, &params, &thresholds, candidate_spec);
+    Ok((comparison, baseline.runs))
 }
 
 /// Prints (or writes) a comparison and turns it into an exit outcome.

@@ -477,6 +477,9 @@ pub fn main() -> anyhow::Result<Outcome> {
         .thread_name("rehearse-worker")
         .build()?;
     runtime.block_on(async move {
+        if !matches!(cli.command, Command::Sandbox(_)) {
+            signals::install();
+        }
         match cli.command {
             Command::Run(args) => run::run(args).await,
             Command::Validate { files } => Ok(validate::validate(&files)),

@@ -36,18 +36,19 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<Outcome> {
             candidates.push(run);
         }
     }
-    let comparison = match &args.baseline {
-        Some(b) => Some(
-            compare::against(
+    let (comparison, baseline) = match &args.baseline {
+        Some(b) => {
+            let (c, runs) = compare::against(
                 &mut resolver,
                 &Spec::parse(b),
                 &candidates,
                 &args.runs.join(" "),
                 &args.gate,
             )
-            .await?,
-        ),
-        None => None,
+            .await?;
+            (Some(c), runs)
+        }
+        None => (None, Vec::new()),
     };
     let outcome = match &comparison {
         Some(c) => compare::verdict(c, &args.gate),
@@ -65,6 +66,7 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<Outcome> {
         candidates,
         &dirs,
         comparison,
+        baseline,
         args.trend_runs,
         args.link.clone(),
     )
@@ -84,6 +86,7 @@ pub async fn gather(
     candidates: Vec<RunResult>,
     dirs: &[Option<PathBuf>],
     comparison: Option<Comparison>,
+    baseline: Vec<RunResult>,
     trend_runs: usize,
     link: Option<String>,
 ) -> ReportInput {
@@ -93,23 +96,6 @@ pub async fn gather(
         let log = resolver.interval_log(run, dir.as_deref()).await;
         intervals.push(log.map(|b| parse_interval_log(&b)).unwrap_or_default());
     }
-    let baseline = match &comparison {
-        Some(c) => {
-            let mut runs = Vec::new();
-            for id in &c.baseline.run_ids {
-                if let Ok(mut r) = resolver.runs(&Spec::Id(id.clone()), None, 1, &[]).await {
-                    runs.append(&mut r);
-                } else if let Ok(mut r) = resolver
-                    .runs(&Spec::File(PathBuf::from(&c.baseline.spec)), None, 1, &[])
-                    .await
-                {
-                    runs.append(&mut r);
-                }
-            }
-            runs
-        }
-        None => Vec::new(),
-    };
     let branch = match &comparison {
         Some(c) => c.baseline.branches.first().cloned(),
         None => candidates
@@ -194,7 +180,7 @@ pub fn append_step_summary(input: &ReportInput) -> anyhow::Result<()> {
         .append(true)
         .open(&path)
         .with_context(|| format!("GITHUB_STEP_SUMMARY '{}'", Path::new(&path).display()))?;
-    file.write_all(report::markdown(input).as_bytes())?;
+    file.write_all(report::markdown(input, false).as_bytes())?;
     file.write_all(b"\n")?;
     Ok(())
 }
@@ -205,6 +191,7 @@ pub async fn publish(
     candidates: Vec<RunResult>,
     dirs: &[Option<PathBuf>],
     comparison: Option<Comparison>,
+    baseline: Vec<RunResult>,
     dir: Option<&Path>,
     link: Option<String>,
 ) -> anyhow::Result<()> {
@@ -217,6 +204,7 @@ pub async fn publish(
         candidates,
         dirs,
         comparison,
+        baseline,
         DEFAULT_TREND_RUNS,
         link,
     )

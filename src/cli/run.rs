@@ -40,6 +40,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     }
     let mut candidates: Vec<RunResult> = Vec::new();
     let mut dirs = Vec::new();
+    let mut resolver = Resolver::new(&args.store.store);
     for i in 1..=args.repeat {
         let run_dir = if args.repeat > 1 {
             out_dir.join(format!("run-{i}"))
@@ -61,16 +62,29 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         super::print_out(&console::summary(&result));
         super::print_out(&format!("results: {}\n", path.display()));
         let outcome = verdict(&result);
-        if outcome != Outcome::Success {
-            return Ok(outcome);
-        }
         candidates.push(result);
         dirs.push(Some(run_dir));
+        if outcome != Outcome::Success {
+            // A failed run is reported too: the report and job summary say what happened.
+            let failed = candidates.split_off(candidates.len() - 1);
+            let dir = dirs.split_off(dirs.len() - 1);
+            super::report::publish(
+                &mut resolver,
+                failed,
+                &dir,
+                None,
+                Vec::new(),
+                args.publish.report.as_deref(),
+                args.publish.link.clone(),
+            )
+            .await?;
+            resolver.close().await;
+            return Ok(outcome);
+        }
     }
 
-    let mut resolver = Resolver::new(&args.store.store);
-    let comparison = match &args.baseline {
-        None => None,
+    let (comparison, baseline_runs) = match &args.baseline {
+        None => (None, Vec::new()),
         Some(baseline) => {
             let candidate_spec = if args.repeat > 1 {
                 format!("this run x{}", args.repeat)
@@ -86,11 +100,11 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
             )
             .await
             {
-                Ok(c) => Some(c),
+                Ok((c, runs)) => (Some(c), runs),
                 // The first runs of a branch have nothing to compare with; they become the baseline.
                 Err(e) if e.downcast_ref::<NoRuns>().is_some() => {
                     eprintln!("no baseline yet: {e:#}; this run is stored and will serve as one");
-                    None
+                    (None, Vec::new())
                 }
                 Err(e) => return Err(e).context("comparing with the baseline"),
             }
@@ -119,6 +133,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         candidates,
         &dirs,
         comparison,
+        baseline_runs,
         args.publish.report.as_deref(),
         args.publish.link.clone(),
     )

@@ -33,6 +33,7 @@ pub async fn runs(command: RunsCommand) -> anyhow::Result<Outcome> {
                     scenario,
                     branch,
                     limit,
+                    offset: 0,
                     include_incomplete: all,
                 })
                 .await?;

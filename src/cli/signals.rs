@@ -1,42 +1,62 @@
-//! Ctrl-C and SIGTERM: the first asks the run to stop gracefully, the second to stop now.
+//! Ctrl-C and SIGTERM for the whole command. During a run, the first asks it to stop
+//! gracefully and the second to stop now; outside a run (storing, comparing, reporting) a
+//! signal ends the process with exit code 3. Once tokio listens for a signal, the default
+//! action is gone for the life of the process, so one listener serves the whole command.
+
+use std::sync::Mutex;
 
 use tokio::sync::watch;
 
 use crate::runner::StopRequest;
 
-/// Listens for stop signals until dropped; the receiver goes to the runner.
-pub struct Signals {
-    task: tokio::task::JoinHandle<()>,
-}
+/// The running run's stop channel, and how many signals it has had.
+static CURRENT: Mutex<Option<(watch::Sender<StopRequest>, u32)>> = Mutex::new(None);
 
-impl Signals {
-    /// Starts listening.
-    pub fn listen() -> (Self, watch::Receiver<StopRequest>) {
-        let (tx, rx) = watch::channel(StopRequest::None);
-        let task = tokio::spawn(async move {
-            let mut count = 0;
-            loop {
-                let name = next_signal().await;
-                count += 1;
-                if count == 1 {
+/// Starts the process-wide listener (call once, inside the runtime).
+pub fn install() {
+    tokio::spawn(async {
+        loop {
+            let name = next_signal().await;
+            let mut current = CURRENT.lock().unwrap_or_else(|e| e.into_inner());
+            match current.as_mut() {
+                Some((tx, count)) => {
+                    *count += 1;
+                    if *count == 1 {
+                        eprintln!(
+                            "\n{name}: stopping; in-flight iterations get a short grace period (send it again to stop now)"
+                        );
+                        tx.send_replace(StopRequest::Graceful(name));
+                    } else {
+                        eprintln!("\n{name}: stopping now");
+                        tx.send_replace(StopRequest::Immediate(name));
+                    }
+                }
+                None => {
                     eprintln!(
-                        "\n{name}: stopping; in-flight iterations get a short grace period (send it again to stop now)"
+                        "\n{name}: stopped (results already written are kept; an unfinished store write is rolled back)"
                     );
-                    tx.send_replace(StopRequest::Graceful(name));
-                } else {
-                    eprintln!("\n{name}: stopping now");
-                    tx.send_replace(StopRequest::Immediate(name));
-                    return;
+                    std::process::exit(3);
                 }
             }
-        });
-        (Self { task }, rx)
+        }
+    });
+}
+
+/// The current run's end of the stop channel; dropping it ends the run's claim on signals.
+pub struct Signals;
+
+impl Signals {
+    /// Routes signals to a run until the returned guard is dropped.
+    pub fn listen() -> (Self, watch::Receiver<StopRequest>) {
+        let (tx, rx) = watch::channel(StopRequest::None);
+        *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = Some((tx, 0));
+        (Signals, rx)
     }
 }
 
 impl Drop for Signals {
     fn drop(&mut self) {
-        self.task.abort();
+        *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 }
 
@@ -62,7 +82,7 @@ async fn next_signal() -> &'static str {
     "SIGINT"
 }
 
-/// Waits for Ctrl-C or SIGTERM.
+/// Waits for Ctrl-C or SIGTERM (the sandbox command, which stops gracefully on its own).
 pub async fn wait_for_stop() {
     next_signal().await;
 }

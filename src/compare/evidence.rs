@@ -10,8 +10,8 @@ use crate::stats::{self, Distribution, Estimate, Evidence, Metric, MetricEvidenc
 pub(super) struct StepEvidence {
     pub name: String,
     pub workflow: bool,
-    /// Measured error rates (errors / attempts, pooled over runs): baseline, candidate.
-    pub error_rates: (f64, f64),
+    /// Errors and attempts pooled over runs: baseline, then candidate.
+    pub errors: [(u64, u64); 2],
     /// Per metric that both sides can be measured on.
     metrics: Vec<MetricInputs>,
 }
@@ -68,7 +68,9 @@ impl StepEvidence {
 type RunEstimates = [Option<Estimate>; 6];
 
 /// Per run, one step's estimate of every metric (None where it cannot be measured).
-fn estimates(step: &StepResult) -> RunEstimates {
+/// `seconds` is the run's measured window: a step that completed nothing in it has its
+/// throughput taken as half a success (finite, so its collapse can be tested).
+fn estimates(step: &StepResult, seconds: Option<f64>) -> RunEstimates {
     let distribution = decode(&step.histogram)
         .ok()
         .map(|h| Distribution::from_histogram(&h));
@@ -76,10 +78,13 @@ fn estimates(step: &StepResult) -> RunEstimates {
         Metric::ErrorRate => {
             (step.count > 0).then(|| stats::estimate_error_rate(step.errors, step.count))
         }
-        // A run without a measured window (a foreign file) has no throughput to compare.
-        Metric::Throughput => {
-            (step.throughput > 0.0).then(|| stats::estimate_throughput(step.throughput))
-        }
+        // A run without a measured window (a foreign file) has no throughput to compare;
+        // one that completed nothing counts half a success, so the collapse can be tested.
+        Metric::Throughput => match (step.throughput, seconds) {
+            (t, _) if t > 0.0 => Some(stats::estimate_throughput(t)),
+            (_, Some(s)) if s > 0.0 && step.count > 0 => Some(stats::estimate_throughput(0.5 / s)),
+            _ => None,
+        },
         latency => distribution
             .as_ref()
             .and_then(|d| stats::estimate_latency(d, latency)),
@@ -94,22 +99,32 @@ fn step<'a>(run: &'a RunResult, name: &str, workflow: bool) -> Option<&'a StepRe
     }
 }
 
-/// A step's measured error rate over runs taken together (errors / attempts).
-fn pooled_error_rate<'a>(
+/// A step's errors and attempts over runs taken together.
+fn pooled_errors<'a>(
     runs: impl Iterator<Item = &'a RunResult>,
     name: &str,
     workflow: bool,
-) -> f64 {
-    let (e, n) = runs
-        .filter_map(|r| step(r, name, workflow))
-        .fold((0u64, 0u64), |(e, n), s| (e + s.errors, n + s.count));
-    if n == 0 { 0.0 } else { e as f64 / n as f64 }
+) -> (u64, u64) {
+    runs.filter_map(|r| step(r, name, workflow))
+        .fold((0u64, 0u64), |(e, n), s| (e + s.errors, n + s.count))
 }
 
-fn collect(runs: &[RunResult], name: &str, workflow: bool) -> Vec<[Option<Estimate>; 6]> {
+impl StepEvidence {
+    /// Measured error rates: baseline, candidate.
+    pub fn error_rates(&self) -> (f64, f64) {
+        let rate = |(e, n): (u64, u64)| if n == 0 { 0.0 } else { e as f64 / n as f64 };
+        (rate(self.errors[0]), rate(self.errors[1]))
+    }
+
+    /// The baseline attempted the step but the candidates never did (an earlier step fails).
+    pub fn never_reached(&self) -> bool {
+        self.errors[0].1 > 0 && self.errors[1].1 == 0
+    }
+}
+
+fn collect(runs: &[RunResult], name: &str, workflow: bool) -> Vec<RunEstimates> {
     runs.iter()
-        .filter_map(|r| step(r, name, workflow))
-        .map(estimates)
+        .filter_map(|r| step(r, name, workflow).map(|s| estimates(s, r.measured_seconds)))
         .collect()
 }
 
@@ -156,14 +171,14 @@ pub(super) fn gather(baseline: &Baseline, candidates: &[RunResult]) -> Vec<StepE
                     })
                 })
                 .collect();
-            let error_rates = (
-                pooled_error_rate(baseline.runs.iter(), &name, workflow),
-                pooled_error_rate(candidates.iter(), &name, workflow),
-            );
+            let errors = [
+                pooled_errors(baseline.runs.iter(), &name, workflow),
+                pooled_errors(candidates.iter(), &name, workflow),
+            ];
             StepEvidence {
                 name,
                 workflow,
-                error_rates,
+                errors,
                 metrics,
             }
         })
@@ -192,8 +207,8 @@ pub(super) fn gather_rounds(
                 .iter()
                 .filter_map(|(b, c)| {
                     Some((
-                        estimates(step(b, &name, workflow)?),
-                        estimates(step(c, &name, workflow)?),
+                        estimates(step(b, &name, workflow)?, b.measured_seconds),
+                        estimates(step(c, &name, workflow)?, c.measured_seconds),
                     ))
                 })
                 .collect();
@@ -219,14 +234,14 @@ pub(super) fn gather_rounds(
                     })
                 })
                 .collect();
-            let error_rates = (
-                pooled_error_rate(rounds.iter().map(|r| &r.0), &name, workflow),
-                pooled_error_rate(rounds.iter().map(|r| &r.1), &name, workflow),
-            );
+            let errors = [
+                pooled_errors(rounds.iter().map(|r| &r.0), &name, workflow),
+                pooled_errors(rounds.iter().map(|r| &r.1), &name, workflow),
+            ];
             StepEvidence {
                 name,
                 workflow,
-                error_rates,
+                errors,
                 metrics,
             }
         })
@@ -273,11 +288,12 @@ pub(super) fn notes(baseline: &Baseline, steps: &[StepComparison]) -> Vec<String
             if learned_from == 1 { "" } else { "s" }
         ));
     }
-    for s in steps.iter().filter(|s| s.metrics.is_empty()) {
-        notes.push(format!(
-            "`{}` has no baseline measurements to compare with",
-            s.name
-        ));
+    // Steps the candidates never reached are regressions, noted where they are decided.
+    for s in steps
+        .iter()
+        .filter(|s| s.metrics.is_empty() && s.verdict != super::Verdict::Regressed)
+    {
+        notes.push(format!("`{}` has nothing to compare: the baseline runs did not record it (a step new to the scenario?)", s.name));
     }
     notes
 }

@@ -68,7 +68,8 @@ pub fn compare(
 ) -> Comparison {
     let steps = evidence::gather(baseline, candidates);
     let mut c = conclude(steps, params, thresholds, candidates, Vec::new());
-    c.notes = evidence::notes(baseline, &c.steps);
+    c.notes.splice(0..0, evidence::notes(baseline, &c.steps));
+    c.notes.extend(comparability(&baseline.runs, candidates));
     if baseline.runs.iter().chain(candidates).any(|r| !r.complete) {
         c.notes.push(
             "some runs are incomplete (interrupted): their numbers cover part of the planned load"
@@ -78,6 +79,61 @@ pub fn compare(
     c.baseline = side(&baseline.spec, &baseline.runs);
     c.candidate = side(candidate_spec, candidates);
     c
+}
+
+/// Differences that make runs less comparable than their verdicts assume, as notes.
+fn comparability(baseline: &[RunResult], candidates: &[RunResult]) -> Vec<String> {
+    let Some(c) = candidates.first() else {
+        return Vec::new();
+    };
+    let mut notes = Vec::new();
+    // Values worth reading are shown; fingerprints and hashes only say that they differ.
+    let differs = |what: &str, show: bool, get: &dyn Fn(&RunResult) -> Option<String>| {
+        let mine = get(c)?;
+        let other: Vec<String> = baseline
+            .iter()
+            .filter_map(|b| get(b).filter(|v| *v != mine))
+            .collect();
+        let first = other.first()?;
+        let values = if show {
+            format!(" (candidate {mine}, baseline {first})")
+        } else {
+            String::new()
+        };
+        Some(format!(
+            "{} of {} baseline runs differ from the candidate in {what}{values}",
+            other.len(),
+            baseline.len()
+        ))
+    };
+    let load = |r: &RunResult| {
+        r.load.as_ref().map(|l| {
+            let mut text = l.model.clone();
+            if let Some(rate) = l.rate {
+                text += &format!(" {rate}/s");
+            }
+            if let Some(users) = l.users {
+                text += &format!(" {users} users");
+            }
+            text + &format!(" {}s", l.duration_seconds)
+        })
+    };
+    let fingerprint = |r: &RunResult| r.host.as_ref().map(|h| h.fingerprint.clone());
+    notes.extend(differs(
+        "the load generator (host fingerprint): results from different machines are not comparable",
+        false,
+        &fingerprint,
+    ));
+    notes.extend(differs("the target", true, &|r: &RunResult| {
+        r.target.clone()
+    }));
+    notes.extend(differs(
+        "the scenario file (its hash)",
+        false,
+        &|r: &RunResult| r.scenario_hash.clone(),
+    ));
+    notes.extend(differs("the load settings", true, &load));
+    notes
 }
 
 /// An interleaved A/B session: `rounds` of (baseline, candidate) runs, tested pairwise
@@ -168,10 +224,11 @@ fn conclude(
     if !separate_workflow {
         family.extend(workflow.iter());
     }
-    let mut tested = test_family(&family, params);
+    let mut notes = notes;
+    let mut tested = test_family(&family, params, &mut notes);
     if separate_workflow {
         let alone: Vec<&StepEvidence> = workflow.iter().collect();
-        tested.extend(test_family(&alone, params));
+        tested.extend(test_family(&alone, params, &mut notes));
     }
     let refs: Vec<&RunResult> = candidates.iter().collect();
     let threshold_results = thresholds::evaluate(thresholds, &refs);
@@ -204,43 +261,65 @@ fn conclude(
     }
 }
 
-fn test_family(family: &[&StepEvidence], params: &DaqParams) -> Vec<StepComparison> {
+/// Smallest rise of the error rate, in absolute terms, that the gross-failure guard considers.
+const GROSS_ERROR_RISE: f64 = 0.05;
+
+fn test_family(
+    family: &[&StepEvidence],
+    params: &DaqParams,
+    notes: &mut Vec<String>,
+) -> Vec<StepComparison> {
     let evidence: Vec<Vec<MetricEvidence>> = family.iter().map(|s| s.evidence()).collect();
     let results = stats::test_steps(&evidence, params);
     family
         .iter()
         .zip(results)
         .map(|(step, tests)| {
+            let alpha = tests.first().map(|t| t.alpha).unwrap_or(params.alpha);
+            if step.never_reached() {
+                // Nothing to measure, which is the worst news: an earlier step now fails.
+                notes.push(format!("`{}` was never reached by the candidate runs ({} attempts in the baseline): an earlier step fails", step.name, step.errors[0].1));
+                return StepComparison { name: step.name.clone(), workflow: step.workflow, verdict: Verdict::Regressed, alpha, metrics: Vec::new() };
+            }
             let mut metrics: Vec<MetricComparison> = tests.iter().map(metric_comparison).collect();
-            // Show measured error rates, not the smoothed (e + 0.5) / (n + 1) the test uses.
-            for m in metrics
-                .iter_mut()
-                .filter(|m| m.metric == Metric::ErrorRate.name())
-            {
-                (m.baseline, m.candidate) = step.error_rates;
+            for m in metrics.iter_mut().filter(|m| m.metric == Metric::ErrorRate.name()) {
+                // Show measured error rates, not the smoothed (e + 0.5) / (n + 1) the test uses.
+                (m.baseline, m.candidate) = step.error_rates();
+                if m.verdict != Verdict::Regressed && gross_error_rise(step.errors, alpha) {
+                    m.verdict = Verdict::Regressed;
+                    m.runs_needed = None;
+                    notes.push(format!(
+                        "`{}` errors rose from {:.2}% to {:.2}% of attempts: flagged by the gross-failure check (pooled counts) whatever the run-to-run noise",
+                        step.name,
+                        m.baseline * 100.0,
+                        m.candidate * 100.0
+                    ));
+                }
             }
-            let verdict = metrics
-                .iter()
-                .map(|m| m.verdict)
-                .max()
-                .unwrap_or(Verdict::Inconclusive);
+            let verdict = metrics.iter().map(|m| m.verdict).max().unwrap_or(Verdict::Inconclusive);
             // The worst verdict, except that improvements with no doubt elsewhere say so.
-            let verdict = if verdict == Verdict::Unchanged
-                && metrics.iter().any(|m| m.verdict == Verdict::Improved)
-            {
-                Verdict::Improved
-            } else {
-                verdict
-            };
-            StepComparison {
-                name: step.name.clone(),
-                workflow: step.workflow,
-                verdict,
-                alpha: tests.first().map(|t| t.alpha).unwrap_or(params.alpha),
-                metrics,
-            }
+            let verdict = if verdict == Verdict::Unchanged && metrics.iter().any(|m| m.verdict == Verdict::Improved) { Verdict::Improved } else { verdict };
+            StepComparison { name: step.name.clone(), workflow: step.workflow, verdict, alpha, metrics }
         })
         .collect()
+}
+
+/// A gross failure the logit test can miss: its 0.5 correction bounds how far a rate with no
+/// errors (or no successes) can move, so with the priors' noise even 0% -> 100% errors may stay
+/// inconclusive. A rise of at least 5 points that a pooled two-proportion test confirms at the
+/// step's level is a regression, whatever the run-to-run noise estimate.
+fn gross_error_rise(errors: [(u64, u64); 2], alpha: f64) -> bool {
+    let [(eb, nb), (ec, nc)] = errors;
+    if nb == 0 || nc == 0 {
+        return false;
+    }
+    let (pb, pc) = (eb as f64 / nb as f64, ec as f64 / nc as f64);
+    if pc - pb < GROSS_ERROR_RISE {
+        return false;
+    }
+    let pooled = (eb + ec) as f64 / (nb + nc) as f64;
+    let se = (pooled * (1.0 - pooled) * (1.0 / nb as f64 + 1.0 / nc as f64)).sqrt();
+    se > 0.0 && (pc - pb) / se > stats::student_t::student_t_isf(alpha, 1e9)
 }
 
 fn metric_comparison(t: &MetricTest) -> MetricComparison {
@@ -327,14 +406,26 @@ fn overall(steps: &[StepComparison], thresholds: &[crate::model::ThresholdResult
             .iter()
             .filter(|s| s.verdict == Verdict::Regressed)
             .map(|s| {
-                let m = s
-                    .metrics
-                    .iter()
-                    .filter(|m| m.verdict == Verdict::Regressed)
-                    .max_by(|a, b| a.change.total_cmp(&b.change));
-                match m {
-                    Some(m) => format!("{} {} {:+.1}%", s.name, m.metric, m.change * 100.0),
-                    None => s.name.clone(),
+                // Latencies first (the largest change), then the error rate in points, then
+                // throughput, which errors usually explain.
+                let regressed = |unit: &str| {
+                    s.metrics
+                        .iter()
+                        .filter(|m| m.verdict == Verdict::Regressed && m.unit == unit)
+                        .max_by(|a, b| a.change.total_cmp(&b.change))
+                };
+                if let Some(m) = regressed("us") {
+                    format!("{} {} {:+.1}%", s.name, m.metric, m.change * 100.0)
+                } else if let Some(m) = regressed("fraction") {
+                    format!(
+                        "{} error rate {:+.1}pt",
+                        s.name,
+                        (m.candidate - m.baseline) * 100.0
+                    )
+                } else if let Some(m) = regressed("per_second") {
+                    format!("{} {} {:+.1}%", s.name, m.metric, m.change * 100.0)
+                } else {
+                    format!("{} never reached", s.name)
                 }
             })
             .collect();

@@ -193,3 +193,88 @@ fn the_same_runs_always_give_the_same_comparison() {
     let two = compare(&baseline, &candidates, &DaqParams::default(), &[], "c");
     assert_eq!(one, two);
 }
+
+#[test]
+fn a_step_that_fails_outright_or_is_never_reached_regresses_even_against_one_run() {
+    let mut g = Generator::new(21);
+    let steps = [
+        ("login", Regression::None),
+        ("pay", Regression::None),
+        ("receipt", Regression::None),
+    ];
+    let baseline = Baseline {
+        spec: "one file".into(),
+        runs: vec![run(&mut g, &steps, 1.0, 0)],
+        history: vec![],
+    };
+    let mut broken = run(&mut g, &steps, 1.0, 0);
+    // Every payment fails its check; the receipt step is never reached.
+    let pay = broken.steps[1].clone();
+    broken.steps[1] = pay.clone().with_errors(pay.count);
+    broken.steps[1].throughput = 0.0;
+    broken.measured_seconds = Some(50.0);
+    broken.steps[2].count = 0;
+    broken.steps[2].outcomes = Default::default();
+    let c = compare(
+        &baseline,
+        &[broken],
+        &DaqParams::default(),
+        &[],
+        "candidate",
+    );
+    let verdict = |name: &str| c.steps.iter().find(|s| s.name == name).unwrap().verdict;
+    assert_eq!(verdict("pay"), Verdict::Regressed, "{:#?}", c.steps[1]);
+    assert_eq!(verdict("receipt"), Verdict::Regressed, "never reached");
+    assert_ne!(verdict("login"), Verdict::Regressed);
+    assert!(!c.overall.passed);
+    assert!(
+        c.overall.summary.contains("pay error rate +100.0pt")
+            && c.overall.summary.contains("receipt never reached"),
+        "{}",
+        c.overall.summary
+    );
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.contains("`receipt` was never reached")),
+        "{:?}",
+        c.notes
+    );
+    let pay_tp = c.steps[1]
+        .metrics
+        .iter()
+        .find(|m| m.metric == "throughput")
+        .unwrap();
+    assert_eq!(
+        pay_tp.verdict,
+        Verdict::Regressed,
+        "a collapse of successful attempts is tested, not skipped"
+    );
+}
+
+#[test]
+fn runs_that_are_not_alike_are_flagged() {
+    let mut g = Generator::new(5);
+    let mut base = run(&mut g, &[("a", Regression::None)], 1.0, 0);
+    base.target = Some("http://laptop".into());
+    let mut cand = run(&mut g, &[("a", Regression::None)], 1.0, 0);
+    cand.target = Some("http://staging".into());
+    let c = compare(
+        &Baseline {
+            spec: "b".into(),
+            runs: vec![base],
+            history: vec![],
+        },
+        &[cand],
+        &DaqParams::default(),
+        &[],
+        "c",
+    );
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n == "1 of 1 baseline runs differ from the candidate in the target (candidate http://staging, baseline http://laptop)"),
+        "{:?}",
+        c.notes
+    );
+}

@@ -44,6 +44,16 @@ impl Cell {
         }
     }
 
+    /// Counts an outcome that has no latency to record.
+    #[inline]
+    pub fn count(&mut self, outcome: Outcome, measured: bool) {
+        let i = outcome.index();
+        self.interval_counts[i] += 1;
+        if measured {
+            self.counts[i] += 1;
+        }
+    }
+
     /// Records one attempt.
     #[inline]
     pub fn record(&mut self, outcome: Outcome, corrected_us: u64, service_us: u64, measured: bool) {

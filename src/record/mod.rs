@@ -99,6 +99,11 @@ impl Recorder {
         });
     }
 
+    /// Counts an outcome without a latency (a failed or cut-off iteration of the workflow).
+    pub fn count(&self, cell: usize, outcome: Outcome, measured: bool) {
+        self.with_shard(|cells| cells[cell].count(outcome, measured));
+    }
+
     /// Records a failed attempt, keeping the first message of its kind.
     pub fn record_error(&self, cell: usize, s: Sample, message: &dyn std::fmt::Display) {
         self.with_shard(|cells| {

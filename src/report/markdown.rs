@@ -9,14 +9,19 @@ use crate::compare::thresholds::format_value;
 use crate::compare::{MetricComparison, Verdict};
 use crate::report::console::fmt_us;
 
-/// The Markdown summary.
-pub fn markdown(input: &ReportInput) -> String {
+/// The Markdown summary. `beside_html`: it sits in a report folder, so `index.html` is a
+/// valid relative link; elsewhere (a job summary) only an absolute `--link` is shown.
+pub fn markdown(input: &ReportInput, beside_html: bool) -> String {
     let mut out = String::new();
     let h = headline(input);
     let run = &input.candidates[0];
     let mark = if h.passed { "✅" } else { "❌" };
     let _ = writeln!(out, "### {mark} {}: {}\n", esc(&run.scenario), esc(&h.text));
-    let link = input.link.as_deref().unwrap_or("index.html");
+    let link = match (&input.link, beside_html) {
+        (Some(url), _) => format!(" [Full report]({url})"),
+        (None, true) => " [Full report](index.html)".to_string(),
+        (None, false) => String::new(),
+    };
     match &input.comparison {
         Some(c) => {
             let cand = match c.candidate.run_ids.as_slice() {
@@ -31,7 +36,7 @@ pub fn markdown(input: &ReportInput) -> String {
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "Candidate {cand}{commit} vs baseline `{}` ({} run{}). [Full report]({link})\n",
+                "Candidate {cand}{commit} vs baseline `{}` ({} run{}).{link}\n",
                 esc(&c.baseline.spec),
                 c.baseline.run_ids.len(),
                 if c.baseline.run_ids.len() == 1 {
@@ -82,7 +87,7 @@ pub fn markdown(input: &ReportInput) -> String {
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "Run `{}`{commit}, no baseline. [Full report]({link})\n",
+                "Run `{}`{commit}, no baseline.{link}\n",
                 short(&run.run_id)
             );
             let _ = writeln!(out, "| step | count | errors | p50 | p90 | p99 | rate |");

@@ -99,7 +99,7 @@ pub fn write(input: &ReportInput, dir: &Path) -> Result<Vec<PathBuf>, ReportErro
     };
     put("index.html", html::html(input)?.as_bytes())?;
     put("summary.png", &png::png(input)?)?;
-    put("summary.md", markdown(input).as_bytes())?;
+    put("summary.md", markdown(input, true).as_bytes())?;
     put("junit.xml", junit(input).as_bytes())?;
     if let [only] = input.candidates.as_slice() {
         put(

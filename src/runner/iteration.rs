@@ -1,6 +1,8 @@
 //! One workflow iteration: steps in order, each timed from when it was due (coordinated-
 //! omission correct) and from when it was sent, a failed step ending the iteration.
 
+use std::future::Future;
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -24,16 +26,31 @@ pub struct Launch {
     pub row: usize,
 }
 
-/// Leaves the gate however the iteration ends; if the run cut it off (its task aborted),
-/// records the step it was on as interrupted: the harness stopped, the target did not fail.
-struct Guard<'a> {
-    ctx: &'a Context,
+/// An iteration in the gate. Dropping it leaves the gate; if the iteration had not finished
+/// (the run cut it off, even before it first ran), the step it was on (if any) and the
+/// workflow are counted as interrupted: the harness stopped, the target did not fail.
+pub struct Guard<C: Deref<Target = Context>> {
+    ctx: C,
     measured: bool,
-    step: usize,
+    /// The step in progress; none between steps (pausing) and once the last one is recorded.
+    step: Option<usize>,
     done: bool,
 }
 
-impl Drop for Guard<'_> {
+impl<C: Deref<Target = Context>> Guard<C> {
+    /// Enters the gate for an iteration.
+    pub fn enter(ctx: C, measured: bool) -> Self {
+        ctx.gate.enter();
+        Self {
+            ctx,
+            measured,
+            step: None,
+            done: false,
+        }
+    }
+}
+
+impl<C: Deref<Target = Context>> Drop for Guard<C> {
     fn drop(&mut self) {
         if !self.done {
             let cut = Sample {
@@ -42,30 +59,35 @@ impl Drop for Guard<'_> {
                 service_us: 0,
                 measured: self.measured,
             };
-            self.ctx.recorder.record(self.step, cut);
+            if let Some(step) = self.step {
+                self.ctx.recorder.record(step, cut);
+            }
             self.ctx.recorder.record(self.ctx.workflow_cell(), cut);
         }
         self.ctx.gate.leave();
     }
 }
 
-/// An open-model iteration as a task of its own, with a connection from the pool.
-pub async fn spawned(ctx: Arc<Context>, launch: Launch) {
-    let mut session = Session::default();
-    if run(&ctx, launch, &mut session).await {
-        ctx.client.release(session);
+/// An open-model iteration as a task of its own, with a connection from the pool. The gate is
+/// entered here, before the task exists, so a task aborted before it ever ran still leaves.
+pub fn spawned(ctx: Arc<Context>, launch: Launch) -> impl Future<Output = ()> + Send + 'static {
+    let mut guard = Guard::enter(ctx, launch.measured);
+    async move {
+        let mut session = Session::default();
+        if run(&mut guard, launch, &mut session).await {
+            guard.ctx.client.release(session);
+        }
     }
 }
 
-/// Runs one iteration on `session` (the caller has entered the gate); returns whether it
-/// completed, so the connection is known to be in a clean state.
-pub async fn run(ctx: &Context, launch: Launch, session: &mut Session) -> bool {
-    let mut guard = Guard {
-        ctx,
-        measured: launch.measured,
-        step: 0,
-        done: false,
-    };
+/// Runs one iteration on `session`; returns whether it completed, so the connection is known
+/// to be in a clean state.
+pub async fn run<C: Deref<Target = Context>>(
+    guard: &mut Guard<C>,
+    launch: Launch,
+    session: &mut Session,
+) -> bool {
+    let ctx: &Context = &guard.ctx;
     let plan = &ctx.plan;
     let mut vars = IterationVars::new(
         plan.data.as_ref().map(|d| d.rows.as_slice()),
@@ -77,7 +99,7 @@ pub async fn run(ctx: &Context, launch: Launch, session: &mut Session) -> bool {
     let mut due = launch.intended;
     let (mut corrected_total, mut service_total) = (0u64, 0u64);
     for (i, step) in plan.steps.iter().enumerate() {
-        guard.step = i;
+        guard.step = Some(i);
         let sent = Instant::now();
         let result = match &step.action {
             StepAction::Http(req) => {
@@ -100,24 +122,23 @@ pub async fn run(ctx: &Context, launch: Launch, session: &mut Session) -> bool {
         };
         if let Err((outcome, message)) = result {
             ctx.recorder.record_error(i, sample, &message);
-            let failed = Sample {
-                outcome,
-                corrected_us: 0,
-                service_us: 0,
-                measured: launch.measured,
-            };
-            ctx.recorder.record(ctx.workflow_cell(), failed);
+            // A failed iteration has no workflow latency: it is counted, not timed.
+            ctx.recorder
+                .count(ctx.workflow_cell(), outcome, launch.measured);
             guard.done = true;
             return false;
         }
         ctx.recorder.record(i, sample);
         corrected_total += corrected;
         service_total += service;
+        // Recorded: from here a cut-off (say, during the pause) counts only the workflow.
+        guard.step = None;
         due = end;
         if let Some(think) = &step.think {
-            let pause = think.sample(&mut vars.rng);
-            tokio::time::sleep(pause).await;
-            due = end + pause;
+            tokio::time::sleep(think.sample(&mut vars.rng)).await;
+            // The next step is due when the pause really ended: the timer's lateness is
+            // the harness's, not the target's.
+            due = Instant::now();
         }
     }
     // The workflow's latency is the sum of its steps' (think time excluded); the corrected

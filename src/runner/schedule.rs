@@ -74,7 +74,6 @@ pub fn drive(
                 let Some(launch) = ctx.tickets.take(due, &mut rng) else {
                     continue;
                 };
-                ctx.gate.enter();
                 let task = runtime.spawn(iteration::spawned(ctx.clone(), launch));
                 tasks.0.push(task.abort_handle());
                 spawned += 1;

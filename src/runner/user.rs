@@ -24,8 +24,10 @@ pub async fn run(ctx: Arc<Context>, index: usize) {
             ctx.gate.wake();
             break;
         };
-        ctx.gate.enter();
-        if !iteration::run(&ctx, launch, &mut session).await {
+        let mut guard = iteration::Guard::enter(&*ctx, launch.measured);
+        let completed = iteration::run(&mut guard, launch, &mut session).await;
+        drop(guard);
+        if !completed {
             // A failed step may leave the connection mid-exchange: start the next clean.
             session = Session::default();
         }

@@ -360,6 +360,18 @@ pub(super) fn build(
     let mut steps = Vec::new();
     let mut seen: BTreeMap<String, Range<usize>> = BTreeMap::new();
     for (i, step) in raw.steps.iter().enumerate() {
+        if let Some(n) = step
+            .get_ref()
+            .name
+            .as_ref()
+            .filter(|n| n.get_ref().trim() == "workflow")
+        {
+            b.error_help(
+                n.span(),
+                "`workflow` names the whole workflow in reports, histories and thresholds",
+                "give the step another name",
+            );
+        }
         if let Some(n) = &step.get_ref().name
             && seen.insert(n.get_ref().clone(), n.span()).is_some()
         {

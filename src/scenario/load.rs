@@ -222,7 +222,9 @@ fn apply_overrides(
 ) {
     if let Some(d) = o.duration {
         let total = profile.duration().as_secs_f64();
-        if profile.stages.len() > 1 && total > 0.0 {
+        let ramps =
+            profile.stages.len() > 1 || profile.stages.iter().any(|st| st.target != profile.start);
+        if ramps && total > 0.0 {
             // Keep the shape of a ramp, squeezed or stretched to the requested length.
             let scale = d.as_secs_f64() / total;
             for s in &mut profile.stages {

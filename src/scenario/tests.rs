@@ -332,3 +332,24 @@ fn bad_thresholds_point_at_the_fault() {
         }
     }
 }
+
+#[test]
+fn a_shorter_duration_keeps_a_single_stage_ramp_a_ramp() {
+    let text = GOOD.replace(
+        "rate = \"20/s\"\nduration = \"30s\"",
+        "start_rate = \"1/s\"\nstages = [ { duration = \"30s\", rate = \"20/s\" } ]",
+    );
+    let o = Overrides {
+        duration: Some(Duration::from_secs(3)),
+        ..Default::default()
+    };
+    let plan = parse(&SourceFile::new("t.toml", text), &o, &env).unwrap();
+    let p = &plan.load.profile;
+    assert_eq!(p.duration(), Duration::from_secs(3));
+    assert_eq!(p.start, 1.0);
+    assert_eq!(
+        p.level_at(Duration::from_millis(1500)),
+        10.5,
+        "halfway up the ramp"
+    );
+}

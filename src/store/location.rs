@@ -79,16 +79,14 @@ pub(super) async fn connect(url: &str) -> Result<Store, StoreError> {
     })
 }
 
-/// The URL with any password replaced by `***`.
+/// The URL with any password replaced by `***`. The user information ends at the *last* `@`
+/// (a pasted password may hold `/`, `?`, `#` or `@`), so everything between the first `:`
+/// after the scheme and that `@` is hidden; when unsure, more is hidden, never less.
 pub fn redact(url: &str) -> String {
     let mut out = url.to_string();
     if let Some(scheme_end) = out.find("://") {
         let rest_start = scheme_end + 3;
-        let authority_end = out[rest_start..]
-            .find(['/', '?'])
-            .map(|i| rest_start + i)
-            .unwrap_or(out.len());
-        if let Some(at) = out[rest_start..authority_end].rfind('@') {
+        if let Some(at) = out[rest_start..].rfind('@') {
             let userinfo = &out[rest_start..rest_start + at];
             if let Some(colon) = userinfo.find(':') {
                 out.replace_range(rest_start + colon + 1..rest_start + at, "***");
@@ -128,6 +126,14 @@ mod tests {
             "postgres://ci@db/perf?password=***&sslmode=require"
         );
         assert_eq!(redact("postgres://u:p%40ss@h/d"), "postgres://u:***@h/d");
+        assert_eq!(
+            redact("postgres://ci:pa/ss#w0rd@db.internal/perf"),
+            "postgres://ci:***@db.internal/perf"
+        );
+        assert_eq!(
+            redact("postgres://ci:a@b?c@db/perf"),
+            "postgres://ci:***@db/perf"
+        );
         assert_eq!(
             redact("sqlite://.rehearse/rehearse.db"),
             "sqlite://.rehearse/rehearse.db"

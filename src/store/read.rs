@@ -17,6 +17,8 @@ pub struct RunFilter {
     pub branch: Option<String>,
     /// At most this many, newest first.
     pub limit: i64,
+    /// Skip this many of the newest first (paging).
+    pub offset: i64,
     /// Include incomplete (interrupted) runs.
     pub include_incomplete: bool,
 }
@@ -46,6 +48,8 @@ pub struct RunSummary {
     pub p50: Option<i64>,
     /// Workflow p99, µs.
     pub p99: Option<i64>,
+    /// The run's labels.
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// A metric `history` can chart, read from a summary column.
@@ -169,13 +173,13 @@ pub struct HistoryPoint {
 impl Store {
     /// Runs matching a filter, newest first.
     pub async fn list(&self, f: &RunFilter) -> Result<Vec<RunSummary>, StoreError> {
-        const SQL: &str = "SELECT r.id, r.scenario, r.branch, r.commit_sha, r.started_ms, r.complete, r.target, \
+        const SQL: &str = "SELECT r.id, r.scenario, r.branch, r.commit_sha, r.started_ms, r.complete, r.target, r.labels, \
              w.count, w.errors, w.p50, w.p99 \
              FROM runs r LEFT JOIN steps w ON w.run_id = r.id AND w.is_workflow \
              WHERE (CAST($1 AS TEXT) IS NULL OR r.scenario = $1) AND (CAST($2 AS TEXT) IS NULL OR r.branch = $2) \
-             AND ($3 OR r.complete) ORDER BY r.started_ms DESC, r.id DESC LIMIT $4";
+             AND ($3 OR r.complete) ORDER BY r.started_ms DESC, r.id DESC LIMIT $4 OFFSET $5";
         with_pool!(self, pool => {
-            let rows = sqlx::query(SQL).bind(&f.scenario).bind(&f.branch).bind(f.include_incomplete).bind(f.limit).fetch_all(pool).await?;
+            let rows = sqlx::query(SQL).bind(&f.scenario).bind(&f.branch).bind(f.include_incomplete).bind(f.limit).bind(f.offset).fetch_all(pool).await?;
             rows.iter()
                 .map(|r| {
                     Ok(RunSummary {
@@ -190,6 +194,7 @@ impl Store {
                         errors: r.try_get("errors")?,
                         p50: r.try_get("p50")?,
                         p99: r.try_get("p99")?,
+                        labels: serde_json::from_str(&r.try_get::<String, _>("labels")?).unwrap_or_default(),
                     })
                 })
                 .collect::<Result<Vec<_>, sqlx::Error>>()
