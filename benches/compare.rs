@@ -5,7 +5,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rehearse::compare::{self, Baseline};
-use rehearse::model::{self, Op, RunResult, StepResult, Threshold, ThresholdMetric};
+use rehearse::model::{self, Op, RunResult, StepResult, SummaryMetric, Threshold};
 use rehearse::stats::DaqParams;
 use rehearse::stats::simulate::{Generator, Regression};
 
@@ -42,7 +42,7 @@ fn bench(c: &mut Criterion) {
         .map(|s| Threshold {
             step: format!("step-{s:02}"),
             workflow: false,
-            metric: ThresholdMetric::P99,
+            metric: SummaryMetric::P99,
             op: Op::Le,
             limit: 400_000.0,
             expression: String::new(),

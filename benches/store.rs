@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use rehearse::model::{self, RunResult, StepResult};
+use rehearse::model::{self, RunResult, StepResult, SummaryMetric};
 use rehearse::store::{HistoryMetric, RunFilter, Store};
 use sqlx::Executor;
 
@@ -123,7 +123,7 @@ fn history(c: &mut Criterion) {
             .block_on(store.history(
                 "pay-invoice",
                 "step-07",
-                HistoryMetric::P99,
+                HistoryMetric::Summary(SummaryMetric::P99),
                 Some("main"),
                 100,
             ))
@@ -134,7 +134,7 @@ fn history(c: &mut Criterion) {
                 rt.block_on(store.history(
                     "pay-invoice",
                     "step-07",
-                    HistoryMetric::P99,
+                    HistoryMetric::Summary(SummaryMetric::P99),
                     Some("main"),
                     100,
                 ))

@@ -13,6 +13,10 @@ use rehearse::stats::{
     DaqParams, Estimate, Metric, Verdict, daq_paired, estimate_latency, minimum_detectable_effect,
 };
 
+#[path = "common/bound.rs"]
+mod bound;
+use bound::Bound;
+
 /// Trials per cell (the design's 1,000).
 const TRIALS: usize = 1_000;
 /// Base seed of the acceptance trials (simulation.py's BASE_SEED).
@@ -66,39 +70,6 @@ fn check(cell: u64, rounds: usize, regression: Regression, label: &str, bound: B
     );
     eprintln!("{line}");
     assert!(bound.holds(measured), "cell failed: {line}");
-}
-
-#[derive(Clone, Copy)]
-enum Bound {
-    /// Rate at most .0; simulation gave .1.
-    AtMost(f64, f64),
-    /// Rate at least .0; simulation gave .1.
-    AtLeast(f64, f64),
-}
-
-impl Bound {
-    fn holds(self, rate: f64) -> bool {
-        match self {
-            Bound::AtMost(b, _) => rate <= b,
-            Bound::AtLeast(b, _) => rate >= b,
-        }
-    }
-    fn value(self) -> f64 {
-        match self {
-            Bound::AtMost(b, _) | Bound::AtLeast(b, _) => b,
-        }
-    }
-    fn simulated(self) -> f64 {
-        match self {
-            Bound::AtMost(_, s) | Bound::AtLeast(_, s) => s,
-        }
-    }
-    fn symbol(self) -> &'static str {
-        match self {
-            Bound::AtMost(..) => "<=",
-            Bound::AtLeast(..) => ">=",
-        }
-    }
 }
 
 #[test]

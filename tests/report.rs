@@ -3,9 +3,7 @@
 //! report folder holds every file.
 
 use rehearse::compare::{self, Baseline};
-use rehearse::model::{
-    self, Op, RunResult, StepResult, Threshold, ThresholdMetric, ThresholdResult,
-};
+use rehearse::model::{self, Op, RunResult, StepResult, SummaryMetric, Threshold, ThresholdResult};
 use rehearse::report::{self, ReportInput};
 use rehearse::stats::DaqParams;
 use rehearse::stats::simulate::{Generator, Regression};
@@ -61,7 +59,7 @@ fn thresholds() -> Vec<Threshold> {
         Threshold {
             step: "pay".into(),
             workflow: false,
-            metric: ThresholdMetric::P99,
+            metric: SummaryMetric::P99,
             op: Op::Le,
             limit: 60_000.0,
             expression: "pay.p99 <= 60ms".into(),
@@ -69,7 +67,7 @@ fn thresholds() -> Vec<Threshold> {
         Threshold {
             step: "workflow".into(),
             workflow: true,
-            metric: ThresholdMetric::ErrorRate,
+            metric: SummaryMetric::ErrorRate,
             op: Op::Le,
             limit: 0.01,
             expression: "workflow.error_rate <= 1%".into(),

@@ -5,6 +5,7 @@ mod common;
 
 use common::stores::{stores, synthetic_run};
 use common::*;
+use rehearse::model::SummaryMetric;
 use rehearse::store::{HistoryMetric, RunFilter, Store, StoreError, Stored};
 use sqlx::Executor;
 
@@ -172,7 +173,13 @@ fn history_reads_complete_runs_of_a_branch_newest_first() {
                 );
             }
             let points = store
-                .history("pay-invoice", "pay", HistoryMetric::P50, Some("main"), 100)
+                .history(
+                    "pay-invoice",
+                    "pay",
+                    HistoryMetric::Summary(SummaryMetric::P50),
+                    Some("main"),
+                    100,
+                )
                 .await
                 .unwrap();
             let p50s: Vec<f64> = points.iter().map(|p| p.value).collect();
@@ -190,13 +197,25 @@ fn history_reads_complete_runs_of_a_branch_newest_first() {
             // pay spans 12,000..35,880 µs evenly: its median is the 100th of 200 values.
             assert!((p50s[0] - 23_880.0).abs() < 30.0, "{}: {p50s:?}", t.label);
             let workflow = store
-                .history("pay-invoice", "workflow", HistoryMetric::P99, None, 2)
+                .history(
+                    "pay-invoice",
+                    "workflow",
+                    HistoryMetric::Summary(SummaryMetric::P99),
+                    None,
+                    2,
+                )
                 .await
                 .unwrap();
             assert_eq!(workflow.len(), 2);
             assert_eq!(workflow[1].branch.as_deref(), Some("feature"));
             let errors = store
-                .history("pay-invoice", "login", HistoryMetric::ErrorRate, None, 10)
+                .history(
+                    "pay-invoice",
+                    "login",
+                    HistoryMetric::Summary(SummaryMetric::ErrorRate),
+                    None,
+                    10,
+                )
                 .await
                 .unwrap();
             assert!(errors.iter().all(|p| p.value == 0.0));
@@ -556,4 +575,59 @@ fn a_branch_baseline_looks_past_any_number_of_a_b_rounds() {
     let c: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(c["candidate"]["run_ids"][0], newer.as_str());
     assert_eq!(c["baseline"]["run_ids"], serde_json::json!([older]));
+}
+
+#[test]
+fn a_run_without_responses_has_no_latency_point_but_counts() {
+    rt().block_on(async {
+        for t in stores() {
+            let store = Store::open(&t.url).await.unwrap();
+            let scenario = format!("no-answer-{}", uuid::Uuid::now_v7());
+            let good = synthetic_run(
+                &scenario,
+                Some("main"),
+                "2026-11-01T10:00:00Z",
+                10_000,
+                true,
+            );
+            let mut down = synthetic_run(
+                &scenario,
+                Some("main"),
+                "2026-11-02T10:00:00Z",
+                10_000,
+                true,
+            );
+            // The target was down: `pay` got no response at all.
+            down.steps[1] = rehearse::model::StepResult::from_histogram(
+                "pay",
+                &rehearse::model::new_histogram(),
+                0.0,
+            );
+            store.insert(&good, None).await.unwrap();
+            store.insert(&down, None).await.unwrap();
+            let p50 = store
+                .history(
+                    &scenario,
+                    "pay",
+                    HistoryMetric::Summary(SummaryMetric::P50),
+                    None,
+                    10,
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                p50.len(),
+                1,
+                "{}: no 0 µs point for the run that got no answer",
+                t.label
+            );
+            assert_eq!(p50[0].run_id, good.run_id);
+            let count = store
+                .history(&scenario, "pay", HistoryMetric::Count, None, 10)
+                .await
+                .unwrap();
+            assert_eq!(count.len(), 2, "{}", t.label);
+            store.close().await;
+        }
+    });
 }

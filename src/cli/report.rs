@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use super::baseline::{Resolver, Spec};
 use super::{Outcome, ReportArgs, compare};
 use crate::compare::Comparison;
-use crate::model::{RunResult, parse_interval_log};
+use crate::model::{RunResult, SummaryMetric, parse_interval_log};
 use crate::report::{self, ReportInput, StepHistory, TrendPoint};
 use crate::store::HistoryMetric;
 
@@ -148,8 +148,10 @@ async fn trends(
                 n as i64 + exclude.len() as i64,
             )
         };
-        let (Ok(p50), Ok(p99)) = (get(HistoryMetric::P50).await, get(HistoryMetric::P99).await)
-        else {
+        let (Ok(p50), Ok(p99)) = (
+            get(HistoryMetric::Summary(SummaryMetric::P50)).await,
+            get(HistoryMetric::Summary(SummaryMetric::P99)).await,
+        ) else {
             continue;
         };
         let mut points: Vec<TrendPoint> = p50

@@ -6,8 +6,8 @@ use anyhow::Context as _;
 
 use super::{HistoryArgs, Outcome, RunsCommand, StoreArgs};
 use crate::model::RunResult;
-use crate::report::console::{fmt_us, summary};
-use crate::store::{RunFilter, Store, Stored, redact};
+use crate::report::console::{fmt_us, format_value, summary};
+use crate::store::{HistoryMetric, RunFilter, Store, Stored, redact};
 
 /// Opens the store named by `--store` / `REHEARSE_STORE`.
 pub async fn open(args: &StoreArgs) -> anyhow::Result<Store> {
@@ -223,7 +223,7 @@ pub async fn history(args: HistoryArgs) -> anyhow::Result<Outcome> {
         "started (UTC)",
         "branch",
         "commit",
-        format!("{:?}", args.metric).to_lowercase()
+        args.metric.name()
     );
     for p in points {
         let when: String = humantime::format_rfc3339_seconds(
@@ -233,10 +233,9 @@ pub async fn history(args: HistoryArgs) -> anyhow::Result<Outcome> {
         .replace('T', " ")
         .trim_end_matches('Z')
         .to_string();
-        let value = if args.metric.is_latency() {
-            fmt_us(p.value.round() as u64)
-        } else {
-            format!("{:.4}", p.value)
+        let value = match args.metric {
+            HistoryMetric::Summary(m) => format_value(m, p.value),
+            HistoryMetric::Count => format!("{:.0}", p.value),
         };
         out.push_str(&format!(
             "{:<36}  {:<20}  {:<12}  {:<9}  {:>10}\n",

@@ -1,7 +1,7 @@
 //! Comparison assembly on seeded synthetic runs: verdicts, Holm's family, notes, thresholds.
 
 use super::*;
-use crate::model::{Op, RunResult, StepResult, Threshold, ThresholdMetric};
+use crate::model::{Op, RunResult, StepResult, SummaryMetric, Threshold};
 use crate::stats::simulate::{Generator, Regression};
 
 /// A run with the given steps, each drawn from the reference generator.
@@ -118,10 +118,10 @@ fn thresholds_are_checked_on_the_pooled_candidates() {
     };
     let results = thresholds::evaluate(
         &[
-            t(ThresholdMetric::P50, Op::Le, 1e9),
-            t(ThresholdMetric::P50, Op::Lt, 1.0),
-            t(ThresholdMetric::ErrorRate, Op::Le, 0.005),
-            t(ThresholdMetric::Throughput, Op::Ge, 99.0),
+            t(SummaryMetric::P50, Op::Le, 1e9),
+            t(SummaryMetric::P50, Op::Lt, 1.0),
+            t(SummaryMetric::ErrorRate, Op::Le, 0.005),
+            t(SummaryMetric::Throughput, Op::Ge, 99.0),
         ],
         &candidates.iter().collect::<Vec<_>>(),
     );
@@ -133,7 +133,7 @@ fn thresholds_are_checked_on_the_pooled_candidates() {
     );
     let missing = Threshold {
         step: "nope".into(),
-        ..t(ThresholdMetric::P99, Op::Le, 1e9)
+        ..t(SummaryMetric::P99, Op::Le, 1e9)
     };
     let r = thresholds::evaluate(&[missing], &candidates.iter().collect::<Vec<_>>());
     assert_eq!(

@@ -1,7 +1,7 @@
 //! Absolute thresholds (SLOs), evaluated on one run or pooled over several candidate runs.
 
 use crate::model::{
-    RunResult, StepResult, Threshold, ThresholdMetric, ThresholdResult, decode, new_histogram,
+    RunResult, StepResult, SummaryMetric, Threshold, ThresholdResult, decode, new_histogram,
 };
 
 /// Evaluates every threshold on the runs taken together: latency histograms are merged,
@@ -30,17 +30,17 @@ pub fn evaluate(thresholds: &[Threshold], runs: &[&RunResult]) -> Vec<ThresholdR
         .collect()
 }
 
-fn measure(metric: ThresholdMetric, steps: &[&StepResult]) -> Option<f64> {
+fn measure(metric: SummaryMetric, steps: &[&StepResult]) -> Option<f64> {
     if steps.is_empty() {
         return None;
     }
     match metric {
-        ThresholdMetric::ErrorRate => {
+        SummaryMetric::ErrorRate => {
             let count: u64 = steps.iter().map(|s| s.count).sum();
             let errors: u64 = steps.iter().map(|s| s.errors).sum();
             (count > 0).then(|| errors as f64 / count as f64)
         }
-        ThresholdMetric::Throughput => {
+        SummaryMetric::Throughput => {
             Some(steps.iter().map(|s| s.throughput).sum::<f64>() / steps.len() as f64)
         }
         _ => {
@@ -53,19 +53,10 @@ fn measure(metric: ThresholdMetric, steps: &[&StepResult]) -> Option<f64> {
                 return None;
             }
             Some(match metric {
-                ThresholdMetric::Max => merged.max() as f64,
-                ThresholdMetric::Mean => merged.mean(),
+                SummaryMetric::Max => merged.max() as f64,
+                SummaryMetric::Mean => merged.mean(),
                 m => merged.value_at_quantile(m.quantile().expect("a percentile")) as f64,
             })
         }
-    }
-}
-
-/// Describes a threshold's value in its unit.
-pub fn format_value(metric: ThresholdMetric, value: f64) -> String {
-    match metric {
-        ThresholdMetric::ErrorRate => format!("{:.2}%", value * 100.0),
-        ThresholdMetric::Throughput => format!("{value:.1}/s"),
-        _ => crate::report::console::fmt_us(value.round() as u64),
     }
 }

@@ -7,10 +7,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// What a threshold measures.
+/// A metric of a step's summary: what a threshold measures and a history charts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum ThresholdMetric {
+pub enum SummaryMetric {
     /// Median latency.
     P50,
     /// 90th percentile.
@@ -31,18 +31,18 @@ pub enum ThresholdMetric {
     Throughput,
 }
 
-impl ThresholdMetric {
+impl SummaryMetric {
     /// Every metric with its name.
-    pub const ALL: [(&'static str, ThresholdMetric); 9] = [
-        ("p50", ThresholdMetric::P50),
-        ("p90", ThresholdMetric::P90),
-        ("p95", ThresholdMetric::P95),
-        ("p99", ThresholdMetric::P99),
-        ("p999", ThresholdMetric::P999),
-        ("max", ThresholdMetric::Max),
-        ("mean", ThresholdMetric::Mean),
-        ("error_rate", ThresholdMetric::ErrorRate),
-        ("throughput", ThresholdMetric::Throughput),
+    pub const ALL: [(&'static str, SummaryMetric); 9] = [
+        ("p50", SummaryMetric::P50),
+        ("p90", SummaryMetric::P90),
+        ("p95", SummaryMetric::P95),
+        ("p99", SummaryMetric::P99),
+        ("p999", SummaryMetric::P999),
+        ("max", SummaryMetric::Max),
+        ("mean", SummaryMetric::Mean),
+        ("error_rate", SummaryMetric::ErrorRate),
+        ("throughput", SummaryMetric::Throughput),
     ];
 
     /// The metric's name.
@@ -62,21 +62,18 @@ impl ThresholdMetric {
     /// The quantile, for percentile metrics.
     pub fn quantile(self) -> Option<f64> {
         match self {
-            ThresholdMetric::P50 => Some(0.50),
-            ThresholdMetric::P90 => Some(0.90),
-            ThresholdMetric::P95 => Some(0.95),
-            ThresholdMetric::P99 => Some(0.99),
-            ThresholdMetric::P999 => Some(0.999),
+            SummaryMetric::P50 => Some(0.50),
+            SummaryMetric::P90 => Some(0.90),
+            SummaryMetric::P95 => Some(0.95),
+            SummaryMetric::P99 => Some(0.99),
+            SummaryMetric::P999 => Some(0.999),
             _ => None,
         }
     }
 
     /// Whether values are latencies in microseconds.
     pub fn is_latency(self) -> bool {
-        !matches!(
-            self,
-            ThresholdMetric::ErrorRate | ThresholdMetric::Throughput
-        )
+        !matches!(self, SummaryMetric::ErrorRate | SummaryMetric::Throughput)
     }
 }
 
@@ -129,7 +126,7 @@ pub struct Threshold {
     #[serde(default)]
     pub workflow: bool,
     /// What is measured.
-    pub metric: ThresholdMetric,
+    pub metric: SummaryMetric,
     /// How the value must compare with the limit.
     pub op: Op,
     /// The limit: µs for latencies, a fraction for error rates, per second for throughput.

@@ -7,7 +7,7 @@ mod io;
 pub mod outcome;
 pub mod result;
 
-pub use gates::{CompareSettings, Op, Threshold, ThresholdMetric, ThresholdResult};
+pub use gates::{CompareSettings, Op, SummaryMetric, Threshold, ThresholdResult};
 pub use histogram::{LatencySummary, decode, encode, new_histogram};
 pub use interval_log::{IntervalPoint, IntervalSeries, parse_interval_log};
 pub use io::ModelError;

@@ -9,9 +9,9 @@ use super::palette::{self, css};
 use super::plots::{self, change, history, percentiles, rounds, timeline};
 use super::views::{headline, merged, short, step, steps, thresholds, verdict_label, when};
 use super::{ReportError, ReportInput};
-use crate::compare::thresholds::format_value;
 use crate::compare::{Comparison, Side, Verdict};
 use crate::report::console::fmt_us;
+use crate::report::console::format_value;
 
 const STYLE: &str = r#"
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0;color:#222;background:#fafafa}

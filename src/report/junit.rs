@@ -6,9 +6,9 @@ use std::fmt::Write;
 use super::ReportInput;
 use super::escape::xml;
 use super::views::{steps, thresholds};
-use crate::compare::thresholds::format_value;
 use crate::compare::{StepComparison, Verdict};
 use crate::report::console::fmt_us;
+use crate::report::console::format_value;
 
 enum Case {
     Pass,

@@ -5,9 +5,9 @@ use std::fmt::Write;
 use super::ReportInput;
 use super::escape::markdown as esc;
 use super::views::{headline, short, steps, thresholds, verdict_label};
-use crate::compare::thresholds::format_value;
 use crate::compare::{MetricComparison, Verdict};
 use crate::report::console::fmt_us;
+use crate::report::console::format_value;
 
 /// The Markdown summary. `beside_html`: it sits in a report folder, so `index.html` is a
 /// valid relative link; elsewhere (a job summary) only an absolute `--link` is shown.

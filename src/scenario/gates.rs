@@ -15,7 +15,7 @@ use toml::{Spanned, Value};
 use super::build::{Builder, closest, describe};
 use super::raw::RawCompare;
 use super::units::{parse_duration, parse_rate};
-use crate::model::{CompareSettings, Op, Threshold, ThresholdMetric};
+use crate::model::{CompareSettings, Op, SummaryMetric, Threshold};
 use crate::stats::Metric;
 
 pub(super) fn build_thresholds(
@@ -65,8 +65,8 @@ fn threshold(
     text: &str,
     at: std::ops::Range<usize>,
 ) -> Option<Threshold> {
-    let Some(m) = ThresholdMetric::from_name(metric) else {
-        let names: Vec<&str> = ThresholdMetric::ALL.iter().map(|(n, _)| *n).collect();
+    let Some(m) = SummaryMetric::from_name(metric) else {
+        let names: Vec<&str> = SummaryMetric::ALL.iter().map(|(n, _)| *n).collect();
         b.error_help(
             at,
             format!("unknown threshold metric `{metric}`"),
@@ -79,7 +79,7 @@ fn threshold(
         .iter()
         .find_map(|(p, op)| trimmed.strip_prefix(p).map(|r| (*op, r.trim())))
         .unwrap_or((
-            if m == ThresholdMetric::Throughput {
+            if m == SummaryMetric::Throughput {
                 Op::Ge
             } else {
                 Op::Le
@@ -87,8 +87,8 @@ fn threshold(
             trimmed,
         ));
     let limit = match m {
-        ThresholdMetric::ErrorRate => parse_fraction(rest),
-        ThresholdMetric::Throughput => parse_rate(rest),
+        SummaryMetric::ErrorRate => parse_fraction(rest),
+        SummaryMetric::Throughput => parse_rate(rest),
         _ => parse_duration(rest).map(|d| d.as_secs_f64() * 1e6),
     };
     match limit {

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use sqlx::Row;
 
 use super::{Store, StoreError, with_pool};
-use crate::model::RunResult;
+use crate::model::{RunResult, SummaryMetric};
 
 /// Which runs to list.
 #[derive(Debug, Clone)]
@@ -55,85 +55,42 @@ pub struct RunSummary {
 /// A metric `history` can chart, read from a summary column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HistoryMetric {
-    /// Median latency.
-    P50,
-    /// 90th percentile.
-    P90,
-    /// 95th percentile.
-    P95,
-    /// 99th percentile.
-    P99,
-    /// 99.9th percentile.
-    P999,
-    /// Maximum.
-    Max,
-    /// Mean latency.
-    Mean,
-    /// Share of failed attempts.
-    ErrorRate,
-    /// Successful attempts per second.
-    Throughput,
+    /// A latency, error-rate or throughput figure.
+    Summary(SummaryMetric),
     /// Attempts.
     Count,
 }
 
 impl HistoryMetric {
-    /// Every metric with its name.
-    pub const ALL: [(&'static str, HistoryMetric); 10] = [
-        ("p50", HistoryMetric::P50),
-        ("p90", HistoryMetric::P90),
-        ("p95", HistoryMetric::P95),
-        ("p99", HistoryMetric::P99),
-        ("p999", HistoryMetric::P999),
-        ("max", HistoryMetric::Max),
-        ("mean", HistoryMetric::Mean),
-        ("error_rate", HistoryMetric::ErrorRate),
-        ("throughput", HistoryMetric::Throughput),
-        ("count", HistoryMetric::Count),
-    ];
-
-    /// Whether values are microseconds.
-    pub fn is_latency(self) -> bool {
-        !matches!(
-            self,
-            HistoryMetric::ErrorRate | HistoryMetric::Throughput | HistoryMetric::Count
-        )
+    /// Its name, which is also its `steps` column.
+    pub fn name(self) -> &'static str {
+        match self {
+            HistoryMetric::Summary(m) => m.name(),
+            HistoryMetric::Count => "count",
+        }
     }
 
-    /// The history query for this metric, with or without a branch filter. Each column is
-    /// fixed text from this enum, never user input. `CROSS JOIN` makes SQLite walk the runs
+    /// The history query for this metric, with or without a branch filter. The column is
+    /// fixed text from the enums, never user input. `CROSS JOIN` makes SQLite walk the runs
     /// index newest first and stop after `LIMIT` runs (PostgreSQL plans it as a plain join);
     /// a separate statement per branch case keeps the branch in the index lookup.
-    fn query(self, by_branch: bool) -> &'static str {
-        macro_rules! history_sql {
-            ($col:literal) => {
-                if by_branch {
-                    concat!(
-                        "SELECT r.id, r.started_ms, r.commit_sha, r.branch, CAST(s.", $col, " AS DOUBLE PRECISION) AS value ",
-                        "FROM runs r CROSS JOIN steps s WHERE s.run_id = r.id AND r.scenario = $1 AND r.branch = $4 ",
-                        "AND s.name = $2 AND s.is_workflow = $3 AND r.complete ORDER BY r.started_ms DESC, r.id DESC LIMIT $5"
-                    )
-                } else {
-                    concat!(
-                        "SELECT r.id, r.started_ms, r.commit_sha, r.branch, CAST(s.", $col, " AS DOUBLE PRECISION) AS value ",
-                        "FROM runs r CROSS JOIN steps s WHERE s.run_id = r.id AND r.scenario = $1 AND CAST($4 AS TEXT) IS NULL ",
-                        "AND s.name = $2 AND s.is_workflow = $3 AND r.complete ORDER BY r.started_ms DESC, r.id DESC LIMIT $5"
-                    )
-                }
-            };
-        }
-        match self {
-            HistoryMetric::P50 => history_sql!("p50"),
-            HistoryMetric::P90 => history_sql!("p90"),
-            HistoryMetric::P95 => history_sql!("p95"),
-            HistoryMetric::P99 => history_sql!("p99"),
-            HistoryMetric::P999 => history_sql!("p999"),
-            HistoryMetric::Max => history_sql!("max"),
-            HistoryMetric::Mean => history_sql!("mean"),
-            HistoryMetric::ErrorRate => history_sql!("error_rate"),
-            HistoryMetric::Throughput => history_sql!("throughput"),
-            HistoryMetric::Count => history_sql!("count"),
-        }
+    fn query(self, by_branch: bool) -> String {
+        let branch = if by_branch {
+            "r.branch = $4"
+        } else {
+            "CAST($4 AS TEXT) IS NULL"
+        };
+        // A run in which the step got no response has no latency (its summary holds zeros).
+        let timed = match self {
+            HistoryMetric::Summary(m) if m.is_latency() => "AND s.max > 0",
+            _ => "",
+        };
+        format!(
+            "SELECT r.id, r.started_ms, r.commit_sha, r.branch, CAST(s.{} AS DOUBLE PRECISION) AS value \
+             FROM runs r CROSS JOIN steps s WHERE s.run_id = r.id AND r.scenario = $1 AND {branch} \
+             AND s.name = $2 AND s.is_workflow = $3 {timed} AND r.complete ORDER BY r.started_ms DESC, r.id DESC LIMIT $5",
+            self.name()
+        )
     }
 }
 
@@ -141,14 +98,15 @@ impl FromStr for HistoryMetric {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .iter()
-            .find(|(n, _)| *n == s)
-            .map(|(_, m)| *m)
+        if s == "count" {
+            return Ok(HistoryMetric::Count);
+        }
+        SummaryMetric::from_name(s)
+            .map(HistoryMetric::Summary)
             .ok_or_else(|| {
-                let names: Vec<&str> = Self::ALL.iter().map(|(n, _)| *n).collect();
+                let names: Vec<&str> = SummaryMetric::ALL.iter().map(|(n, _)| *n).collect();
                 format!(
-                    "unknown metric \"{s}\": expected one of {}",
+                    "unknown metric \"{s}\": expected one of {}, count",
                     names.join(", ")
                 )
             })
@@ -276,8 +234,9 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<HistoryPoint>, StoreError> {
         let workflow = step == "workflow";
+        let sql = metric.query(branch.is_some());
         with_pool!(self, pool => {
-            let rows = sqlx::query(metric.query(branch.is_some())).bind(scenario).bind(step).bind(workflow).bind(branch).bind(limit).fetch_all(pool).await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(scenario).bind(step).bind(workflow).bind(branch).bind(limit).fetch_all(pool).await?;
             rows.iter()
                 .map(|r| {
                     Ok(HistoryPoint {

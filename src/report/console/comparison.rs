@@ -4,9 +4,9 @@
 use std::fmt::Write;
 
 use super::shorten;
-use crate::compare::thresholds::format_value;
 use crate::compare::{Comparison, MetricComparison, Side, Verdict};
 use crate::model::ThresholdResult;
+use crate::report::console::format_value;
 
 /// The whole comparison for the terminal.
 pub fn comparison(c: &Comparison) -> String {

@@ -6,6 +6,8 @@ mod run;
 pub use comparison::{comparison, thresholds};
 pub use run::summary;
 
+use crate::model::SummaryMetric;
+
 /// Formats microseconds for people: `850µs`, `26.1ms`, `1.25s`.
 pub fn fmt_us(us: u64) -> String {
     let us = us as f64;
@@ -17,6 +19,15 @@ pub fn fmt_us(us: u64) -> String {
         format!("{:.1}ms", us / 1_000.0)
     } else {
         format!("{:.2}s", us / 1_000_000.0)
+    }
+}
+
+/// Formats a summary metric's value in its unit: `26.1ms`, `0.50%`, `98.5/s`.
+pub fn format_value(metric: SummaryMetric, value: f64) -> String {
+    match metric {
+        SummaryMetric::ErrorRate => format!("{:.2}%", value * 100.0),
+        SummaryMetric::Throughput => format!("{value:.1}/s"),
+        _ => fmt_us(value.round() as u64),
     }
 }
 
