@@ -1,4 +1,5 @@
-//! The run's life: Ctrl-C leaves complete-false results behind, and `demo` runs everything.
+//! The run's life: Ctrl-C leaves complete-false results behind (and stops any other command
+//! with exit 3), and `demo` runs everything.
 
 mod common;
 
@@ -46,6 +47,35 @@ fn sigint_stops_gracefully_and_keeps_what_was_measured() {
     assert!(login.outcomes.ok >= 20, "{:?}", login.outcomes);
     let measured = run.measured_seconds.unwrap();
     assert!((2.0..5.0).contains(&measured), "{measured}");
+}
+
+#[test]
+fn sigint_outside_a_run_stops_the_command_with_exit_3() {
+    // A "store" that takes connections and never answers: `runs list` waits on it.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("rehearse"))
+        .args(["runs", "list", "--store"])
+        .arg(format!("postgres://postgres@127.0.0.1:{port}/test"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "still waiting on the store"
+    );
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("SIGINT: stopped"), "{stderr}");
+    drop(silent);
 }
 
 #[test]

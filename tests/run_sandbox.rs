@@ -441,8 +441,9 @@ fn iterations_still_running_after_the_grace_period_are_cut_off_as_interrupted() 
 fn a_cut_off_during_think_time_counts_the_finished_step_once() {
     let target = fast_sandbox();
     let dir = tempfile::tempdir().unwrap();
+    // The grace period lets every request finish; the 5 s pause still outlasts it.
     let text = format!(
-        "name = \"t\"\n[target]\nbase_url = \"{}\"\n[load]\nrate = \"20/s\"\nduration = \"1s\"\ngrace = \"0s\"\n[[steps]]\nname = \"first\"\nthink = \"5s\"\nhttp = {{ path = \"/health\" }}\n[[steps]]\nname = \"second\"\nhttp = {{ path = \"/health\" }}\n",
+        "name = \"t\"\n[target]\nbase_url = \"{}\"\n[load]\nrate = \"20/s\"\nduration = \"1s\"\ngrace = \"1s\"\n[[steps]]\nname = \"first\"\nthink = \"5s\"\nhttp = {{ path = \"/health\" }}\n[[steps]]\nname = \"second\"\nhttp = {{ path = \"/health\" }}\n",
         target.url
     );
     let scenario = write(dir.path(), "t.toml", &text);

@@ -627,6 +627,18 @@ fn a_run_without_responses_has_no_latency_point_but_counts() {
                 .await
                 .unwrap();
             assert_eq!(count.len(), 2, "{}", t.label);
+            // `pay` was not even attempted: no error rate either (not a reassuring 0%).
+            let errors = store
+                .history(
+                    &scenario,
+                    "pay",
+                    HistoryMetric::Summary(SummaryMetric::ErrorRate),
+                    None,
+                    10,
+                )
+                .await
+                .unwrap();
+            assert_eq!(errors.len(), 1, "{}", t.label);
             store.close().await;
         }
     });

@@ -116,11 +116,17 @@ pub async fn ab(args: AbArgs) -> anyhow::Result<Outcome> {
 
     // Noise from earlier A/A sessions of this scenario, when the store has any.
     let mut resolver = Resolver::new(&args.store.store);
+    let unread = |e| {
+        eprintln!(
+            "warning: earlier A/A sessions could not be read ({e}); using the rounds and the priors"
+        );
+        (0, BTreeMap::new())
+    };
     let (aa_sessions, aa) = match resolver.existing_store().await {
-        Some(store) if !args.no_store => store.aa_log_ratios(&plan_a.name, AA_SESSIONS).await.unwrap_or_else(|e| {
-            eprintln!("warning: earlier A/A sessions could not be read ({e}); using the rounds and the priors");
-            (0, BTreeMap::new())
-        }),
+        Some(store) if !args.no_store => store
+            .aa_log_ratios(&plan_a.name, AA_SESSIONS)
+            .await
+            .unwrap_or_else(unread),
         _ => (0, BTreeMap::new()),
     };
     let thresholds: Vec<_> = plan_a.thresholds.clone();

@@ -132,15 +132,14 @@ impl Resolver {
                         .await?;
                     let last_page = (page.len() as i64) < PAGE;
                     offset += PAGE;
-                    ids.extend(
-                        page.into_iter()
-                            .filter(|r| {
-                                !r.labels.contains_key("ab.session")
-                                    && r.labels.get("source").map(String::as_str) != Some("demo")
-                                    && !exclude.contains(&r.id)
-                            })
-                            .map(|r| r.id),
-                    );
+                    // A run stored between two pages shifts the next one: never take one twice.
+                    for r in page {
+                        let plain = !r.labels.contains_key("ab.session")
+                            && r.labels.get("source").map(String::as_str) != Some("demo");
+                        if plain && !exclude.contains(&r.id) && !ids.contains(&r.id) {
+                            ids.push(r.id);
+                        }
+                    }
                     if last_page {
                         break;
                     }

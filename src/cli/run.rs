@@ -41,6 +41,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     let mut candidates: Vec<RunResult> = Vec::new();
     let mut dirs = Vec::new();
     let mut resolver = Resolver::new(&args.store.store);
+    let mut failure = None;
     for i in 1..=args.repeat {
         let run_dir = if args.repeat > 1 {
             out_dir.join(format!("run-{i}"))
@@ -65,27 +66,16 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         candidates.push(result);
         dirs.push(Some(run_dir));
         if outcome != Outcome::Success {
-            // A failed run is reported too: the report and job summary say what happened.
-            let failed = candidates.split_off(candidates.len() - 1);
-            let dir = dirs.split_off(dirs.len() - 1);
-            super::report::publish(
-                &mut resolver,
-                failed,
-                &dir,
-                None,
-                Vec::new(),
-                args.publish.report.as_deref(),
-                args.publish.link.clone(),
-            )
-            .await?;
-            resolver.close().await;
-            return Ok(outcome);
+            failure = Some(outcome);
+            break;
         }
     }
 
-    let (comparison, baseline_runs) = match &args.baseline {
-        None => (None, Vec::new()),
-        Some(baseline) => {
+    // A failed run is not compared, but it is reported: the report and job summary say what
+    // happened, with the runs before it.
+    let (comparison, baseline_runs) = match (&args.baseline, failure) {
+        (None, _) | (_, Some(_)) => (None, Vec::new()),
+        (Some(baseline), None) => {
             let candidate_spec = if args.repeat > 1 {
                 format!("this run x{}", args.repeat)
             } else {
@@ -110,9 +100,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
             }
         }
     };
-    let outcome = match &comparison {
-        Some(c) => compare::report(c, &args.gate, Some(&out_dir), false)?,
-        None => {
+    let outcome = match (failure, &comparison) {
+        (Some(failed), _) => failed,
+        (None, Some(c)) => compare::report(c, &args.gate, Some(&out_dir), false)?,
+        (None, None) => {
             // No comparison: the thresholds alone decide.
             if let Some(last) = candidates.last().filter(|r| !r.thresholds.is_empty()) {
                 super::print_out(&console::thresholds(&last.thresholds));
@@ -128,7 +119,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
             }
         }
     };
-    super::report::publish(
+    let published = super::report::publish(
         &mut resolver,
         candidates,
         &dirs,
@@ -137,8 +128,14 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         args.publish.report.as_deref(),
         args.publish.link.clone(),
     )
-    .await?;
+    .await;
     resolver.close().await;
+    match published {
+        // The run's own failure is the news; a report that could not be written is a footnote.
+        Err(e) if failure.is_some() => eprintln!("warning: no report: {e:#}"),
+        Err(e) => return Err(e),
+        Ok(()) => {}
+    }
     Ok(outcome)
 }
 

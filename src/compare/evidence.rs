@@ -10,8 +10,8 @@ use crate::stats::{self, Distribution, Estimate, Evidence, Metric, MetricEvidenc
 pub(super) struct StepEvidence {
     pub name: String,
     pub workflow: bool,
-    /// Errors and attempts pooled over runs: baseline, then candidate.
-    pub errors: [(u64, u64); 2],
+    /// Errors and attempts per run: baseline runs, then candidate runs.
+    pub errors: [Vec<(u64, u64)>; 2],
     /// Per metric that both sides can be measured on.
     metrics: Vec<MetricInputs>,
 }
@@ -99,26 +99,41 @@ fn step<'a>(run: &'a RunResult, name: &str, workflow: bool) -> Option<&'a StepRe
     }
 }
 
-/// A step's errors and attempts over runs taken together.
-fn pooled_errors<'a>(
+/// A step's errors and attempts in each run that has it.
+fn run_errors<'a>(
     runs: impl Iterator<Item = &'a RunResult>,
     name: &str,
     workflow: bool,
-) -> (u64, u64) {
+) -> Vec<(u64, u64)> {
     runs.filter_map(|r| step(r, name, workflow))
-        .fold((0u64, 0u64), |(e, n), s| (e + s.errors, n + s.count))
+        .map(|s| (s.errors, s.count))
+        .collect()
+}
+
+/// Errors and attempts of runs taken together.
+pub(super) fn pooled(runs: &[(u64, u64)]) -> (u64, u64) {
+    runs.iter()
+        .fold((0, 0), |(e, n), (re, rn)| (e + re, n + rn))
+}
+
+/// Errors over attempts; zero when there were none.
+pub(super) fn rate((errors, attempts): (u64, u64)) -> f64 {
+    if attempts == 0 {
+        0.0
+    } else {
+        errors as f64 / attempts as f64
+    }
 }
 
 impl StepEvidence {
-    /// Measured error rates: baseline, candidate.
+    /// Measured error rates of the runs pooled: baseline, candidate.
     pub fn error_rates(&self) -> (f64, f64) {
-        let rate = |(e, n): (u64, u64)| if n == 0 { 0.0 } else { e as f64 / n as f64 };
-        (rate(self.errors[0]), rate(self.errors[1]))
+        (rate(pooled(&self.errors[0])), rate(pooled(&self.errors[1])))
     }
 
     /// The baseline attempted the step but the candidates never did (an earlier step fails).
     pub fn never_reached(&self) -> bool {
-        self.errors[0].1 > 0 && self.errors[1].1 == 0
+        pooled(&self.errors[0]).1 > 0 && pooled(&self.errors[1]).1 == 0
     }
 }
 
@@ -172,8 +187,8 @@ pub(super) fn gather(baseline: &Baseline, candidates: &[RunResult]) -> Vec<StepE
                 })
                 .collect();
             let errors = [
-                pooled_errors(baseline.runs.iter(), &name, workflow),
-                pooled_errors(candidates.iter(), &name, workflow),
+                run_errors(baseline.runs.iter(), &name, workflow),
+                run_errors(candidates.iter(), &name, workflow),
             ];
             StepEvidence {
                 name,
@@ -235,8 +250,8 @@ pub(super) fn gather_rounds(
                 })
                 .collect();
             let errors = [
-                pooled_errors(rounds.iter().map(|r| &r.0), &name, workflow),
-                pooled_errors(rounds.iter().map(|r| &r.1), &name, workflow),
+                run_errors(rounds.iter().map(|r| &r.0), &name, workflow),
+                run_errors(rounds.iter().map(|r| &r.1), &name, workflow),
             ];
             StepEvidence {
                 name,
@@ -293,7 +308,10 @@ pub(super) fn notes(baseline: &Baseline, steps: &[StepComparison]) -> Vec<String
         .iter()
         .filter(|s| s.metrics.is_empty() && s.verdict != super::Verdict::Regressed)
     {
-        notes.push(format!("`{}` has nothing to compare: the baseline runs did not record it (a step new to the scenario?)", s.name));
+        let name = &s.name;
+        notes.push(format!(
+            "`{name}` has nothing to compare: the baseline runs did not record it (a step new to the scenario?)"
+        ));
     }
     notes
 }

@@ -120,7 +120,7 @@ fn comparability(baseline: &[RunResult], candidates: &[RunResult]) -> Vec<String
     };
     let fingerprint = |r: &RunResult| r.host.as_ref().map(|h| h.fingerprint.clone());
     notes.extend(differs(
-        "the load generator (host fingerprint): results from different machines are not comparable",
+        "the kind of load-generating machine (host fingerprint): its speed is part of every latency",
         false,
         &fingerprint,
     ));
@@ -261,8 +261,9 @@ fn conclude(
     }
 }
 
-/// Smallest rise of the error rate, in absolute terms, that the gross-failure guard considers.
-const GROSS_ERROR_RISE: f64 = 0.05;
+/// Smallest rise of the error rate, in absolute terms, in every candidate run over the worst
+/// baseline run, that the gross-failure check considers.
+const GROSS_ERROR_RISE: f64 = 0.20;
 
 fn test_family(
     family: &[&StepEvidence],
@@ -271,6 +272,8 @@ fn test_family(
 ) -> Vec<StepComparison> {
     let evidence: Vec<Vec<MetricEvidence>> = family.iter().map(|s| s.evidence()).collect();
     let results = stats::test_steps(&evidence, params);
+    // Bonferroni's level: a step it rejects, Holm's procedure would reject too.
+    let gross_level = params.alpha / family.len().max(1) as f64;
     family
         .iter()
         .zip(results)
@@ -278,48 +281,86 @@ fn test_family(
             let alpha = tests.first().map(|t| t.alpha).unwrap_or(params.alpha);
             if step.never_reached() {
                 // Nothing to measure, which is the worst news: an earlier step now fails.
-                notes.push(format!("`{}` was never reached by the candidate runs ({} attempts in the baseline): an earlier step fails", step.name, step.errors[0].1));
-                return StepComparison { name: step.name.clone(), workflow: step.workflow, verdict: Verdict::Regressed, alpha, metrics: Vec::new() };
+                let attempts = evidence::pooled(&step.errors[0]).1;
+                notes.push(format!(
+                    "`{}` was never reached by the candidate runs ({attempts} attempts in the baseline): an earlier step fails",
+                    step.name
+                ));
+                return StepComparison {
+                    name: step.name.clone(),
+                    workflow: step.workflow,
+                    verdict: Verdict::Regressed,
+                    alpha,
+                    metrics: Vec::new(),
+                };
             }
             let mut metrics: Vec<MetricComparison> = tests.iter().map(metric_comparison).collect();
-            for m in metrics.iter_mut().filter(|m| m.metric == Metric::ErrorRate.name()) {
+            for m in metrics
+                .iter_mut()
+                .filter(|m| m.metric == Metric::ErrorRate.name())
+            {
                 // Show measured error rates, not the smoothed (e + 0.5) / (n + 1) the test uses.
                 (m.baseline, m.candidate) = step.error_rates();
-                if m.verdict != Verdict::Regressed && gross_error_rise(step.errors, alpha) {
+                if m.verdict != Verdict::Regressed && gross_error_rise(&step.errors, gross_level) {
                     m.verdict = Verdict::Regressed;
                     m.runs_needed = None;
+                    let (from, to) = (m.baseline * 100.0, m.candidate * 100.0);
                     notes.push(format!(
-                        "`{}` errors rose from {:.2}% to {:.2}% of attempts: flagged by the gross-failure check (pooled counts) whatever the run-to-run noise",
-                        step.name,
-                        m.baseline * 100.0,
-                        m.candidate * 100.0
+                        "`{}` errors rose from {from:.2}% to {to:.2}% of attempts in every candidate run: flagged by the gross-failure check whatever the run-to-run noise",
+                        step.name
                     ));
                 }
             }
-            let verdict = metrics.iter().map(|m| m.verdict).max().unwrap_or(Verdict::Inconclusive);
+            let worst = metrics
+                .iter()
+                .map(|m| m.verdict)
+                .max()
+                .unwrap_or(Verdict::Inconclusive);
             // The worst verdict, except that improvements with no doubt elsewhere say so.
-            let verdict = if verdict == Verdict::Unchanged && metrics.iter().any(|m| m.verdict == Verdict::Improved) { Verdict::Improved } else { verdict };
-            StepComparison { name: step.name.clone(), workflow: step.workflow, verdict, alpha, metrics }
+            let improved = metrics.iter().any(|m| m.verdict == Verdict::Improved);
+            let verdict = if worst == Verdict::Unchanged && improved {
+                Verdict::Improved
+            } else {
+                worst
+            };
+            StepComparison {
+                name: step.name.clone(),
+                workflow: step.workflow,
+                verdict,
+                alpha,
+                metrics,
+            }
         })
         .collect()
 }
 
 /// A gross failure the logit test can miss: its 0.5 correction bounds how far a rate with no
 /// errors (or no successes) can move, so with the priors' noise even 0% -> 100% errors may stay
-/// inconclusive. A rise of at least 5 points that a pooled two-proportion test confirms at the
-/// step's level is a regression, whatever the run-to-run noise estimate.
-fn gross_error_rise(errors: [(u64, u64); 2], alpha: f64) -> bool {
-    let [(eb, nb), (ec, nc)] = errors;
-    if nb == 0 || nc == 0 {
+/// inconclusive. It is a regression when every candidate run's rate exceeds the worst baseline
+/// run's by [`GROSS_ERROR_RISE`] (one burst of errors in one run is not enough) and a pooled
+/// two-proportion test confirms the rise at `level`.
+fn gross_error_rise(errors: &[Vec<(u64, u64)>; 2], level: f64) -> bool {
+    let attempted = |runs: &[(u64, u64)]| -> Vec<f64> {
+        runs.iter()
+            .filter(|r| r.1 > 0)
+            .map(|r| evidence::rate(*r))
+            .collect()
+    };
+    let (baselines, candidates) = (attempted(&errors[0]), attempted(&errors[1]));
+    let worst_baseline = baselines.iter().copied().fold(f64::NAN, f64::max);
+    if baselines.is_empty()
+        || candidates.is_empty()
+        || candidates
+            .iter()
+            .any(|c| c - worst_baseline < GROSS_ERROR_RISE)
+    {
         return false;
     }
+    let ((eb, nb), (ec, nc)) = (evidence::pooled(&errors[0]), evidence::pooled(&errors[1]));
     let (pb, pc) = (eb as f64 / nb as f64, ec as f64 / nc as f64);
-    if pc - pb < GROSS_ERROR_RISE {
-        return false;
-    }
     let pooled = (eb + ec) as f64 / (nb + nc) as f64;
     let se = (pooled * (1.0 - pooled) * (1.0 / nb as f64 + 1.0 / nc as f64)).sqrt();
-    se > 0.0 && (pc - pb) / se > stats::student_t::student_t_isf(alpha, 1e9)
+    se > 0.0 && (pc - pb) / se > stats::student_t::student_t_isf(level, 1e9)
 }
 
 fn metric_comparison(t: &MetricTest) -> MetricComparison {

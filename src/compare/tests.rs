@@ -278,3 +278,37 @@ fn runs_that_are_not_alike_are_flagged() {
         c.notes
     );
 }
+
+#[test]
+fn the_gross_failure_check_needs_a_large_rise_in_every_candidate_run() {
+    let level = 0.005 / 5.0;
+    let clean = vec![(0, 3000), (3, 3000), (30, 3000)];
+    // A 3-second blip at 50/s in a one-minute run: 5% errors, as bursts are, not independent.
+    assert!(!super::gross_error_rise(
+        &[clean.clone(), vec![(150, 3000)]],
+        level
+    ));
+    // One run that failed outright among three is not every run.
+    assert!(!super::gross_error_rise(
+        &[clean.clone(), vec![(3000, 3000), (0, 3000), (3, 3000)]],
+        level
+    ));
+    // Beyond the worst baseline run (1%) by 20 points in each run: a gross failure.
+    assert!(super::gross_error_rise(
+        &[clean.clone(), vec![(650, 3000), (700, 3000), (3000, 3000)]],
+        level
+    ));
+    assert!(!super::gross_error_rise(
+        &[clean.clone(), vec![(620, 3000), (700, 3000)]],
+        level
+    ));
+    // Runs that never attempted the step say nothing either way.
+    assert!(super::gross_error_rise(
+        &[vec![(0, 0), (0, 100)], vec![(100, 100), (0, 0)]],
+        level
+    ));
+    assert!(!super::gross_error_rise(
+        &[vec![(0, 0)], vec![(100, 100)]],
+        level
+    ));
+}

@@ -232,7 +232,7 @@ pub struct Host {
     pub arch: String,
     /// Logical CPUs.
     pub cpus: usize,
-    /// A short stable hash of the above and the CPU model.
+    /// A short stable hash of the kind of machine: OS, architecture, CPUs and CPU model.
     pub fingerprint: String,
 }
 

@@ -80,15 +80,17 @@ impl HistoryMetric {
         } else {
             "CAST($4 AS TEXT) IS NULL"
         };
-        // A run in which the step got no response has no latency (its summary holds zeros).
-        let timed = match self {
+        // A run in which the step got no response has no latency (its summary holds zeros),
+        // and one that never attempted it has no error rate.
+        let has_value = match self {
+            HistoryMetric::Summary(SummaryMetric::ErrorRate) => "AND s.count > 0",
             HistoryMetric::Summary(m) if m.is_latency() => "AND s.max > 0",
             _ => "",
         };
         format!(
             "SELECT r.id, r.started_ms, r.commit_sha, r.branch, CAST(s.{} AS DOUBLE PRECISION) AS value \
              FROM runs r CROSS JOIN steps s WHERE s.run_id = r.id AND r.scenario = $1 AND {branch} \
-             AND s.name = $2 AND s.is_workflow = $3 {timed} AND r.complete ORDER BY r.started_ms DESC, r.id DESC LIMIT $5",
+             AND s.name = $2 AND s.is_workflow = $3 {has_value} AND r.complete ORDER BY r.started_ms DESC, r.id DESC LIMIT $5",
             self.name()
         )
     }
