@@ -33,11 +33,7 @@ fn sigint_stops_gracefully_and_keeps_what_was_measured() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(2500));
-    let kill = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    sigint(&child);
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(3));
     let run = results(&out);
@@ -66,11 +62,7 @@ fn sigint_outside_a_run_stops_the_command_with_exit_3() {
         child.try_wait().unwrap().is_none(),
         "still waiting on the store"
     );
-    let kill = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    sigint(&child);
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(3), "{stderr}");
@@ -125,4 +117,13 @@ fn demo_works_outside_the_repository_from_built_in_scenarios() {
     let demo = reports[0].as_ref().unwrap().path();
     assert!(demo.join("scenarios/pay-invoice.toml").exists());
     assert!(demo.join("pay-invoice/results.json").exists());
+}
+
+/// Sends SIGINT, as Ctrl-C does.
+fn sigint(child: &std::process::Child) {
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
 }

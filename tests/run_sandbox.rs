@@ -87,13 +87,7 @@ check = {{ status = 401 }}
         ),
     );
     let out = dir.path().join("out");
-    rehearse()
-        .args(["run", "-q", "--out"])
-        .arg(&out)
-        .arg(&scenario)
-        .assert()
-        .success();
-    let run = results(&out);
+    let run = run_ok(&scenario, &out);
     let login = step(&run, "login");
     // Rows 1..4 twice, in order: the wrong password (row 2) fails twice.
     assert_eq!(login.count, 8);
@@ -126,15 +120,20 @@ check = {{ status = 401 }}
     );
     let scenario = write(dir.path(), "unique.toml", &unique);
     let out = dir.path().join("unique-out");
-    rehearse()
-        .args(["run", "-q", "--out"])
-        .arg(&out)
-        .arg(&scenario)
-        .assert()
-        .success();
-    let run = results(&out);
+    let run = run_ok(&scenario, &out);
     assert_eq!(step(&run, "login").count, 4);
     assert_eq!(run.stop_reason.as_deref(), Some("data exhausted"));
+}
+
+/// Runs `scenario` into `out`, expecting success, and reads its results.
+fn run_ok(scenario: &std::path::Path, out: &std::path::Path) -> rehearse::model::RunResult {
+    rehearse()
+        .args(["run", "-q", "--out"])
+        .arg(out)
+        .arg(scenario)
+        .assert()
+        .success();
+    results(out)
 }
 
 /// A one-step scenario against `url` with the given check.
@@ -448,13 +447,7 @@ fn a_cut_off_during_think_time_counts_the_finished_step_once() {
     );
     let scenario = write(dir.path(), "t.toml", &text);
     let out = dir.path().join("out");
-    rehearse()
-        .args(["run", "-q", "--out"])
-        .arg(&out)
-        .arg(&scenario)
-        .assert()
-        .success();
-    let run = results(&out);
+    let run = run_ok(&scenario, &out);
     let it = run.iterations.clone().unwrap();
     let first = step(&run, "first");
     assert_eq!(
