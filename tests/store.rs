@@ -485,7 +485,7 @@ fn ab_sessions_are_kept_and_only_a_a_sessions_teach_noise() {
                 .insert_ab_session(&session("a2", true, 3, 0.02))
                 .await
                 .unwrap();
-            let (n, pooled) = store.aa_log_ratios("pay", 10).await.unwrap();
+            let (n, pooled) = store.aa_log_ratios("pay", None, 10).await.unwrap();
             assert_eq!(n, 2, "{}", t.label);
             assert_eq!(
                 pooled["pay"]["p50"],
@@ -493,9 +493,32 @@ fn ab_sessions_are_kept_and_only_a_a_sessions_teach_noise() {
                 "{}: newest first, A/B sessions left out",
                 t.label
             );
-            let (n, _) = store.aa_log_ratios("pay", 1).await.unwrap();
+            let (n, _) = store.aa_log_ratios("pay", None, 1).await.unwrap();
             assert_eq!(n, 1);
-            assert_eq!(store.aa_log_ratios("other", 10).await.unwrap().0, 0);
+            assert_eq!(store.aa_log_ratios("other", None, 10).await.unwrap().0, 0);
+            // Noise measured on another kind of machine is left out.
+            let arm = AbSession {
+                host_fingerprint: Some("arm-kind".into()),
+                ..session("a3", true, 4, 0.03)
+            };
+            store.insert_ab_session(&arm).await.unwrap();
+            assert_eq!(
+                store
+                    .aa_log_ratios("pay", Some("arm-kind"), 10)
+                    .await
+                    .unwrap()
+                    .0,
+                1
+            );
+            assert_eq!(
+                store
+                    .aa_log_ratios("pay", Some("x86-kind"), 10)
+                    .await
+                    .unwrap()
+                    .0,
+                0
+            );
+            assert_eq!(store.aa_log_ratios("pay", None, 10).await.unwrap().0, 3);
             store.close().await;
         }
     });
@@ -530,7 +553,7 @@ fn a_store_made_by_an_older_rehearse_is_upgraded_in_place() {
             let store = Store::open(&t.url).await.unwrap();
             assert_eq!(store.ids().await.unwrap(), vec!["old-run".to_string()], "{}", t.label);
             assert_eq!(store.load("old-run").await.unwrap().scenario, "s");
-            assert_eq!(store.aa_log_ratios("s", 10).await.unwrap().0, 0, "{}: the new table exists", t.label);
+            assert_eq!(store.aa_log_ratios("s", None, 10).await.unwrap().0, 0, "{}: the new table exists", t.label);
             store.insert(&synthetic_run("s", Some("main"), "2026-11-01T00:00:00Z", 1000, true), None).await.unwrap();
             assert_eq!(store.ids().await.unwrap().len(), 2);
             store.close().await;

@@ -122,9 +122,11 @@ pub async fn ab(args: AbArgs) -> anyhow::Result<Outcome> {
         );
         (0, BTreeMap::new())
     };
+    // Noise measured on another kind of machine is not this setup's.
+    let machine = pairs[0].0.host.as_ref().map(|h| h.fingerprint.clone());
     let (aa_sessions, aa) = match resolver.existing_store().await {
         Some(store) if !args.no_store => store
-            .aa_log_ratios(&plan_a.name, AA_SESSIONS)
+            .aa_log_ratios(&plan_a.name, machine.as_deref(), AA_SESSIONS)
             .await
             .unwrap_or_else(unread),
         _ => (0, BTreeMap::new()),
@@ -153,7 +155,7 @@ pub async fn ab(args: AbArgs) -> anyhow::Result<Outcome> {
             rounds: rounds as i64,
             baseline_label: label_a.clone(),
             candidate_label: label_b.clone(),
-            host_fingerprint: pairs[0].0.host.as_ref().map(|h| h.fingerprint.clone()),
+            host_fingerprint: machine,
             log_ratios: ab.log_ratios.clone(),
             comparison: serde_json::to_string(&comparison)?,
         };

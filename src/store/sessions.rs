@@ -59,16 +59,18 @@ impl Store {
         Ok(())
     }
 
-    /// The log ratios of the newest A/A sessions of a scenario (up to `sessions` of them),
-    /// pooled per step and metric.
+    /// The log ratios of the newest A/A sessions of a scenario (up to `sessions` of them) on
+    /// one kind of machine (host fingerprint; any when `None`), pooled per step and metric.
     pub async fn aa_log_ratios(
         &self,
         scenario: &str,
+        machine: Option<&str>,
         sessions: i64,
     ) -> Result<(usize, LogRatios), StoreError> {
-        const SQL: &str = "SELECT log_ratios FROM ab_sessions WHERE scenario = $1 AND same_target ORDER BY started_ms DESC, id DESC LIMIT $2";
+        const SQL: &str = "SELECT log_ratios FROM ab_sessions WHERE scenario = $1 AND same_target \
+             AND (CAST($3 AS TEXT) IS NULL OR host_fingerprint = $3) ORDER BY started_ms DESC, id DESC LIMIT $2";
         let docs: Vec<String> = with_pool!(self, pool => {
-            let rows = sqlx::query(SQL).bind(scenario).bind(sessions).fetch_all(pool).await?;
+            let rows = sqlx::query(SQL).bind(scenario).bind(sessions).bind(machine).fetch_all(pool).await?;
             rows.iter().map(|r| r.try_get::<String, _>("log_ratios")).collect::<Result<Vec<_>, _>>()?
         });
         let mut pooled = LogRatios::new();
