@@ -5,7 +5,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{FONT, PlotError, cut, err};
+use super::{FONT, PlotError, cut, err, house_mesh};
 use crate::compare::{Comparison, Verdict};
 use crate::report::palette;
 
@@ -85,15 +85,11 @@ pub fn draw<DB: DrawingBackend>(
         .y_label_area_size(150)
         .build_cartesian_2d(-reach..reach, -0.5f64..(n - 0.5))
         .map_err(err)?;
-    chart
-        .configure_mesh()
+    house_mesh(&mut chart.configure_mesh())
         .disable_y_mesh()
         .y_labels(0)
         .x_label_formatter(&|x| format!("{x:+.0}%"))
         .x_desc("change (bar) and confidence interval (whiskers)")
-        .label_style((FONT, 12))
-        .axis_desc_style((FONT, 12))
-        .light_line_style(RGBColor(0xEE, 0xEE, 0xEE))
         .draw()
         .map_err(err)?;
     chart

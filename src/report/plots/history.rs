@@ -4,7 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{FONT, PlotError, cut, err, ms, nice_max};
+use super::{FONT, PlotError, cut, err, house_mesh, legend, ms, nice_max};
 use crate::report::TrendPoint;
 use crate::report::palette;
 
@@ -31,14 +31,10 @@ pub fn draw<DB: DrawingBackend>(
         .y_label_area_size(56)
         .build_cartesian_2d(-0.5f64..(n - 0.5).max(0.5), 0f64..top)
         .map_err(err)?;
-    chart
-        .configure_mesh()
+    house_mesh(&mut chart.configure_mesh())
         .x_desc("runs, oldest to newest")
         .y_desc("latency (ms)")
         .x_label_formatter(&|x| format!("{}", x.round() as i64 + 1))
-        .label_style((FONT, 12))
-        .axis_desc_style((FONT, 12))
-        .light_line_style(RGBColor(0xEE, 0xEE, 0xEE))
         .draw()
         .map_err(err)?;
     for (name, value, dash) in [
@@ -80,12 +76,5 @@ pub fn draw<DB: DrawingBackend>(
             .label("candidate p50 / p99")
             .legend(|(x, y)| Circle::new((x + 9, y), 5, palette::CANDIDATE.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.9))
-        .border_style(RGBColor(0xCC, 0xCC, 0xCC))
-        .label_font((FONT, 12))
-        .draw()
-        .map_err(err)
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)
 }

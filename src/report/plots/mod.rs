@@ -8,6 +8,7 @@ pub mod timeline;
 
 use std::sync::Once;
 
+use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -48,6 +49,30 @@ pub fn svg(
         root.present().map_err(err)?;
     }
     Ok(out)
+}
+
+/// The house axis style: 12-pixel text and faint grid lines.
+pub fn house_mesh<'m, 'a, 'b, X: Ranged, Y: Ranged, DB: DrawingBackend>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB> {
+    mesh.label_style((FONT, 12))
+        .axis_desc_style((FONT, 12))
+        .light_line_style(RGBColor(0xEE, 0xEE, 0xEE))
+}
+
+/// Draws the series' legend in the house style at `position`.
+pub fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<(), PlotError> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(RGBColor(0xCC, 0xCC, 0xCC))
+        .label_font((FONT, 12))
+        .draw()
+        .map_err(err)
 }
 
 /// Milliseconds from microseconds, for axes.

@@ -5,7 +5,7 @@ use hdrhistogram::Histogram;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{FONT, PlotError, cut, err, ms, nice_max};
+use super::{FONT, PlotError, cut, err, house_mesh, legend, ms, nice_max};
 use crate::report::palette;
 
 /// x = -log10(1 - q): 0 is the median's neighbourhood start (0%), 1 is 90%, 4 is 99.99%.
@@ -63,15 +63,11 @@ pub fn draw<DB: DrawingBackend>(
         .y_label_area_size(56)
         .build_cartesian_2d(0f64..4f64, 0f64..top)
         .map_err(err)?;
-    chart
-        .configure_mesh()
+    house_mesh(&mut chart.configure_mesh())
         .x_labels(5)
         .x_label_formatter(&nines)
         .x_desc("percentile")
         .y_desc("latency (ms)")
-        .label_style((FONT, 12))
-        .axis_desc_style((FONT, 12))
-        .light_line_style(RGBColor(0xEE, 0xEE, 0xEE))
         .draw()
         .map_err(err)?;
     if series.is_empty() {
@@ -87,12 +83,5 @@ pub fn draw<DB: DrawingBackend>(
                 PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
             });
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.9))
-        .border_style(RGBColor(0xCC, 0xCC, 0xCC))
-        .label_font((FONT, 12))
-        .draw()
-        .map_err(err)
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)
 }

@@ -4,7 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{FONT, PlotError, cut, err};
+use super::{FONT, PlotError, cut, err, house_mesh, legend};
 use crate::compare::{AbInfo, Comparison, Verdict};
 use crate::report::palette;
 
@@ -55,16 +55,12 @@ pub fn draw<DB: DrawingBackend>(
         .y_label_area_size(56)
         .build_cartesian_2d(0.5f64..(n + 0.5), -reach..reach)
         .map_err(err)?;
-    chart
-        .configure_mesh()
+    house_mesh(&mut chart.configure_mesh())
         .x_labels(ab.rounds)
         .x_label_formatter(&|x| format!("{}", x.round() as i64))
         .y_label_formatter(&|y| format!("{y:+.0}%"))
         .x_desc("round (ABBA order)")
         .y_desc("p50 change")
-        .label_style((FONT, 12))
-        .axis_desc_style((FONT, 12))
-        .light_line_style(RGBColor(0xEE, 0xEE, 0xEE))
         .draw()
         .map_err(err)?;
     chart
@@ -90,12 +86,5 @@ pub fn draw<DB: DrawingBackend>(
                 PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(width))
             });
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(RGBColor(0xCC, 0xCC, 0xCC))
-        .label_font((FONT, 12))
-        .draw()
-        .map_err(err)
+    legend(&mut chart, SeriesLabelPosition::UpperRight)
 }

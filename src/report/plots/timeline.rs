@@ -4,7 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{FONT, PlotError, cut, err, ms, nice_max};
+use super::{FONT, PlotError, cut, err, house_mesh, legend, ms, nice_max};
 use crate::model::IntervalPoint;
 use crate::report::palette;
 
@@ -51,13 +51,9 @@ pub fn draw<DB: DrawingBackend>(
         .build_cartesian_2d(0f64..end, 0f64..top)
         .map_err(err)?
         .set_secondary_coord(0f64..end, 0f64..rate_top);
-    chart
-        .configure_mesh()
+    house_mesh(&mut chart.configure_mesh())
         .x_desc("time (s)")
         .y_desc("latency (ms)")
-        .label_style((FONT, 12))
-        .axis_desc_style((FONT, 12))
-        .light_line_style(RGBColor(0xEE, 0xEE, 0xEE))
         .draw()
         .map_err(err)?;
     chart
@@ -132,12 +128,5 @@ pub fn draw<DB: DrawingBackend>(
             .label("errors/s")
             .legend(|(x, y)| TriangleMarker::new((x + 9, y), 5, palette::ERRORS.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(RGBColor(0xCC, 0xCC, 0xCC))
-        .label_font((FONT, 12))
-        .draw()
-        .map_err(err)
+    legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
