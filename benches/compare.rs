@@ -46,6 +46,7 @@ fn bench(c: &mut Criterion) {
             op: Op::Le,
             limit: 400_000.0,
             expression: String::new(),
+            default: false,
         })
         .collect();
     c.bench_function(

@@ -55,12 +55,13 @@ fn iteration(c: &mut Criterion) {
                 seed: 1,
                 stop: stop.clone(),
                 on_interval: Box::new(|_| {}),
+                provenance: Default::default(),
             };
             let start = Instant::now();
             let record = rt.block_on(runner::run(Arc::new(plan), opts)).unwrap();
             let took = start.elapsed();
             assert_eq!(
-                record.totals.last().unwrap().counts[0],
+                record.result.iterations.as_ref().unwrap().completed,
                 iters,
                 "every iteration succeeded"
             );

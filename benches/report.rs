@@ -101,6 +101,7 @@ fn bench(c: &mut Criterion) {
         history,
         history_branch: Some("main".into()),
         link: None,
+        notes: Vec::new(),
     };
     let dir = tempfile::tempdir().unwrap();
     let mut group = c.benchmark_group("report");

@@ -66,14 +66,16 @@ fn run(i: usize) -> RunResult {
 }
 
 async fn filled(url: &str) -> Store {
-    let store = Store::open(url).await.unwrap();
+    let store = Store::open(url, rehearse::store::Access::Create)
+        .await
+        .unwrap();
     let have = store
         .list(&RunFilter {
             scenario: None,
             branch: None,
             limit: RUNS as i64,
             offset: 0,
-            include_incomplete: true,
+            which: rehearse::store::Which::All,
         })
         .await
         .unwrap()

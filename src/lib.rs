@@ -1,6 +1,7 @@
 //! rehearse: replay customer workflows against a target, record coordinated-omission-correct
 //! latency histograms, and catch regressions before customers do.
 
+pub mod app;
 pub mod cli;
 pub mod compare;
 pub mod model;

@@ -63,6 +63,7 @@ fn thresholds() -> Vec<Threshold> {
             op: Op::Le,
             limit: 60_000.0,
             expression: "pay.p99 <= 60ms".into(),
+            default: false,
         },
         Threshold {
             step: "workflow".into(),
@@ -71,6 +72,7 @@ fn thresholds() -> Vec<Threshold> {
             op: Op::Le,
             limit: 0.01,
             expression: "workflow.error_rate <= 1%".into(),
+            default: false,
         },
     ]
 }
@@ -114,7 +116,7 @@ fn comparison_input() -> ReportInput {
 fn single_input() -> ReportInput {
     let mut g = Generator::new(7);
     let mut r = run(&mut g, "solo", "main", Regression::None);
-    r.thresholds = compare::thresholds::evaluate(&thresholds(), &[&r]);
+    r.thresholds = rehearse::model::thresholds::evaluate(&thresholds(), &[&r]);
     ReportInput {
         candidates: vec![r],
         ..Default::default()

@@ -82,6 +82,8 @@ capture = {{ customer = {{ json = "$.customer_id" }} }}
 name = "me"
 http = {{ path = "/api/customers/{{{{ customer }}}}" }}
 check = {{ status = 401 }}
+[thresholds]
+error_rate = "off"
 "#,
             target.url
         ),
@@ -173,12 +175,13 @@ fn checks_fail_when_they_should_and_pass_when_they_should() {
             &checked(&target.url, "/health", check),
         );
         let out = dir.path().join(format!("out{i}"));
+        // A workflow that always fails breaches the default error-rate threshold: exit 1.
         rehearse()
             .args(["run", "-q", "--out"])
             .arg(&out)
             .arg(&scenario)
             .assert()
-            .success();
+            .code(if *outcome == "ok" { 0 } else { 1 });
         let run = results(&out);
         let s = step(&run, "s");
         let n = match *outcome {
@@ -201,7 +204,7 @@ fn checks_fail_when_they_should_and_pass_when_they_should() {
         .arg(dir.path().join("nf"))
         .arg(&scenario)
         .assert()
-        .success();
+        .code(1);
     assert_eq!(
         step(&results(&dir.path().join("nf")), "s")
             .outcomes
@@ -216,7 +219,7 @@ fn checks_fail_when_they_should_and_pass_when_they_should() {
         .arg(dir.path().join("cap"))
         .arg(&scenario)
         .assert()
-        .success();
+        .code(1);
     let run = results(&dir.path().join("cap"));
     assert_eq!(step(&run, "s").outcomes.capture_failed, 3);
     assert!(step(&run, "s").error_samples["capture_failed"].contains("$.missing"));
@@ -286,7 +289,7 @@ fn server_errors_and_timeouts_are_counted() {
     });
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("5xx");
-    rehearse()
+    let printed = rehearse()
         .args([
             "run",
             "-q",
@@ -301,7 +304,12 @@ fn server_errors_and_timeouts_are_counted() {
         .arg(&out)
         .arg(scenarios().join("pay-invoice.toml"))
         .assert()
-        .success();
+        .code(1);
+    let printed = String::from_utf8_lossy(&printed.get_output().stdout).to_string();
+    assert!(
+        printed.contains("workflow.error_rate < 5% (default)") && printed.contains("BREACHED"),
+        "a workflow that always fails breaches the default threshold: {printed}"
+    );
     let login = step(&results(&out), "login").clone();
     assert_eq!(login.outcomes.http_5xx, login.count);
     assert!(
@@ -316,7 +324,7 @@ fn server_errors_and_timeouts_are_counted() {
         &frozen,
         "timeout = \"200ms\"",
         "rate = \"20/s\"\nduration = \"2s\"",
-        0,
+        1,
     );
     let h = step(&results(&out), "health").clone();
     assert!(h.outcomes.timeout >= 10, "{:?}", h.outcomes);

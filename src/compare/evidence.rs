@@ -1,15 +1,14 @@
 //! From runs to test inputs: per step and metric, the candidates', baselines' and noise
 //! history's estimates, each computed from a run's histogram and counts.
 
-use crate::compare::{Baseline, StepComparison};
-use crate::model::{RunResult, StepResult, decode};
+use super::{Baseline, LogRatios, summary_metric};
+use crate::model::{RunResult, StepComparison, StepId, StepResult, Verdict, decode};
 use crate::stats::{self, Distribution, Estimate, Evidence, Metric, MetricEvidence};
 
 /// The estimates of one step across the runs of each side.
 #[derive(Debug)]
 pub(super) struct StepEvidence {
-    pub name: String,
-    pub workflow: bool,
+    pub id: StepId,
     /// Errors and attempts per run: baseline runs, then candidate runs.
     pub errors: [Vec<(u64, u64)>; 2],
     /// Per metric that both sides can be measured on.
@@ -91,22 +90,10 @@ fn estimates(step: &StepResult, seconds: Option<f64>) -> RunEstimates {
     })
 }
 
-fn step<'a>(run: &'a RunResult, name: &str, workflow: bool) -> Option<&'a StepResult> {
-    if workflow {
-        run.workflow.as_ref()
-    } else {
-        run.steps.iter().find(|s| s.name == name)
-    }
-}
-
 /// A step's errors and attempts in each run that has it.
-fn run_errors<'a>(
-    runs: impl Iterator<Item = &'a RunResult>,
-    name: &str,
-    workflow: bool,
-) -> Vec<(u64, u64)> {
-    runs.filter_map(|r| step(r, name, workflow))
-        .map(|s| (s.errors, s.count))
+fn run_errors<'a>(runs: impl Iterator<Item = &'a RunResult>, id: &StepId) -> Vec<(u64, u64)> {
+    runs.filter_map(|r| r.step(id))
+        .map(|s: &StepResult| (s.errors, s.count))
         .collect()
 }
 
@@ -137,9 +124,9 @@ impl StepEvidence {
     }
 }
 
-fn collect(runs: &[RunResult], name: &str, workflow: bool) -> Vec<RunEstimates> {
+fn collect(runs: &[RunResult], id: &StepId) -> Vec<RunEstimates> {
     runs.iter()
-        .filter_map(|r| step(r, name, workflow).map(|s| estimates(s, r.measured_seconds)))
+        .filter_map(|r| r.step(id).map(|s| estimates(s, r.measured_seconds)))
         .collect()
 }
 
@@ -149,22 +136,19 @@ pub(super) fn gather(baseline: &Baseline, candidates: &[RunResult]) -> Vec<StepE
     let Some(first) = candidates.first() else {
         return Vec::new();
     };
-    let names = first
-        .steps
-        .iter()
-        .map(|s| (s.name.clone(), false))
-        .chain(first.workflow.iter().map(|w| (w.name.clone(), true)));
     // With three or more baselines and no separate history, the baselines teach the noise.
     let history_runs = if baseline.history.is_empty() && baseline.runs.len() >= 3 {
         &baseline.runs
     } else {
         &baseline.history
     };
-    names
-        .map(|(name, workflow)| {
-            let c = collect(candidates, &name, workflow);
-            let b = collect(&baseline.runs, &name, workflow);
-            let h = collect(history_runs, &name, workflow);
+    first
+        .step_ids()
+        .into_iter()
+        .map(|id| {
+            let c = collect(candidates, &id);
+            let b = collect(&baseline.runs, &id);
+            let h = collect(history_runs, &id);
             let metrics = Metric::ALL
                 .iter()
                 .enumerate()
@@ -187,12 +171,11 @@ pub(super) fn gather(baseline: &Baseline, candidates: &[RunResult]) -> Vec<StepE
                 })
                 .collect();
             let errors = [
-                run_errors(baseline.runs.iter(), &name, workflow),
-                run_errors(candidates.iter(), &name, workflow),
+                run_errors(baseline.runs.iter(), &id),
+                run_errors(candidates.iter(), &id),
             ];
             StepEvidence {
-                name,
-                workflow,
+                id,
                 errors,
                 metrics,
             }
@@ -204,26 +187,21 @@ pub(super) fn gather(baseline: &Baseline, candidates: &[RunResult]) -> Vec<StepE
 /// earlier A/A sessions' log ratios of the same step and metric.
 pub(super) fn gather_rounds(
     rounds: &[(RunResult, RunResult)],
-    aa: &super::LogRatios,
+    aa: &LogRatios,
 ) -> Vec<StepEvidence> {
     let Some((_, first)) = rounds.first() else {
         return Vec::new();
     };
-    let names: Vec<(String, bool)> = first
-        .steps
-        .iter()
-        .map(|s| (s.name.clone(), false))
-        .chain(first.workflow.iter().map(|w| (w.name.clone(), true)))
-        .collect();
-    names
+    first
+        .step_ids()
         .into_iter()
-        .map(|(name, workflow)| {
+        .map(|id| {
             let pairs: Vec<(RunEstimates, RunEstimates)> = rounds
                 .iter()
                 .filter_map(|(b, c)| {
                     Some((
-                        estimates(step(b, &name, workflow)?, b.measured_seconds),
-                        estimates(step(c, &name, workflow)?, c.measured_seconds),
+                        estimates(b.step(&id)?, b.measured_seconds),
+                        estimates(c.step(&id)?, c.measured_seconds),
                     ))
                 })
                 .collect();
@@ -234,10 +212,9 @@ pub(super) fn gather_rounds(
                     let both: Option<Vec<(Estimate, Estimate)>> =
                         pairs.iter().map(|(b, c)| Some((b[i]?, c[i]?))).collect();
                     let both = both.filter(|v| !v.is_empty())?;
-                    let key = if workflow { "workflow" } else { name.as_str() };
                     let earlier = aa
-                        .get(key)
-                        .and_then(|m| m.get(metric.name()))
+                        .get(id.name())
+                        .and_then(|m| m.get(&summary_metric(*metric)))
                         .cloned()
                         .unwrap_or_default();
                     Some(MetricInputs {
@@ -250,12 +227,11 @@ pub(super) fn gather_rounds(
                 })
                 .collect();
             let errors = [
-                run_errors(rounds.iter().map(|r| &r.0), &name, workflow),
-                run_errors(rounds.iter().map(|r| &r.1), &name, workflow),
+                run_errors(rounds.iter().map(|r| &r.0), &id),
+                run_errors(rounds.iter().map(|r| &r.1), &id),
             ];
             StepEvidence {
-                name,
-                workflow,
+                id,
                 errors,
                 metrics,
             }
@@ -264,21 +240,17 @@ pub(super) fn gather_rounds(
 }
 
 /// Per step and metric, each round's log ratio (candidate over baseline, on the test scale).
-pub(super) fn log_ratios(steps: &[StepEvidence]) -> super::LogRatios {
+pub(super) fn log_ratios(steps: &[StepEvidence]) -> LogRatios {
     steps
         .iter()
         .map(|s| {
-            let key = if s.workflow {
-                "workflow".to_string()
-            } else {
-                s.name.clone()
-            };
+            let key = s.id.name().to_string();
             let metrics = s
                 .metrics
                 .iter()
                 .filter_map(|m| match &m.inputs {
                     Inputs::Rounds { rounds, .. } => Some((
-                        m.metric.name().to_string(),
+                        summary_metric(m.metric),
                         rounds.iter().map(|(b, c)| c.value - b.value).collect(),
                     )),
                     Inputs::Runs { .. } => None,
@@ -306,9 +278,9 @@ pub(super) fn notes(baseline: &Baseline, steps: &[StepComparison]) -> Vec<String
     // Steps the candidates never reached are regressions, noted where they are decided.
     for s in steps
         .iter()
-        .filter(|s| s.metrics.is_empty() && s.verdict != super::Verdict::Regressed)
+        .filter(|s| s.metrics.is_empty() && s.verdict != Verdict::Regressed)
     {
-        let name = &s.name;
+        let name = &s.id;
         notes.push(format!(
             "`{name}` has nothing to compare: the baseline runs did not record it (a step new to the scenario?)"
         ));

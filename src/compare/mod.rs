@@ -1,15 +1,12 @@
 //! Comparisons: regression verdicts (DAQ, Holm across steps) and absolute thresholds, from
 //! results alone. Pure: the same runs and settings always give the same comparison.
 
-mod comparison;
 mod evidence;
-pub mod thresholds;
 
-pub use comparison::*;
-
-use std::collections::BTreeMap;
-
-use crate::model::{CompareSettings, RunResult, Threshold};
+use crate::model::{
+    AbInfo, COMPARISON_SCHEMA, CompareSettings, Comparison, LogRatios, MetricComparison, Noise,
+    Overall, RunResult, Settings, Side, StepComparison, SummaryMetric, Threshold, Unit, Verdict,
+};
 use crate::stats::{self, DaqParams, Metric, MetricEvidence, MetricTest};
 use evidence::StepEvidence;
 
@@ -54,9 +51,6 @@ pub fn params(settings: &CompareSettings, overrides: &Overrides) -> DaqParams {
     }
     p
 }
-
-/// Per step, per metric: log ratios (candidate over baseline), one per round.
-pub type LogRatios = BTreeMap<String, BTreeMap<String, Vec<f64>>>;
 
 /// Compares candidate runs with a baseline and checks the thresholds on the candidates.
 pub fn compare(
@@ -166,7 +160,7 @@ pub fn paired(
         .iter()
         .map(|m| {
             (
-                m.name().to_string(),
+                summary_metric(*m),
                 mde(&c, *m, rounds.len(), params, measured),
             )
         })
@@ -188,7 +182,11 @@ fn mde(c: &Comparison, metric: Metric, rounds: usize, params: &DaqParams, measur
     let tested: Vec<&MetricComparison> = c
         .steps
         .iter()
-        .filter_map(|s| s.metrics.iter().find(|m| m.metric == metric.name()))
+        .filter_map(|s| {
+            s.metrics
+                .iter()
+                .find(|m| m.metric == summary_metric(metric))
+        })
         .collect();
     if !measured || tested.is_empty() || metric == Metric::ErrorRate {
         return prior;
@@ -218,7 +216,7 @@ fn conclude(
     // one-step workflow is that step measured twice, so it is tested at the step's level
     // and a one-step scenario behaves exactly as the reference simulation.
     let (workflow, steps): (Vec<StepEvidence>, Vec<StepEvidence>) =
-        steps.into_iter().partition(|s| s.workflow);
+        steps.into_iter().partition(|s| s.id.is_workflow());
     let mut family: Vec<&StepEvidence> = steps.iter().collect();
     let separate_workflow = family.len() < 2;
     if !separate_workflow {
@@ -231,7 +229,7 @@ fn conclude(
         tested.extend(test_family(&alone, params, &mut notes));
     }
     let refs: Vec<&RunResult> = candidates.iter().collect();
-    let threshold_results = thresholds::evaluate(thresholds, &refs);
+    let threshold_results = crate::model::thresholds::evaluate(thresholds, &refs);
     let overall = overall(&tested, &threshold_results);
     Comparison {
         schema: COMPARISON_SCHEMA,
@@ -249,11 +247,11 @@ fn conclude(
             holm_family: family.len(),
             min_effect: Metric::ALL
                 .iter()
-                .map(|m| (m.name().to_string(), params.min_effect(*m)))
+                .map(|m| (summary_metric(*m), params.min_effect(*m)))
                 .collect(),
             eq_margin: Metric::ALL
                 .iter()
-                .map(|m| (m.name().to_string(), params.eq_margin(*m)))
+                .map(|m| (summary_metric(*m), params.eq_margin(*m)))
                 .collect(),
         },
         ab: None,
@@ -284,11 +282,10 @@ fn test_family(
                 let attempts = evidence::pooled(&step.errors[0]).1;
                 notes.push(format!(
                     "`{}` was never reached by the candidate runs ({attempts} attempts in the baseline): an earlier step fails",
-                    step.name
+                    step.id
                 ));
                 return StepComparison {
-                    name: step.name.clone(),
-                    workflow: step.workflow,
+                    id: step.id.clone(),
                     verdict: Verdict::Regressed,
                     alpha,
                     metrics: Vec::new(),
@@ -297,17 +294,19 @@ fn test_family(
             let mut metrics: Vec<MetricComparison> = tests.iter().map(metric_comparison).collect();
             for m in metrics
                 .iter_mut()
-                .filter(|m| m.metric == Metric::ErrorRate.name())
+                .filter(|m| m.metric == SummaryMetric::ErrorRate)
             {
-                // Show measured error rates, not the smoothed (e + 0.5) / (n + 1) the test uses.
+                // Show measured error rates and the change between them, not the smoothed
+                // (e + 0.5) / (n + 1) the test uses; the model's own estimate keeps its name.
                 (m.baseline, m.candidate) = step.error_rates();
+                m.change = m.candidate - m.baseline;
                 if m.verdict != Verdict::Regressed && gross_error_rise(&step.errors, gross_level) {
                     m.verdict = Verdict::Regressed;
                     m.runs_needed = None;
                     let (from, to) = (m.baseline * 100.0, m.candidate * 100.0);
                     notes.push(format!(
                         "`{}` errors rose from {from:.2}% to {to:.2}% of attempts in every candidate run: flagged by the gross-failure check whatever the run-to-run noise",
-                        step.name
+                        step.id
                     ));
                 }
             }
@@ -324,8 +323,7 @@ fn test_family(
                 worst
             };
             StepComparison {
-                name: step.name.clone(),
-                workflow: step.workflow,
+                id: step.id.clone(),
                 verdict,
                 alpha,
                 metrics,
@@ -363,35 +361,56 @@ fn gross_error_rise(errors: &[Vec<(u64, u64)>; 2], level: f64) -> bool {
     se > 0.0 && (pc - pb) / se > stats::student_t::student_t_isf(level, 1e9)
 }
 
+/// The results contract's name for a tested metric.
+pub fn summary_metric(m: Metric) -> SummaryMetric {
+    match m {
+        Metric::P50 => SummaryMetric::P50,
+        Metric::P90 => SummaryMetric::P90,
+        Metric::P99 => SummaryMetric::P99,
+        Metric::Mean => SummaryMetric::Mean,
+        Metric::ErrorRate => SummaryMetric::ErrorRate,
+        Metric::Throughput => SummaryMetric::Throughput,
+    }
+}
+
 fn metric_comparison(t: &MetricTest) -> MetricComparison {
-    let unit = match t.metric {
-        Metric::ErrorRate => "fraction",
-        Metric::Throughput => "per_second",
-        _ => "us",
+    let metric = summary_metric(t.metric);
+    // Error rates are judged in points (fraction of attempts), latency and throughput as ratios.
+    let (change, interval, estimate) = match &t.points {
+        Some(p) => (
+            p.change / 100.0,
+            [p.interval.low / 100.0, p.interval.high / 100.0],
+            Some(p.change / 100.0),
+        ),
+        None => (t.change, [t.interval.low, t.interval.high], None),
     };
     MetricComparison {
-        metric: t.metric.name().to_string(),
-        unit: unit.into(),
+        metric,
+        unit: Unit::of(metric),
         baseline: t.baseline,
         candidate: t.candidate,
-        change: t.change,
-        interval: [t.interval.low, t.interval.high],
-        points: t
-            .points
-            .as_ref()
-            .map(|p| [p.change, p.interval.low, p.interval.high]),
-        verdict: t.verdict.into(),
+        change,
+        interval,
+        estimate,
+        verdict: verdict(t.verdict),
         p_worse: t.p_worse,
         runs_needed: t.runs_needed,
         sigma: t.sigma,
         noise: match t.noise {
-            stats::NoiseSource::Prior => "prior".into(),
-            stats::NoiseSource::History { runs } => format!("history ({runs} runs)"),
-            stats::NoiseSource::Rounds { rounds, aa_rounds } => {
-                format!("rounds ({rounds} + {aa_rounds} A/A)")
-            }
+            stats::NoiseSource::Prior => Noise::Prior,
+            stats::NoiseSource::History { runs } => Noise::History { runs },
+            stats::NoiseSource::Rounds { rounds, aa_rounds } => Noise::Rounds { rounds, aa_rounds },
         },
         df: t.df,
+    }
+}
+
+fn verdict(v: stats::Verdict) -> Verdict {
+    match v {
+        stats::Verdict::Unchanged => Verdict::Unchanged,
+        stats::Verdict::Improved => Verdict::Improved,
+        stats::Verdict::Inconclusive => Verdict::Inconclusive,
+        stats::Verdict::Regressed => Verdict::Regressed,
     }
 }
 
@@ -418,12 +437,12 @@ fn overall(steps: &[StepComparison], thresholds: &[crate::model::ThresholdResult
     let regressed: Vec<String> = steps
         .iter()
         .filter(|s| s.verdict == Verdict::Regressed)
-        .map(|s| s.name.clone())
+        .map(|s| s.id.to_string())
         .collect();
     let improved: Vec<String> = steps
         .iter()
         .filter(|s| s.verdict == Verdict::Improved)
-        .map(|s| s.name.clone())
+        .map(|s| s.id.to_string())
         .collect();
     let inconclusive = steps
         .iter()
@@ -433,7 +452,7 @@ fn overall(steps: &[StepComparison], thresholds: &[crate::model::ThresholdResult
     let breaches: Vec<String> = thresholds
         .iter()
         .filter(|t| !t.passed)
-        .map(|t| t.threshold.expression.clone())
+        .map(|t| t.threshold.label())
         .collect();
     let verdict = steps
         .iter()
@@ -449,24 +468,20 @@ fn overall(steps: &[StepComparison], thresholds: &[crate::model::ThresholdResult
             .map(|s| {
                 // Latencies first (the largest change), then the error rate in points, then
                 // throughput, which errors usually explain.
-                let regressed = |unit: &str| {
+                let regressed = |unit: Unit| {
                     s.metrics
                         .iter()
                         .filter(|m| m.verdict == Verdict::Regressed && m.unit == unit)
                         .max_by(|a, b| a.change.total_cmp(&b.change))
                 };
-                if let Some(m) = regressed("us") {
-                    format!("{} {} {:+.1}%", s.name, m.metric, m.change * 100.0)
-                } else if let Some(m) = regressed("fraction") {
-                    format!(
-                        "{} error rate {:+.1}pt",
-                        s.name,
-                        (m.candidate - m.baseline) * 100.0
-                    )
-                } else if let Some(m) = regressed("per_second") {
-                    format!("{} {} {:+.1}%", s.name, m.metric, m.change * 100.0)
+                if let Some(m) = regressed(Unit::Us) {
+                    format!("{} {} {:+.1}%", s.id, m.metric.name(), m.change * 100.0)
+                } else if let Some(m) = regressed(Unit::Fraction) {
+                    format!("{} error rate {:+.1}pt", s.id, m.change * 100.0)
+                } else if let Some(m) = regressed(Unit::PerSecond) {
+                    format!("{} {} {:+.1}%", s.id, m.metric.name(), m.change * 100.0)
                 } else {
-                    format!("{} never reached", s.name)
+                    format!("{} never reached", s.id)
                 }
             })
             .collect();

@@ -58,11 +58,7 @@ fn a_clear_regression_in_one_of_several_steps_is_named_and_the_rest_are_not() {
         .map(|_| run(&mut g, &steps(Regression::Uniform(0.4)), 1.0, 0))
         .collect();
     let c = compare(&baseline, &candidates, &DaqParams::default(), &[], "x3");
-    let verdicts: Vec<(&str, Verdict)> = c
-        .steps
-        .iter()
-        .map(|s| (s.name.as_str(), s.verdict))
-        .collect();
+    let verdicts: Vec<(&str, Verdict)> = c.steps.iter().map(|s| (s.id.name(), s.verdict)).collect();
     assert_eq!(verdicts[1], ("pay", Verdict::Regressed), "{verdicts:?}");
     assert_ne!(verdicts[0].1, Verdict::Regressed);
     assert_ne!(verdicts[2].1, Verdict::Regressed);
@@ -115,8 +111,9 @@ fn thresholds_are_checked_on_the_pooled_candidates() {
         op,
         limit,
         expression: format!("{metric:?} {op} {limit}"),
+        default: false,
     };
-    let results = thresholds::evaluate(
+    let results = crate::model::thresholds::evaluate(
         &[
             t(SummaryMetric::P50, Op::Le, 1e9),
             t(SummaryMetric::P50, Op::Lt, 1.0),
@@ -135,7 +132,7 @@ fn thresholds_are_checked_on_the_pooled_candidates() {
         step: "nope".into(),
         ..t(SummaryMetric::P99, Op::Le, 1e9)
     };
-    let r = thresholds::evaluate(&[missing], &candidates.iter().collect::<Vec<_>>());
+    let r = crate::model::thresholds::evaluate(&[missing], &candidates.iter().collect::<Vec<_>>());
     assert_eq!(
         (r[0].value, r[0].passed),
         (None, false),
@@ -222,7 +219,13 @@ fn a_step_that_fails_outright_or_is_never_reached_regresses_even_against_one_run
         &[],
         "candidate",
     );
-    let verdict = |name: &str| c.steps.iter().find(|s| s.name == name).unwrap().verdict;
+    let verdict = |name: &str| {
+        c.steps
+            .iter()
+            .find(|s| s.id.name() == name)
+            .unwrap()
+            .verdict
+    };
     assert_eq!(verdict("pay"), Verdict::Regressed, "{:#?}", c.steps[1]);
     assert_eq!(verdict("receipt"), Verdict::Regressed, "never reached");
     assert_ne!(verdict("login"), Verdict::Regressed);
@@ -243,7 +246,7 @@ fn a_step_that_fails_outright_or_is_never_reached_regresses_even_against_one_run
     let pay_tp = c.steps[1]
         .metrics
         .iter()
-        .find(|m| m.metric == "throughput")
+        .find(|m| m.metric == crate::model::SummaryMetric::Throughput)
         .unwrap();
     assert_eq!(
         pay_tp.verdict,

@@ -7,8 +7,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// A metric of a step's summary: what a threshold measures and a history charts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A metric of a step's summary: what a threshold measures, a history charts and a
+/// comparison judges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SummaryMetric {
     /// Median latency.
@@ -77,6 +78,12 @@ impl SummaryMetric {
     }
 }
 
+impl fmt::Display for SummaryMetric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Op {
@@ -133,6 +140,26 @@ pub struct Threshold {
     pub limit: f64,
     /// As written in the scenario, for people.
     pub expression: String,
+    /// True for the threshold rehearse applies when the scenario sets none of its kind
+    /// (the workflow's error rate); reports mark it "default".
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub default: bool,
+}
+
+impl Threshold {
+    /// The threshold as people read it: its expression, marked `(default)` when rehearse
+    /// applied it because the scenario set none of its kind.
+    pub fn label(&self) -> String {
+        if self.default {
+            format!("{} (default)", self.expression)
+        } else {
+            self.expression.clone()
+        }
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// A threshold evaluated on a run (or on pooled candidate runs).

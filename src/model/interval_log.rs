@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::Deserializer;
 use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 
 /// One interval of one step.
@@ -28,7 +27,6 @@ pub type IntervalSeries = BTreeMap<String, Vec<IntervalPoint>>;
 /// Parses an interval log; unreadable lines are skipped (a log cut short by a crash still reads).
 pub fn parse_interval_log(bytes: &[u8]) -> IntervalSeries {
     let mut out = IntervalSeries::new();
-    let mut decoder = Deserializer::new();
     for entry in IntervalLogIterator::new(bytes) {
         let Ok(LogEntry::Interval(h)) = entry else {
             continue;
@@ -37,7 +35,7 @@ pub fn parse_interval_log(bytes: &[u8]) -> IntervalSeries {
         else {
             continue;
         };
-        let Ok(hist): Result<Histogram<u64>, _> = decoder.deserialize(&mut raw.as_slice()) else {
+        let Ok(hist): Result<Histogram<u64>, _> = super::histogram::decode_bytes(&raw) else {
             continue;
         };
         let empty = hist.is_empty();

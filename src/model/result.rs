@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::comparison::StepId;
 use super::gates::{CompareSettings, ThresholdResult};
 use super::histogram::LatencySummary;
 use super::outcome::OutcomeCounts;
@@ -82,6 +83,98 @@ pub struct RunResult {
 
 fn yes() -> bool {
     true
+}
+
+/// The label naming the A/B session a run was a round of.
+pub const LABEL_AB_SESSION: &str = "ab.session";
+/// The label saying where a run came from (`demo` for `rehearse demo`).
+pub const LABEL_SOURCE: &str = "source";
+
+/// What a run was made for, which decides whether it can stand for its branch's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunKind {
+    /// An ordinary run of the scenario against its target.
+    Plain,
+    /// A round of an interleaved A/B session (its target is one side of the session).
+    AbRound,
+    /// A `rehearse demo` run against the built-in sandbox.
+    Demo,
+}
+
+impl RunKind {
+    /// The name stored with the run.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunKind::Plain => "plain",
+            RunKind::AbRound => "ab",
+            RunKind::Demo => "demo",
+        }
+    }
+}
+
+impl RunResult {
+    /// What the run was made for, from its labels.
+    pub fn kind(&self) -> RunKind {
+        if self.labels.contains_key(LABEL_AB_SESSION) {
+            RunKind::AbRound
+        } else if self.labels.get(LABEL_SOURCE).map(String::as_str) == Some("demo") {
+            RunKind::Demo
+        } else {
+            RunKind::Plain
+        }
+    }
+
+    /// Why the run failed as a run, if it did: nothing measured can stand for the target's
+    /// speed, so it is never a baseline. A run whose attempts got responses that failed
+    /// their checks is not failed: those failures are measurements.
+    pub fn failure(&self) -> Option<String> {
+        let attempted: u64 = self.steps.iter().map(|s| s.count).sum();
+        let answered: u64 = self.steps.iter().map(|s| s.outcomes.responses()).sum();
+        let succeeded: u64 = self.steps.iter().map(|s| s.outcomes.ok).sum();
+        if attempted > 0 && answered == 0 {
+            return Some("the target never answered".into());
+        }
+        if attempted == 0 {
+            return Some("nothing was attempted".into());
+        }
+        match (&self.iterations, &self.workflow) {
+            (Some(it), _) if it.started > 0 && it.completed == 0 => {
+                Some("no iteration completed".into())
+            }
+            _ if succeeded == 0 => Some("no attempt succeeded".into()),
+            _ => None,
+        }
+    }
+
+    /// Why the run cannot serve as a baseline (interrupted or failed), if so.
+    pub fn not_a_baseline(&self) -> Option<String> {
+        if let Some(why) = self.failure() {
+            return Some(format!("it failed: {why}"));
+        }
+        (!self.complete).then(|| {
+            format!(
+                "it is incomplete ({})",
+                self.stop_reason.as_deref().unwrap_or("interrupted")
+            )
+        })
+    }
+
+    /// The steps in workflow order, then the workflow when the run has one.
+    pub fn step_ids(&self) -> Vec<StepId> {
+        self.steps
+            .iter()
+            .map(|s| StepId::Step(s.name.clone()))
+            .chain(self.workflow.iter().map(|_| StepId::Workflow))
+            .collect()
+    }
+
+    /// A step's (or the workflow's) record.
+    pub fn step(&self, id: &StepId) -> Option<&StepResult> {
+        match id {
+            StepId::Workflow => self.workflow.as_ref(),
+            StepId::Step(name) => self.steps.iter().find(|s| &s.name == name),
+        }
+    }
 }
 
 /// One step's (or the workflow's) measurements.

@@ -21,6 +21,8 @@ pub struct Cell {
     pub counts: [u64; KINDS],
     /// Outcomes in the current interval, warm-up included.
     pub interval_counts: [u64; KINDS],
+    /// Outcomes in the current interval, measured window only (what live progress shows).
+    pub interval_measured: [u64; KINDS],
     /// The first error message per outcome kind.
     pub samples: [Option<String>; KINDS],
 }
@@ -40,6 +42,7 @@ impl Cell {
             interval: small(),
             counts: [0; KINDS],
             interval_counts: [0; KINDS],
+            interval_measured: [0; KINDS],
             samples: Default::default(),
         }
     }
@@ -51,6 +54,7 @@ impl Cell {
         self.interval_counts[i] += 1;
         if measured {
             self.counts[i] += 1;
+            self.interval_measured[i] += 1;
         }
     }
 
@@ -65,6 +69,7 @@ impl Cell {
         }
         if measured {
             self.counts[i] += 1;
+            self.interval_measured[i] += 1;
             if timed {
                 grow_record(&mut self.corrected, corrected_us);
                 grow_record(&mut self.service, service_us);

@@ -35,13 +35,15 @@ pub struct Counters {
 pub struct Live {
     /// Time since the run started.
     pub elapsed: Duration,
+    /// Still warming up: nothing is measured yet.
+    pub warming_up: bool,
     /// Iterations started so far.
     pub started: u64,
     /// Iterations dropped so far.
     pub dropped: u64,
-    /// Step attempts that succeeded so far.
+    /// Step attempts that succeeded so far in the measured window (the final table's counts).
     pub ok: u64,
-    /// Step attempts that failed so far.
+    /// Step attempts that failed so far in the measured window.
     pub errors: u64,
     /// Iterations started per second in the last interval.
     pub rate: f64,
@@ -79,6 +81,8 @@ pub struct FlushConfig {
     pub path: PathBuf,
     /// When the run started (monotonic).
     pub start: Instant,
+    /// When measurement starts (after warm-up).
+    pub measure_start: Instant,
     /// When the run started (wall clock), written as the log's StartTime.
     pub start_wall: SystemTime,
     /// Interval length.
@@ -161,17 +165,23 @@ fn flush_loop(mut cfg: FlushConfig, file: File, rx: mpsc::Receiver<()>) -> Timel
             .saturating_sub(begin);
 
         cfg.recorder.take_interval(&mut totals);
-        for (cell, h) in totals.histograms.iter().enumerate() {
-            let counts = &totals.counts[cell];
-            let ok = counts[Outcome::Ok.index()];
+        let ok_and_errors = |counts: &[u64; KINDS]| {
             let errors: u64 = (0..KINDS)
                 .filter(|k| Outcome::ALL[*k].is_error())
                 .map(|k| counts[k])
                 .sum();
+            (counts[Outcome::Ok.index()], errors)
+        };
+        let workflow_cell = totals.histograms.len().saturating_sub(1);
+        for (cell, h) in totals.histograms.iter().enumerate() {
+            let (ok, errors) = ok_and_errors(&totals.counts[cell]);
             timeline.ok[cell].push(ok);
             timeline.errors[cell].push(errors);
-            live.ok += ok;
-            live.errors += errors;
+            if cell != workflow_cell {
+                let (ok, errors) = ok_and_errors(&totals.measured[cell]);
+                live.ok += ok;
+                live.errors += errors;
+            }
             if let Some(w) = log.as_mut()
                 && let Err(e) = w.write_histogram(h, begin, length, tags[cell])
             {
@@ -186,6 +196,7 @@ fn flush_loop(mut cfg: FlushConfig, file: File, rx: mpsc::Receiver<()>) -> Timel
         live.rate = (started - prev_started) as f64 / length.as_secs_f64().max(1e-3);
         (prev_started, prev_dropped) = (started, dropped);
         live.elapsed = end.saturating_duration_since(cfg.start);
+        live.warming_up = end < cfg.measure_start;
         live.started = started;
         live.dropped = dropped;
         live.p99_us = p99_of_interest(&totals);
@@ -273,6 +284,7 @@ mod tests {
             tags: tags_for(&["step one".to_string()]),
             path: path.clone(),
             start: Instant::now(),
+            measure_start: Instant::now(),
             start_wall: SystemTime::now(),
             interval: Duration::from_millis(100),
             on_interval: Box::new(move |l| seen2.lock().unwrap().push(l.clone())),

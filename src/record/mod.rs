@@ -72,6 +72,8 @@ pub struct IntervalTotals {
     pub histograms: Vec<Histogram<u64>>,
     /// Per cell: the interval's outcome counts.
     pub counts: Vec<[u64; KINDS]>,
+    /// Per cell: the interval's outcome counts in the measured window only.
+    pub measured: Vec<[u64; KINDS]>,
 }
 
 impl Recorder {
@@ -143,7 +145,7 @@ impl Recorder {
         for h in &mut into.histograms {
             h.reset();
         }
-        for c in &mut into.counts {
+        for c in into.counts.iter_mut().chain(into.measured.iter_mut()) {
             *c = [0; KINDS];
         }
         let shards = lock(&self.inner.shards).clone();
@@ -158,6 +160,10 @@ impl Recorder {
                     into.counts[i][k] += *n;
                     *n = 0;
                 }
+                for (k, n) in cell.interval_measured.iter_mut().enumerate() {
+                    into.measured[i][k] += *n;
+                    *n = 0;
+                }
             }
         }
     }
@@ -167,6 +173,7 @@ impl Recorder {
         IntervalTotals {
             histograms: (0..self.inner.cells).map(|_| new_histogram()).collect(),
             counts: vec![[0; KINDS]; self.inner.cells],
+            measured: vec![[0; KINDS]; self.inner.cells],
         }
     }
 

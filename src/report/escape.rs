@@ -27,7 +27,9 @@ pub fn markdown(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
-            '\n' | '\r' => out.push(' '),
+            '\n' | '\r' | '\t' => out.push(' '),
+            // Control characters (terminal escapes among them) never reach a rendered page.
+            c if c.is_control() => out.push('\u{FFFD}'),
             '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '~' | '!' => {
                 out.push('\\');
                 out.push(c);
@@ -36,6 +38,33 @@ pub fn markdown(s: &str) -> String {
         }
     }
     out
+}
+
+/// A link target for Markdown: only absolute http(s) URLs (anything else, such as
+/// `javascript:`, is no link at all), with the characters that could end the link escaped.
+pub fn markdown_link(url: &str) -> Option<String> {
+    let lower = url.trim().to_ascii_lowercase();
+    if !(lower.starts_with("https://") || lower.starts_with("http://"))
+        || url.chars().any(|c| c.is_control() || c.is_whitespace())
+    {
+        return None;
+    }
+    let mut out = String::with_capacity(url.len());
+    for c in url.trim().chars() {
+        match c {
+            '(' => out.push_str("%28"),
+            ')' => out.push_str("%29"),
+            '<' => out.push_str("%3C"),
+            '>' => out.push_str("%3E"),
+            '"' => out.push_str("%22"),
+            '\'' => out.push_str("%27"),
+            '`' => out.push_str("%60"),
+            '[' => out.push_str("%5B"),
+            ']' => out.push_str("%5D"),
+            c => out.push(c),
+        }
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -52,6 +81,13 @@ mod tests {
         assert_eq!(
             markdown("a|b <img src=x> `c` [l](u)"),
             "a\\|b &lt;img src=x&gt; \\`c\\` \\[l\\](u)"
+        );
+        assert_eq!(markdown("\u{1b}[31mred"), "\u{FFFD}\\[31mred");
+        assert_eq!(markdown_link("javascript:alert(1)"), None);
+        assert_eq!(markdown_link("https://x/a b"), None);
+        assert_eq!(
+            markdown_link("https://ci.example/r(1)/index.html").as_deref(),
+            Some("https://ci.example/r%281%29/index.html")
         );
     }
 }

@@ -9,7 +9,7 @@ use super::palette::{self, css};
 use super::plots::{self, change, history, percentiles, rounds, timeline};
 use super::views::{headline, merged, short, step, steps, thresholds, verdict_label, when};
 use super::{ReportError, ReportInput};
-use crate::compare::{Comparison, Side, Verdict};
+use crate::model::{Comparison, Side, Verdict};
 use crate::report::console::fmt_us;
 use crate::report::console::format_value;
 
@@ -76,7 +76,7 @@ pub fn html(input: &ReportInput) -> Result<String, ReportError> {
             let _ = writeln!(
                 out,
                 "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
-                esc(&r.threshold.expression),
+                esc(&r.threshold.label()),
                 esc(&value),
                 badge(label, colour)
             );
@@ -120,6 +120,9 @@ pub fn html(input: &ReportInput) -> Result<String, ReportError> {
             }
         }
         None => run_table(&mut out, input),
+    }
+    for n in &input.notes {
+        let _ = writeln!(out, "<div class=\"note\">{}</div>", esc(n));
     }
     let _ = writeln!(
         out,
@@ -262,7 +265,7 @@ fn comparison_table(out: &mut String, c: &Comparison) {
         let _ = writeln!(
             out,
             "<tr class=\"step\"><td>{}</td><td colspan=\"4\" class=\"l\">{level:.1}% intervals (Holm)</td><td>{}</td></tr>",
-            esc(&s.name),
+            esc(s.id.name()),
             badge(verdict_label(s.verdict), s.verdict)
         );
         for m in &s.metrics {
@@ -278,7 +281,7 @@ fn comparison_table(out: &mut String, c: &Comparison) {
             let _ = writeln!(
                 out,
                 "<tr><td>&nbsp;&nbsp;{}</td><td>{b}</td><td>{cand}</td><td>{change}</td><td>{interval}</td><td>{verdict}</td></tr>",
-                esc(&m.metric)
+                esc(m.metric.name())
             );
         }
     }

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use super::ReportInput;
 use super::escape::xml;
 use super::views::{steps, thresholds};
-use crate::compare::{StepComparison, Verdict};
+use crate::model::{StepComparison, Unit, Verdict};
 use crate::report::console::fmt_us;
 use crate::report::console::format_value;
 
@@ -25,8 +25,8 @@ pub fn junit(input: &ReportInput) -> String {
         Some(c) => {
             for s in &c.steps {
                 cases.push((
-                    format!("{suite}.{}", s.name),
-                    format!("regression: {}", s.name),
+                    format!("{suite}.{}", s.id),
+                    format!("regression: {}", s.id),
                     regression_case(s),
                 ));
             }
@@ -54,13 +54,13 @@ pub fn junit(input: &ReportInput) -> String {
             Case::Pass
         } else {
             Case::Fail(
-                format!("{} breached: {value}", t.threshold.expression),
-                format!("measured {value}; limit {}", t.threshold.expression),
+                format!("{} breached: {value}", t.threshold.label()),
+                format!("measured {value}; limit {}", t.threshold.label()),
             )
         };
         cases.push((
             format!("{suite}.{}", t.threshold.step),
-            format!("threshold: {}", t.threshold.expression),
+            format!("threshold: {}", t.threshold.label()),
             case,
         ));
     }
@@ -135,7 +135,7 @@ fn regression_case(s: &StepComparison) -> Case {
             .iter()
             .filter(|m| m.verdict == verdict)
             .map(|m| {
-                let values = if m.unit == "us" {
+                let values = if m.unit == Unit::Us {
                     format!(
                         "{} -> {}",
                         fmt_us(m.baseline.round() as u64),
@@ -157,7 +157,7 @@ fn regression_case(s: &StepComparison) -> Case {
     };
     match s.verdict {
         Verdict::Regressed => Case::Fail(
-            format!("{} regressed: {}", s.name, describe(Verdict::Regressed)),
+            format!("{} regressed: {}", s.id, describe(Verdict::Regressed)),
             describe(Verdict::Regressed),
         ),
         Verdict::Inconclusive => {

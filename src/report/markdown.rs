@@ -5,7 +5,7 @@ use std::fmt::Write;
 use super::ReportInput;
 use super::escape::markdown as esc;
 use super::views::{headline, short, steps, thresholds, verdict_label};
-use crate::compare::{MetricComparison, Verdict};
+use crate::model::{MetricComparison, SummaryMetric, Unit, Verdict};
 use crate::report::console::fmt_us;
 use crate::report::console::format_value;
 
@@ -17,7 +17,10 @@ pub fn markdown(input: &ReportInput, beside_html: bool) -> String {
     let run = &input.candidates[0];
     let mark = if h.passed { "✅" } else { "❌" };
     let _ = writeln!(out, "### {mark} {}: {}\n", esc(&run.scenario), esc(&h.text));
-    let link = match (&input.link, beside_html) {
+    let link = match (
+        input.link.as_deref().and_then(super::escape::markdown_link),
+        beside_html,
+    ) {
         (Some(url), _) => format!(" [Full report]({url})"),
         (None, true) => " [Full report](index.html)".to_string(),
         (None, false) => String::new(),
@@ -51,7 +54,7 @@ pub fn markdown(input: &ReportInput, beside_html: bool) -> String {
             );
             let _ = writeln!(out, "|---|---|---|---|---|---|");
             for s in &c.steps {
-                let cell = |metric: &str| {
+                let cell = |metric: SummaryMetric| {
                     s.metrics
                         .iter()
                         .find(|m| m.metric == metric)
@@ -59,9 +62,9 @@ pub fn markdown(input: &ReportInput, beside_html: bool) -> String {
                         .unwrap_or_else(|| "–".into())
                 };
                 let name = if s.verdict == Verdict::Regressed {
-                    format!("**{}**", esc(&s.name))
+                    format!("**{}**", esc(s.id.name()))
                 } else {
-                    esc(&s.name)
+                    esc(s.id.name())
                 };
                 let icon = match s.verdict {
                     Verdict::Regressed => "🔴 ",
@@ -71,10 +74,10 @@ pub fn markdown(input: &ReportInput, beside_html: bool) -> String {
                 let _ = writeln!(
                     out,
                     "| {name} | {} | {} | {} | {} | {icon}{} |",
-                    cell("p50"),
-                    cell("p99"),
-                    cell("error_rate"),
-                    cell("throughput"),
+                    cell(SummaryMetric::P50),
+                    cell(SummaryMetric::P99),
+                    cell(SummaryMetric::ErrorRate),
+                    cell(SummaryMetric::Throughput),
                     verdict_label(s.verdict)
                 );
             }
@@ -123,15 +126,19 @@ pub fn markdown(input: &ReportInput, beside_html: bool) -> String {
                 out,
                 "- {} `{}`: {value}",
                 if r.passed { "✅" } else { "❌" },
-                r.threshold.expression.replace('`', "'")
+                r.threshold.label().replace('`', "'")
             );
         }
     }
-    if let Some(c) = &input.comparison
-        && !c.notes.is_empty()
-    {
+    let notes: Vec<&String> = input
+        .comparison
+        .iter()
+        .flat_map(|c| &c.notes)
+        .chain(&input.notes)
+        .collect();
+    if !notes.is_empty() {
         let _ = writeln!(out, "\n<details><summary>Notes</summary>\n");
-        for n in &c.notes {
+        for n in notes {
             let _ = writeln!(out, "- {}", esc(n));
         }
         let _ = writeln!(out, "\n</details>");
@@ -140,8 +147,8 @@ pub fn markdown(input: &ReportInput, beside_html: bool) -> String {
 }
 
 fn change_cell(m: &MetricComparison) -> String {
-    match m.unit.as_str() {
-        "us" => {
+    match m.unit {
+        Unit::Us => {
             let change = format!("{:+.1}%", m.change * 100.0);
             let change = if m.verdict == Verdict::Regressed {
                 format!("**{change}**")
@@ -154,7 +161,7 @@ fn change_cell(m: &MetricComparison) -> String {
                 fmt_us(m.candidate.round() as u64)
             )
         }
-        "fraction" => format!("{:.2}% → {:.2}%", m.baseline * 100.0, m.candidate * 100.0),
+        Unit::Fraction => format!("{:.2}% → {:.2}%", m.baseline * 100.0, m.candidate * 100.0),
         _ => format!(
             "{:.1}/s → {:.1}/s ({:+.1}%)",
             m.baseline,

@@ -14,11 +14,14 @@ pub(crate) mod views;
 
 use std::path::{Path, PathBuf};
 
-use crate::compare::Comparison;
+use crate::model::Comparison;
 use crate::model::{IntervalSeries, RunResult};
 
 pub use junit::junit;
 pub use markdown::markdown;
+
+/// Runs of the baseline branch a report's trends show by default.
+pub const DEFAULT_TREND_RUNS: usize = 30;
 
 /// One run of the baseline branch, for history trends.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +62,8 @@ pub struct ReportInput {
     pub history_branch: Option<String>,
     /// Where the HTML will be reachable, for links in summary.md (default `index.html`).
     pub link: Option<String>,
+    /// What could not be gathered for the report (a store that failed to answer), for people.
+    pub notes: Vec<String>,
 }
 
 /// Why a report could not be written.

@@ -3,7 +3,7 @@
 
 use plotters::style::RGBColor;
 
-use crate::compare::Verdict;
+use crate::model::Verdict;
 
 /// The baseline, everywhere.
 pub const BASELINE: RGBColor = RGBColor(0x00, 0x72, 0xB2);

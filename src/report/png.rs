@@ -8,7 +8,7 @@ use super::plots::{self, change, cut, err};
 use super::text::{Canvas, Style, width};
 use super::views::{headline, short, step, steps, when};
 use super::{ReportError, ReportInput, palette};
-use crate::compare::Verdict;
+use crate::model::{SummaryMetric, Verdict};
 use crate::report::console::fmt_us;
 
 const WIDTH: u32 = 1200;
@@ -228,22 +228,22 @@ fn words(input: &ReportInput, canvas: &mut Canvas, body: u32, labels: &[change::
     for (i, (name, workflow)) in steps(run).iter().enumerate() {
         let y = top + 18.0 + ROW as f32 * (i as f32 + 1.0);
         canvas.text(&cut(name, 22), x0, y, ink);
-        let compared = |metric: &str| {
+        let compared = |metric: SummaryMetric| {
             input
                 .comparison
                 .as_ref()
                 .and_then(|c| {
                     c.steps
                         .iter()
-                        .find(|s| &s.name == name && s.workflow == *workflow)
+                        .find(|s| s.id.name() == name && s.id.is_workflow() == *workflow)
                 })
                 .and_then(|s| s.metrics.iter().find(|m| m.metric == metric))
                 .map(|m| (m.baseline, m.candidate, m.verdict))
         };
         let own = step(run, name, *workflow).map(|s| (s.latency.p50, s.latency.p99));
         for (dx, metric, value) in [
-            (180.0, "p50", own.map(|o| o.0)),
-            (310.0, "p99", own.map(|o| o.1)),
+            (180.0, SummaryMetric::P50, own.map(|o| o.0)),
+            (310.0, SummaryMetric::P99, own.map(|o| o.1)),
         ] {
             let (text, style) = match compared(metric) {
                 Some((b, c, v)) => (

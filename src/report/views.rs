@@ -3,8 +3,10 @@
 use hdrhistogram::Histogram;
 
 use super::ReportInput;
-use crate::compare::Verdict;
-use crate::model::{RunResult, StepResult, ThresholdResult, decode, new_histogram};
+use crate::model::Verdict;
+use crate::model::{
+    MetricComparison, RunResult, StepResult, ThresholdResult, Unit, decode, new_histogram,
+};
 
 /// The one-line story.
 pub struct Headline {
@@ -26,10 +28,10 @@ pub fn headline(input: &ReportInput) -> Headline {
         };
     }
     let run = &input.candidates[0];
-    let breaches: Vec<&str> = thresholds(input)
+    let breaches: Vec<String> = thresholds(input)
         .iter()
         .filter(|t| !t.passed)
-        .map(|t| t.threshold.expression.as_str())
+        .map(|t| t.threshold.label())
         .collect();
     let iterations = run.iterations.as_ref();
     let mut text = match iterations {
@@ -125,25 +127,33 @@ pub fn short(id: &str) -> &str {
 }
 
 /// A compared metric as text: baseline, candidate, change, interval (the same in every format).
-pub fn metric_cells(m: &crate::compare::MetricComparison) -> [String; 4] {
+pub fn metric_cells(m: &MetricComparison) -> [String; 4] {
     use crate::report::console::fmt_us;
     let pct = |x: f64| format!("{:+.1}%", x * 100.0);
-    match m.unit.as_str() {
-        "us" => [
+    match m.unit {
+        Unit::Us => [
             fmt_us(m.baseline.round() as u64),
             fmt_us(m.candidate.round() as u64),
             pct(m.change),
             format!("[{}, {}]", pct(m.interval[0]), pct(m.interval[1])),
         ],
-        "fraction" => {
-            let [change, low, high] =
-                m.points
-                    .unwrap_or([(m.candidate - m.baseline) * 100.0, 0.0, 0.0]);
+        Unit::Fraction => {
+            // The change is between the two rates shown; the test judges a smoothed model of
+            // them, whose own estimate and interval are named as such.
+            let points = |x: f64| format!("{:+.2}", x * 100.0);
+            let model = match m.estimate {
+                Some(e) => format!("model {}pt ", points(e)),
+                None => String::new(),
+            };
             [
                 format!("{:.2}%", m.baseline * 100.0),
                 format!("{:.2}%", m.candidate * 100.0),
-                format!("{change:+.2}pt"),
-                format!("[{low:+.1}pt, {high:+.1}pt]"),
+                format!("{}pt", points(m.change)),
+                format!(
+                    "{model}[{}, {}]pt",
+                    points(m.interval[0]),
+                    points(m.interval[1])
+                ),
             ]
         }
         _ => [

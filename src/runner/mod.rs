@@ -5,18 +5,21 @@ mod arrivals;
 mod gate;
 pub mod http;
 mod iteration;
+mod result;
 mod schedule;
 mod tickets;
 mod user;
 mod vars;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
 
+use crate::model::{Git, Host, RunResult};
 use crate::record::interval::{Counters, FlushConfig, Flusher, OnInterval, Timeline, tags_for};
 use crate::record::{CellTotals, Recorder};
 use crate::scenario::units::Think;
@@ -77,11 +80,24 @@ pub struct RunOptions {
     pub stop: watch::Receiver<StopRequest>,
     /// Told after every interval (progress display).
     pub on_interval: OnInterval,
+    /// Where the run comes from, recorded with it.
+    pub provenance: Provenance,
+}
+
+/// What a run records about where it came from, besides what it measured.
+#[derive(Debug, Clone, Default)]
+pub struct Provenance {
+    /// `--label` pairs.
+    pub labels: BTreeMap<String, String>,
+    /// Commit and branch of the code under test.
+    pub git: Option<Git>,
+    /// The load-generating machine.
+    pub host: Option<Host>,
 }
 
 /// Everything a run recorded, before it becomes a results file.
 #[derive(Debug)]
-pub struct RunRecord {
+struct RunRecord {
     /// Per step, then the workflow: merged histograms and counts.
     pub totals: Vec<CellTotals>,
     /// Per-interval counts.
@@ -100,6 +116,8 @@ pub struct RunRecord {
     pub dropped: u64,
     /// How many leading intervals were warm-up.
     pub warmup_intervals: usize,
+    /// Response bodies not kept because the body memory budget was in use.
+    pub bodies_not_kept: u64,
 }
 
 /// Why a run could not start.
@@ -131,8 +149,9 @@ pub(crate) struct Context {
     stopping: AtomicBool,
     /// Closed model: how many users the profile wants now.
     users_wanted: AtomicUsize,
-    /// Closed model: which user slots have a running task.
-    users_running: Vec<AtomicBool>,
+    /// Closed model: which user slots have a running task; grows with the users started,
+    /// never with the users configured.
+    users_running: Mutex<Vec<bool>>,
 }
 
 impl Context {
@@ -141,9 +160,48 @@ impl Context {
     }
 }
 
-/// Runs a plan to its end (or a stop request) and returns what was recorded.
-pub async fn run(plan: Arc<Plan>, opts: RunOptions) -> Result<RunRecord, RunError> {
-    let client = HttpClient::new(&plan.target)?;
+pub use result::{INTERVAL_LOG, rfc3339};
+
+/// A finished run: its results, and what people should know about how it went.
+#[derive(Debug)]
+pub struct Finished {
+    /// The results, every secret of the plan masked.
+    pub result: RunResult,
+    /// Problems of the harness, not the target (an interval log cut short, bodies not kept).
+    pub warnings: Vec<String>,
+}
+
+/// Runs a plan to its end (or a stop request) and returns its results.
+pub async fn run(plan: Arc<Plan>, opts: RunOptions) -> Result<Finished, RunError> {
+    let provenance = opts.provenance.clone();
+    let record = record_run(plan.clone(), opts).await?;
+    let mut warnings = Vec::new();
+    if let Some(e) = &record.timeline.write_error {
+        warnings.push(format!(
+            "the interval log could not be written completely: {e}"
+        ));
+    }
+    if record.bodies_not_kept > 0 {
+        warnings.push(format!(
+            "{} response bodies could not be kept for their checks and captures because rehearse's memory for bodies in flight was in use; those steps failed: lower max_in_flight or max_body",
+            record.bodies_not_kept
+        ));
+    }
+    Ok(Finished {
+        result: result::assemble(&plan, record, provenance),
+        warnings,
+    })
+}
+
+/// Memory the bodies of all requests in flight may keep: many times the largest
+/// `max_body`, so a few large bodies at once still fit.
+fn body_budget(plan: &Plan) -> u64 {
+    let largest = plan.steps.iter().map(|s| s.max_body).max().unwrap_or(0);
+    largest.saturating_mul(16)
+}
+
+async fn record_run(plan: Arc<Plan>, opts: RunOptions) -> Result<RunRecord, RunError> {
+    let client = HttpClient::new(&plan.target, body_budget(&plan))?;
     let recorder = Recorder::new(plan.steps.len() + 1);
     let counters = Arc::new(Counters::default());
     let names: Vec<String> = plan.steps.iter().map(|s| s.name.clone()).collect();
@@ -155,6 +213,7 @@ pub async fn run(plan: Arc<Plan>, opts: RunOptions) -> Result<RunRecord, RunErro
         tags: tags_for(&names),
         path: opts.interval_log.clone(),
         start,
+        measure_start: start + plan.load.warmup,
         start_wall: started_at,
         interval: opts.interval,
         on_interval: opts.on_interval,
@@ -177,17 +236,7 @@ pub async fn run(plan: Arc<Plan>, opts: RunOptions) -> Result<RunRecord, RunErro
         tickets: tickets::Tickets::new(&plan, counters.clone(), start + plan.load.warmup),
         stopping: AtomicBool::new(false),
         users_wanted: AtomicUsize::new(0),
-        users_running: match plan.load.model {
-            LoadModel::Closed { .. } => (0..plan
-                .load
-                .profile
-                .peak()
-                .max(plan.load.profile.warmup_level())
-                .ceil() as usize)
-                .map(|_| AtomicBool::new(false))
-                .collect(),
-            LoadModel::Open { .. } => Vec::new(),
-        },
+        users_running: Mutex::new(Vec::new()),
     });
 
     // The scheduler (and the drain after it) run on a thread of their own; a small task
@@ -232,5 +281,6 @@ pub async fn run(plan: Arc<Plan>, opts: RunOptions) -> Result<RunRecord, RunErro
         started: counters.started_measured.load(Ordering::Relaxed),
         dropped: counters.dropped_measured.load(Ordering::Relaxed),
         warmup_intervals: (plan.load.warmup.as_secs_f64() / interval).floor() as usize,
+        bodies_not_kept: ctx.client.budget.exhausted.load(Ordering::Relaxed),
     })
 }

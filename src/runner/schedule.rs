@@ -88,15 +88,20 @@ pub fn drive(
                 } else {
                     load.profile.level_at(t - load.warmup)
                 };
-                let wanted = (level.floor() as usize).min(ctx.users_running.len());
+                let wanted = level.max(0.0).floor() as usize;
                 ctx.users_wanted.store(wanted, Ordering::Relaxed);
-                for (index, running) in ctx.users_running.iter().enumerate().take(wanted) {
-                    if !running.swap(true, Ordering::AcqRel) {
+                let mut running = ctx.users_running.lock().unwrap_or_else(|e| e.into_inner());
+                if running.len() < wanted {
+                    running.resize(wanted, false);
+                }
+                for (index, slot) in running.iter_mut().enumerate().take(wanted) {
+                    if !std::mem::replace(slot, true) {
                         tasks
                             .0
                             .push(runtime.spawn(user::run(ctx.clone(), index)).abort_handle());
                     }
                 }
+                drop(running);
                 // Woken early by a stop request or an exhausted feeder; the tick re-reads ramps.
                 park_until((now + TICK).min(end));
             }

@@ -36,5 +36,12 @@ pub async fn run(ctx: Arc<Context>, index: usize) {
         }
     }
     ctx.client.release(session);
-    ctx.users_running[index].store(false, Ordering::Release);
+    if let Some(slot) = ctx
+        .users_running
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_mut(index)
+    {
+        *slot = false;
+    }
 }

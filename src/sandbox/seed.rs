@@ -3,8 +3,10 @@
 use super::records::{Brand, DESCRIPTIONS, JAN_1_2026, Status};
 use super::state::Store;
 
-/// Seeded customers: `customer1@example.com` … `customer100@example.com`.
-const CUSTOMERS: u64 = 100;
+/// Seeded customers: `customer1@example.com` … `customer1000@example.com`, enough that a
+/// sequential feeder at a few hundred iterations per second never has one customer in two
+/// iterations at once (two would race for the same open invoice).
+const CUSTOMERS: u64 = 1000;
 /// Invoices seeded per customer; the first `ALWAYS_OPEN` of them stay open.
 const INVOICES: u64 = 12;
 const ALWAYS_OPEN: u64 = 4;

@@ -5,6 +5,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use base64::Engine as _;
 use http::{HeaderName, HeaderValue, Method};
 use toml::{Spanned, Value};
 
@@ -16,7 +17,7 @@ use super::plan::*;
 use super::raw::*;
 use super::steps::build_step;
 use super::template::{Builtin, Escape, Piece, Template, VarRef, parse};
-use super::units::parse_duration;
+use super::units::{Think, parse_duration, parse_think};
 
 /// Default per-request timeout when neither the target nor the step sets one.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -36,6 +37,13 @@ pub(super) struct Builder<'a> {
     pub captured_by: Vec<usize>,
     /// Step names, for messages.
     pub step_names: Vec<String>,
+    /// Secret values met so far (environment values outside `public_env`, URL credentials).
+    pub secrets: super::secrets::Secrets,
+    /// `public_env`: environment variables whose values are not secret.
+    pub public_env: Vec<String>,
+    /// The `[data]` file could not be read, so its columns are unknown: references that
+    /// might name one are not reported as undefined (the data error is the one to fix).
+    pub data_failed: bool,
 }
 
 impl<'a> Builder<'a> {
@@ -76,6 +84,69 @@ impl<'a> Builder<'a> {
                 None
             }
         }
+    }
+
+    /// Parses a duration and checks it against its documented range (see [`super::limits`]).
+    pub fn duration_in(
+        &mut self,
+        v: &Spanned<Value>,
+        name: &str,
+        exclusive_zero: bool,
+        max: Duration,
+    ) -> Option<Duration> {
+        let d = self.duration(v)?;
+        super::limits::check_duration(name, d, exclusive_zero, max)
+            .map_err(|e| self.error(v.span(), e))
+            .ok()
+    }
+
+    /// Parses a size (`max_body`) within its documented range.
+    pub fn size(&mut self, v: &Spanned<Value>, name: &str) -> Option<u64> {
+        let parsed = match v.get_ref() {
+            Value::Integer(i) if *i >= 0 => Ok(*i as u64),
+            Value::String(s) => super::units::parse_size(s),
+            other => Err(format!(
+                "expected a size such as \"1MiB\" or a number of bytes, found {}",
+                describe(other)
+            )),
+        };
+        let max = super::limits::MAX_BODY;
+        match parsed {
+            Ok(n) if (1..=max).contains(&n) => Some(n),
+            Ok(n) => {
+                self.error(
+                    v.span(),
+                    format!("`{name}` must be between 1 B and 256 MiB, found {n} bytes"),
+                );
+                None
+            }
+            Err(e) => {
+                self.error(v.span(), e);
+                None
+            }
+        }
+    }
+
+    /// Parses a think time (`"1s"` or `"500ms..2s"`) within its documented range.
+    pub fn think(&mut self, v: &Spanned<Value>) -> Option<Think> {
+        let parsed = match v.get_ref() {
+            Value::String(s) => parse_think(s),
+            other => Err(format!(
+                "expected a think time such as \"1s\" or \"500ms..2s\", found {}",
+                describe(other)
+            )),
+        };
+        let longest = match parsed {
+            Ok(Think::Fixed(d)) | Ok(Think::Uniform(_, d)) => d,
+            Err(e) => {
+                self.error(v.span(), e);
+                return None;
+            }
+        };
+        super::limits::check_duration("think", longest, false, super::limits::MAX_THINK)
+            .map_err(|e| self.error(v.span(), e))
+            .ok()?;
+        parsed.ok()
     }
 
     /// Compiles `{{ var }}` references in `text` (found at `span`) for step `step` (None: no step).
@@ -121,7 +192,12 @@ impl<'a> Builder<'a> {
     fn resolve_static(&mut self, name: &str, at: Range<usize>) -> Option<String> {
         if let Some(env_name) = name.strip_prefix("env.") {
             return match (self.env)(env_name) {
-                Some(v) => Some(v),
+                Some(v) => {
+                    if !self.public_env.iter().any(|p| p == env_name) {
+                        self.secrets.add(&v);
+                    }
+                    Some(v)
+                }
                 None => {
                     self.error(at, format!("environment variable `{env_name}` is not set"));
                     Some(String::new())
@@ -165,6 +241,9 @@ impl<'a> Builder<'a> {
         if let Some((_, b)) = Builtin::ALL.iter().find(|(n, _)| *n == name) {
             return Some(VarRef::Builtin(*b));
         }
+        if self.data_failed {
+            return None;
+        }
         let mut known: Vec<&str> = self.vars.keys().map(String::as_str).collect();
         known.extend(self.columns.iter().map(String::as_str));
         known.extend(self.captures.iter().map(String::as_str));
@@ -177,9 +256,37 @@ impl<'a> Builder<'a> {
         None
     }
 
-    /// Interpolates `${ENV}` in a string at `span`.
+    /// Interpolates `${ENV}` in a string at `span`; the values it used are secret unless
+    /// named in `public_env`.
     pub fn interpolate(&mut self, text: &Spanned<String>) -> Option<String> {
-        match interpolate(text.get_ref(), self.env) {
+        self.interpolate_as(text, true)
+    }
+
+    /// Interpolates `${ENV}` in an address (a base URL, a file path): its values are shown
+    /// as they are (a URL's credentials are masked where the URL is parsed).
+    pub fn interpolate_address(&mut self, text: &Spanned<String>) -> Option<String> {
+        self.interpolate_as(text, false)
+    }
+
+    fn interpolate_as(&mut self, text: &Spanned<String>, secret: bool) -> Option<String> {
+        let used = std::cell::RefCell::new(Vec::new());
+        let env = self.env;
+        let lookup = |name: &str| {
+            let value = env(name);
+            if let Some(v) = &value {
+                used.borrow_mut().push((name.to_string(), v.clone()));
+            }
+            value
+        };
+        let result = interpolate(text.get_ref(), &lookup);
+        if secret {
+            for (name, value) in used.into_inner() {
+                if !self.public_env.contains(&name) {
+                    self.secrets.add(&value);
+                }
+            }
+        }
+        match result {
             Ok(s) => Some(s),
             Err(e) => {
                 let at = self.source.find_in(&text.span(), &e.reference);
@@ -279,6 +386,9 @@ pub(super) fn build(
         captures: Vec::new(),
         captured_by: Vec::new(),
         step_names: Vec::new(),
+        data_failed: false,
+        secrets: Default::default(),
+        public_env: raw.public_env.iter().map(|n| n.get_ref().clone()).collect(),
     };
     let name = match &raw.name {
         Some(n) if !n.get_ref().trim().is_empty() => n.get_ref().trim().to_string(),
@@ -327,8 +437,9 @@ pub(super) fn build(
         .data
         .as_ref()
         .and_then(|d| super::data::build_data(&mut b, d.get_ref(), &base_dir));
-    if let Some(d) = &data {
-        b.columns = d.columns.clone();
+    match &data {
+        Some(d) => b.columns = d.columns.clone(),
+        None => b.data_failed = raw.data.is_some(),
     }
     let target = build_target(&mut b, raw.target.as_ref(), overrides, &base_dir);
     let load = build_load(&mut b, raw.load.as_ref(), overrides);
@@ -383,7 +494,8 @@ pub(super) fn build(
                 ),
             );
         }
-        if let Some(s) = build_step(&mut b, step, i, target.as_ref().map(|t| t.timeout)) {
+        let defaults = target.as_ref().map(|t| (t.timeout, t.max_body));
+        if let Some(s) = build_step(&mut b, step, i, defaults) {
             steps.push(s);
         }
     }
@@ -409,6 +521,7 @@ pub(super) fn build(
         captures: b.captures,
         thresholds,
         compare,
+        secrets: b.secrets,
     })
 }
 
@@ -424,6 +537,7 @@ fn build_target(
         timeout: None,
         ca_file: None,
         insecure: None,
+        max_body: None,
     };
     let (t, span) = match raw {
         Some(t) => (t.get_ref(), t.span()),
@@ -431,7 +545,7 @@ fn build_target(
     };
     let url = match (&overrides.target, &t.base_url) {
         (Some(url), _) => Some((url.clone(), None)),
-        (None, Some(u)) => b.interpolate(u).map(|s| (s, Some(u.span()))),
+        (None, Some(u)) => b.interpolate_address(u).map(|s| (s, Some(u.span()))),
         (None, None) => {
             b.error_help(
                 span,
@@ -442,8 +556,12 @@ fn build_target(
         }
     };
     let timeout = match &t.timeout {
-        Some(v) => b.duration(v),
+        Some(v) => b.duration_in(v, "timeout", true, super::limits::MAX_TIMEOUT),
         None => Some(DEFAULT_TIMEOUT),
+    };
+    let max_body = match &t.max_body {
+        Some(v) => b.size(v, "max_body"),
+        None => Some(super::limits::DEFAULT_MAX_BODY),
     };
     let mut headers = Vec::new();
     for (name, value) in &t.headers {
@@ -462,15 +580,13 @@ fn build_target(
         }
     }
     let ca_file = t.ca_file.as_ref().and_then(|f| {
-        let path = base_dir.join(b.interpolate(f)?);
-        if path.is_file() {
-            Some(path)
-        } else {
-            b.error(
-                f.span(),
-                format!("CA file `{}` does not exist", path.display()),
-            );
-            None
+        let path = base_dir.join(b.interpolate_address(f)?);
+        match super::limits::read_capped(&path, super::limits::MAX_CA_FILE) {
+            Ok(_) => Some(path),
+            Err(e) => {
+                b.error(f.span(), format!("CA file `{}`: {e}", path.display()));
+                None
+            }
         }
     });
     let (url, url_span) = url?;
@@ -491,8 +607,15 @@ fn build_target(
         ca_file,
         insecure: t.insecure.unwrap_or(false),
     });
+    let basic_auth = parsed.userinfo.as_ref().map(|(user, password)| {
+        b.secrets.add(password);
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        b.secrets.add(&token);
+        HeaderValue::from_str(&format!("Basic {token}")).expect("base64 is a valid header value")
+    });
     Some(TargetPlan {
-        base_url: url,
+        base_url: format!("{}://{}{}", parsed.scheme, parsed.authority, parsed.path),
+        basic_auth,
         tls,
         host: parsed.host,
         port: parsed.port,
@@ -500,6 +623,7 @@ fn build_target(
         base_path: parsed.path,
         headers,
         timeout: timeout?,
+        max_body: max_body?,
     })
 }
 
@@ -507,23 +631,27 @@ struct BaseUrl {
     scheme: String,
     host: String,
     port: u16,
+    /// Host and port, without user information.
     authority: String,
     path: String,
+    /// Percent-decoded user and password from `user:password@`.
+    userinfo: Option<(String, String)>,
 }
 
 fn parse_base_url(url: &str) -> Result<BaseUrl, String> {
     let uri: http::Uri = url
         .parse()
-        .map_err(|e| format!("invalid base URL \"{url}\": {e}"))?;
+        .map_err(|e| format!("invalid base URL \"{}\": {e}", strip_userinfo(url)))?;
     let scheme = uri.scheme_str().unwrap_or("").to_ascii_lowercase();
     if scheme != "http" && scheme != "https" {
         return Err(format!(
-            "invalid base URL \"{url}\": expected an http:// or https:// URL"
+            "invalid base URL \"{}\": expected an http:// or https:// URL",
+            strip_userinfo(url)
         ));
     }
     let authority = uri
         .authority()
-        .ok_or_else(|| format!("invalid base URL \"{url}\": no host"))?;
+        .ok_or_else(|| format!("invalid base URL \"{}\": no host", strip_userinfo(url)))?;
     let host = authority
         .host()
         .trim_start_matches('[')
@@ -534,16 +662,60 @@ fn parse_base_url(url: &str) -> Result<BaseUrl, String> {
         .unwrap_or(if scheme == "https" { 443 } else { 80 });
     if uri.query().is_some() {
         return Err(format!(
-            "invalid base URL \"{url}\": it must not contain a query string"
+            "invalid base URL \"{}\": it must not contain a query string",
+            strip_userinfo(url)
         ));
     }
+    let (userinfo, host_port) = match authority.as_str().rsplit_once('@') {
+        Some((info, rest)) => {
+            let (user, password) = info.split_once(':').unwrap_or((info, ""));
+            (Some((percent_decode(user), percent_decode(password))), rest)
+        }
+        None => (None, authority.as_str()),
+    };
     Ok(BaseUrl {
         scheme,
         host,
         port,
-        authority: authority.as_str().to_string(),
+        authority: host_port.to_string(),
         path: uri.path().trim_end_matches('/').to_string(),
+        userinfo,
     })
+}
+
+/// A URL with any `user:password@` removed, for messages.
+pub fn strip_userinfo(url: &str) -> String {
+    let Some(start) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    let end = url[start..]
+        .find(['/', '?', '#'])
+        .map(|i| start + i)
+        .unwrap_or(url.len());
+    match url[start..end].rfind('@') {
+        Some(at) => format!("{}{}", &url[..start], &url[start + at + 1..]),
+        None => url.to_string(),
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Parses an HTTP method name.

@@ -19,11 +19,8 @@ pub(super) fn build_data(b: &mut Builder, raw: &RawData, base_dir: &Path) -> Opt
     };
     let file = base_dir.join(raw.file.get_ref());
     let span = raw.file.span();
-    let mut reader = match csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(&file)
-    {
-        Ok(r) => r,
+    let bytes = match super::limits::read_capped(&file, super::limits::MAX_DATA_FILE) {
+        Ok(bytes) => bytes,
         Err(e) => {
             b.error(
                 span,
@@ -32,6 +29,9 @@ pub(super) fn build_data(b: &mut Builder, raw: &RawData, base_dir: &Path) -> Opt
             return None;
         }
     };
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(bytes.as_slice());
     let columns: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(str::to_string).collect(),
         Err(e) => {
@@ -47,11 +47,11 @@ pub(super) fn build_data(b: &mut Builder, raw: &RawData, base_dir: &Path) -> Opt
             b.error(span.clone(), format!("data file `{}`: column name \"{c}\" is not a valid variable name (letters, digits, `_`, `-`)", file.display()));
             return None;
         }
-        if b.vars.contains_key(c) {
+        if columns.iter().filter(|other| *other == c).count() > 1 {
             b.error(
                 span.clone(),
                 format!(
-                    "data file `{}`: column `{c}` has the same name as a `[vars]` entry",
+                    "data file `{}`: column `{c}` appears twice in the header",
                     file.display()
                 ),
             );

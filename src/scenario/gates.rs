@@ -7,6 +7,10 @@
 //! workflow.p95 = "1.5s"
 //! "pay".p99 = "400ms"          # a step's p99 at most 400 ms ("< 400ms" for strictly below)
 //! ```
+//!
+//! A scenario that sets no workflow error-rate threshold gets [`DEFAULT_ERROR_RATE`], so a
+//! workflow that fails outright fails CI even without thresholds; `error_rate = "off"` turns
+//! it off.
 
 use std::collections::BTreeMap;
 
@@ -18,12 +22,17 @@ use super::units::{parse_duration, parse_rate};
 use crate::model::{CompareSettings, Op, SummaryMetric, Threshold};
 use crate::stats::Metric;
 
+/// The workflow error rate a run must stay under when the scenario sets none: 5% of iterations.
+pub const DEFAULT_ERROR_RATE: f64 = 0.05;
+
 pub(super) fn build_thresholds(
     b: &mut Builder,
     raw: &BTreeMap<Spanned<String>, Spanned<Value>>,
     steps: &[String],
 ) -> Vec<Threshold> {
     let mut out = Vec::new();
+    // Whether the scenario says anything about the workflow's error rate (a limit or "off").
+    let mut own_error_rate = false;
     for (key, value) in raw {
         match value.get_ref() {
             Value::Table(table) => {
@@ -40,6 +49,12 @@ pub(super) fn build_thresholds(
                         b.error(value.span(), format!("threshold `{step}.{metric}`: expected a string such as \"400ms\" or \"< 1%\", found {}", describe(expr)));
                         continue;
                     };
+                    if workflow && metric == "error_rate" {
+                        own_error_rate = true;
+                        if is_off(text) {
+                            continue;
+                        }
+                    }
                     let at = b.source.find_in(&value.span(), text);
                     if let Some(t) = threshold(b, step, workflow, metric, text, at) {
                         out.push(t);
@@ -47,6 +62,12 @@ pub(super) fn build_thresholds(
                 }
             }
             Value::String(text) => {
+                if key.get_ref() == "error_rate" {
+                    own_error_rate = true;
+                    if is_off(text) {
+                        continue;
+                    }
+                }
                 if let Some(t) = threshold(b, "workflow", true, key.get_ref(), text, value.span()) {
                     out.push(t);
                 }
@@ -54,7 +75,28 @@ pub(super) fn build_thresholds(
             other => b.error(value.span(), format!("expected a threshold such as \"400ms\" or a table of them for a step, found {}", describe(other))),
         }
     }
+    if !own_error_rate {
+        out.push(default_error_rate());
+    }
     out
+}
+
+/// `"off"` turns the default workflow error-rate threshold off.
+fn is_off(text: &str) -> bool {
+    text.trim().eq_ignore_ascii_case("off")
+}
+
+/// The threshold applied when a scenario sets no workflow error rate.
+pub fn default_error_rate() -> Threshold {
+    Threshold {
+        step: "workflow".into(),
+        workflow: true,
+        metric: SummaryMetric::ErrorRate,
+        op: Op::Lt,
+        limit: DEFAULT_ERROR_RATE,
+        expression: format!("workflow.error_rate < {}%", DEFAULT_ERROR_RATE * 100.0),
+        default: true,
+    }
 }
 
 fn threshold(
@@ -99,6 +141,7 @@ fn threshold(
             op,
             limit,
             expression: format!("{step}.{metric} {op} {rest}"),
+            default: false,
         }),
         Err(e) => {
             b.error(at, format!("threshold `{step}.{metric}`: {e}"));

@@ -6,9 +6,12 @@ use toml::{Spanned, Value};
 
 use super::Overrides;
 use super::build::{Builder, describe};
+use super::limits::{
+    self, MAX_DURATION, MAX_GRACE, MAX_IN_FLIGHT, MAX_ITERATIONS, MAX_USERS, MAX_WARMUP,
+};
 use super::plan::{LoadModel, LoadPlan, Profile, Stage};
 use super::raw::{RawLoad, RawStage};
-use super::units::{parse_rate, parse_think};
+use super::units::parse_rate;
 
 /// Default cap on in-flight iterations in the open model.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 1000;
@@ -104,7 +107,10 @@ pub(super) fn build_load(
         }
     }
 
-    let duration = l.duration.as_ref().and_then(|d| b.duration(d));
+    let duration = l
+        .duration
+        .as_ref()
+        .and_then(|d| b.duration_in(d, "duration", true, MAX_DURATION));
     if let (Some(d), Some(_)) = (&l.duration, &l.stages) {
         b.error_help(
             d.span(),
@@ -115,17 +121,17 @@ pub(super) fn build_load(
     let warmup = l
         .warmup
         .as_ref()
-        .and_then(|w| b.duration(w))
+        .and_then(|w| b.duration_in(w, "warmup", false, MAX_WARMUP))
         .unwrap_or_default();
     let grace = l
         .grace
         .as_ref()
-        .and_then(|g| b.duration(g))
+        .and_then(|g| b.duration_in(g, "grace", false, MAX_GRACE))
         .unwrap_or(DEFAULT_GRACE);
     let iterations = l
         .iterations
         .as_ref()
-        .and_then(|i| positive(b, i, "iterations"));
+        .and_then(|i| count(b, i, "iterations", 1, MAX_ITERATIONS));
     if l.duration.is_none() && l.stages.is_none() && l.iterations.is_none() {
         b.error_help(
             span.clone(),
@@ -148,29 +154,44 @@ pub(super) fn build_load(
                 Kind::Open => l
                     .start_rate
                     .as_ref()
-                    .and_then(|r| rate(b, r))
+                    .and_then(|r| rate(b, r, "start_rate", true))
                     .unwrap_or(0.0),
                 Kind::Closed => l
                     .start_users
                     .as_ref()
-                    .and_then(|u| non_negative(b, u, "start_users"))
+                    .and_then(|u| count(b, u, "start_users", 0, MAX_USERS))
                     .unwrap_or(0) as f64,
             };
-            let stages = stages
+            let stages: Vec<Stage> = stages
                 .iter()
                 .filter_map(|s| stage(b, s, kind == Kind::Open))
                 .collect();
+            let total: Duration = stages.iter().map(|s| s.duration).sum();
+            if !stages.is_empty() && (total.is_zero() || total > MAX_DURATION) {
+                b.error(
+                    span.clone(),
+                    format!(
+                        "the stages last {} in all: a run must last more than 0 and at most {}",
+                        humantime::format_duration(total),
+                        humantime::format_duration(MAX_DURATION)
+                    ),
+                );
+            }
             Profile { start, stages }
         }
         (None, Kind::Open) => {
-            let r = l.rate.as_ref().and_then(|r| rate(b, r)).unwrap_or(0.0);
+            let r = l
+                .rate
+                .as_ref()
+                .and_then(|r| rate(b, r, "rate", false))
+                .unwrap_or(0.0);
             Profile::constant(r, length)
         }
         (None, Kind::Closed) => {
             let u = l
                 .users
                 .as_ref()
-                .and_then(|u| positive(b, u, "users"))
+                .and_then(|u| count(b, u, "users", 1, MAX_USERS))
                 .unwrap_or(1);
             Profile::constant(u as f64, length)
         }
@@ -178,22 +199,10 @@ pub(super) fn build_load(
     let max_in_flight = l
         .max_in_flight
         .as_ref()
-        .and_then(|m| positive(b, m, "max_in_flight"))
+        .and_then(|m| count(b, m, "max_in_flight", 1, MAX_IN_FLIGHT))
         .map(|m| m as usize)
         .unwrap_or(DEFAULT_MAX_IN_FLIGHT);
-    let think = l.think.as_ref().and_then(|t| match t.get_ref() {
-        Value::String(s) => parse_think(s).map_err(|e| b.error(t.span(), e)).ok(),
-        other => {
-            b.error(
-                t.span(),
-                format!(
-                    "expected a think time such as \"1s\" or \"500ms..2s\", found {}",
-                    describe(other)
-                ),
-            );
-            None
-        }
-    });
+    let think = l.think.as_ref().and_then(|t| b.think(t));
     if b.diags.len() > before {
         return None;
     }
@@ -269,10 +278,10 @@ fn from_overrides_only(o: &Overrides) -> Option<LoadPlan> {
 
 fn stage(b: &mut Builder, s: &Spanned<RawStage>, open: bool) -> Option<Stage> {
     let st = s.get_ref();
-    let duration = b.duration(&st.duration);
+    let duration = b.duration_in(&st.duration, "duration", false, MAX_DURATION);
     let target = match (open, &st.rate, &st.users) {
-        (true, Some(r), None) => rate(b, r),
-        (false, None, Some(u)) => non_negative(b, u, "users").map(|u| u as f64),
+        (true, Some(r), None) => rate(b, r, "rate", true),
+        (false, None, Some(u)) => count(b, u, "users", 0, MAX_USERS).map(|u| u as f64),
         (true, _, Some(u)) => {
             b.error(
                 u.span(),
@@ -307,9 +316,12 @@ fn stage(b: &mut Builder, s: &Spanned<RawStage>, open: bool) -> Option<Stage> {
     })
 }
 
-fn rate(b: &mut Builder, v: &Spanned<Value>) -> Option<f64> {
+fn rate(b: &mut Builder, v: &Spanned<Value>, name: &str, zero_ok: bool) -> Option<f64> {
     match v.get_ref() {
-        Value::String(s) => parse_rate(s).map_err(|e| b.error(v.span(), e)).ok(),
+        Value::String(s) => parse_rate(s)
+            .and_then(|r| limits::check_rate(name, r, zero_ok))
+            .map_err(|e| b.error(v.span(), e))
+            .ok(),
         other => {
             b.error(
                 v.span(),
@@ -323,26 +335,8 @@ fn rate(b: &mut Builder, v: &Spanned<Value>) -> Option<f64> {
     }
 }
 
-fn positive(b: &mut Builder, v: &Spanned<i64>, what: &str) -> Option<u64> {
-    if *v.get_ref() >= 1 {
-        Some(*v.get_ref() as u64)
-    } else {
-        b.error(
-            v.span(),
-            format!("`{what}` must be at least 1, found {}", v.get_ref()),
-        );
-        None
-    }
-}
-
-fn non_negative(b: &mut Builder, v: &Spanned<i64>, what: &str) -> Option<u64> {
-    if *v.get_ref() >= 0 {
-        Some(*v.get_ref() as u64)
-    } else {
-        b.error(
-            v.span(),
-            format!("`{what}` must not be negative, found {}", v.get_ref()),
-        );
-        None
-    }
+fn count(b: &mut Builder, v: &Spanned<i64>, what: &str, min: u64, max: u64) -> Option<u64> {
+    limits::check_count(what, *v.get_ref(), min, max)
+        .map_err(|e| b.error(v.span(), e))
+        .ok()
 }

@@ -6,9 +6,11 @@ pub mod diagnostic;
 pub mod env;
 mod gates;
 pub mod json_path;
+pub mod limits;
 mod load;
 pub mod plan;
 mod raw;
+pub mod secrets;
 mod steps;
 pub mod template;
 pub mod units;
@@ -41,11 +43,18 @@ pub struct Overrides {
 
 /// Reads and validates a scenario file.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<Plan, ScenarioErrors> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let unreadable = |e: String| {
         ScenarioErrors(vec![Diagnostic::whole_file(
             path,
             format!("cannot read scenario: {e}"),
         )])
+    };
+    let bytes = limits::read_capped(path, limits::MAX_SCENARIO_FILE).map_err(unreadable)?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        unreadable(format!(
+            "not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        ))
     })?;
     let source = SourceFile::new(path, text);
     parse(&source, overrides, &env::process_env)

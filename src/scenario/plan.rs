@@ -37,20 +37,25 @@ pub struct Plan {
     pub thresholds: Vec<crate::model::Threshold>,
     /// Regression-verdict settings.
     pub compare: crate::model::CompareSettings,
+    /// Values from the environment and base-URL credentials, masked in everything written.
+    pub secrets: super::secrets::Secrets,
 }
 
 /// The system under test.
 #[derive(Debug, Clone)]
 pub struct TargetPlan {
-    /// The base URL as given (after `${ENV}` interpolation and `--target`).
+    /// The base URL (after `${ENV}` interpolation and `--target`), without any user
+    /// information: this is what results and reports show.
     pub base_url: String,
+    /// `Authorization: Basic …` from user information in the base URL (`https://user:pass@host`).
+    pub basic_auth: Option<HeaderValue>,
     /// `http` or `https`.
     pub tls: Option<TlsPlan>,
     /// Host name or address to connect to.
     pub host: String,
     /// Port to connect to.
     pub port: u16,
-    /// Value of the `Host` header.
+    /// Value of the `Host` header (host and port, never user information).
     pub authority: String,
     /// Path prefix every step's path is appended to (no trailing slash).
     pub base_path: String,
@@ -58,6 +63,8 @@ pub struct TargetPlan {
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// Default per-request timeout.
     pub timeout: Duration,
+    /// Default largest response body kept for checks and captures, bytes.
+    pub max_body: u64,
 }
 
 /// TLS settings for an `https` target.
@@ -214,6 +221,17 @@ pub struct StepPlan {
     pub think: Option<Think>,
     /// Limit for the whole request (connect, send, response body).
     pub timeout: Duration,
+    /// Largest response body kept for checks and captures, bytes; a larger one fails them.
+    pub max_body: u64,
+}
+
+impl StepPlan {
+    /// Whether a capture reads the response body (JSON or regex, not a header).
+    pub fn captures_need_body(&self) -> bool {
+        self.captures
+            .iter()
+            .any(|c| !matches!(c.source, CaptureSource::Header(_)))
+    }
 }
 
 /// The kinds of step; SQL steps will join HTTP here.

@@ -14,6 +14,9 @@ pub struct RawScenario {
     pub name: Option<Spanned<String>>,
     /// Free text.
     pub description: Option<String>,
+    /// Environment variables whose values are not secret (shown as they are in outputs).
+    #[serde(default)]
+    pub public_env: Vec<Spanned<String>>,
     /// `[target]`.
     pub target: Option<Spanned<RawTarget>>,
     /// `[load]`.
@@ -63,6 +66,8 @@ pub struct RawTarget {
     pub ca_file: Option<Spanned<String>>,
     /// Accept any TLS certificate.
     pub insecure: Option<bool>,
+    /// Largest response body kept for checks and captures (bytes, or `"1MiB"`).
+    pub max_body: Option<Spanned<Value>>,
 }
 
 /// `[load]`.
@@ -136,6 +141,8 @@ pub struct RawStep {
     pub think: Option<Spanned<Value>>,
     /// Request timeout for this step.
     pub timeout: Option<Spanned<Value>>,
+    /// Largest response body kept for this step's checks and captures.
+    pub max_body: Option<Spanned<Value>>,
 }
 
 /// `[steps.http]`.

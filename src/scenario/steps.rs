@@ -9,13 +9,13 @@ use super::json_path::to_pointer;
 use super::plan::*;
 use super::raw::*;
 use super::template::{Escape, Template};
-use super::units::{parse_status_pattern, parse_think};
+use super::units::parse_status_pattern;
 
 pub(super) fn build_step(
     b: &mut Builder,
     raw: &Spanned<RawStep>,
     index: usize,
-    default_timeout: Option<Duration>,
+    defaults: Option<(Duration, u64)>,
 ) -> Option<StepPlan> {
     let s = raw.get_ref();
     let before = b.diags.len();
@@ -68,22 +68,14 @@ pub(super) fn build_step(
         }
     }
     let checks = build_checks(b, s.check.as_ref(), index);
-    let think = s.think.as_ref().and_then(|t| match t.get_ref() {
-        Value::String(text) => parse_think(text).map_err(|e| b.error(t.span(), e)).ok(),
-        other => {
-            b.error(
-                t.span(),
-                format!(
-                    "expected a think time such as \"1s\" or \"200ms..800ms\", found {}",
-                    describe(other)
-                ),
-            );
-            None
-        }
-    });
+    let think = s.think.as_ref().and_then(|t| b.think(t));
     let timeout = match &s.timeout {
-        Some(t) => b.duration(t),
-        None => default_timeout,
+        Some(t) => b.duration_in(t, "timeout", true, super::limits::MAX_TIMEOUT),
+        None => defaults.map(|d| d.0),
+    };
+    let max_body = match &s.max_body {
+        Some(v) => b.size(v, "max_body"),
+        None => defaults.map(|d| d.1),
     };
     if b.diags.len() > before {
         return None;
@@ -95,6 +87,7 @@ pub(super) fn build_step(
         checks,
         think,
         timeout: timeout?,
+        max_body: max_body?,
     })
 }
 

@@ -67,6 +67,37 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(total))
 }
 
+/// Parses a size: a number of bytes (`1048576`) or a number with a unit: `B`, `KB`/`kB`,
+/// `MB`, `GB` (powers of 1000) or `KiB`, `MiB`, `GiB` (powers of 1024), e.g. `"1MiB"`.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let expected = || {
+        format!(
+            "invalid size \"{text}\": expected bytes with a unit, such as \"512KiB\", \"1MiB\" or \"2MB\""
+        )
+    };
+    let s = text.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let value: f64 = number.parse().map_err(|_| expected())?;
+    let scale: f64 = match unit.trim() {
+        "" | "B" => 1.0,
+        "KB" | "kB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(expected()),
+    };
+    let bytes = value * scale;
+    if !bytes.is_finite() || bytes > u64::MAX as f64 / 2.0 {
+        return Err(expected());
+    }
+    Ok(bytes.round() as u64)
+}
+
 /// Parses an arrival rate such as `50/s`, `3000/m` or `0.5/s` into iterations per second.
 pub fn parse_rate(text: &str) -> Result<f64, String> {
     let expected = || {
@@ -151,6 +182,17 @@ mod tests {
         assert_eq!(parse_duration("500us"), Ok(Duration::from_micros(500)));
         for bad in ["", "5", "s", "5 parsecs", "1..2s", "-1s", "5sx"] {
             assert!(parse_duration(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1MiB"), Ok(1024 * 1024));
+        assert_eq!(parse_size("512 KiB"), Ok(512 * 1024));
+        assert_eq!(parse_size("2MB"), Ok(2_000_000));
+        assert_eq!(parse_size("300"), Ok(300));
+        for bad in ["", "1 parsec", "-1MiB", "MiB", "1e400GiB"] {
+            assert!(parse_size(bad).is_err(), "{bad} should be rejected");
         }
     }
 

@@ -5,17 +5,21 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::Connection;
 use sqlx::pool::PoolOptions;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 
-use super::{Store, StoreError};
+use super::{Access, Store, StoreError};
 
 /// The store used when neither `--store` nor `REHEARSE_STORE` is set.
 pub const DEFAULT_URL: &str = "sqlite://.rehearse/rehearse.db";
 
 /// How long an SQLite writer waits for another process's write to finish.
 const SQLITE_BUSY: Duration = Duration::from_secs(60);
+
+/// How long connecting to PostgreSQL may take before the store is called unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The SQLite file a URL names, if it is an SQLite URL.
 pub fn sqlite_path(url: &str) -> Option<PathBuf> {
@@ -26,7 +30,8 @@ pub fn sqlite_path(url: &str) -> Option<PathBuf> {
     Some(PathBuf::from(path))
 }
 
-pub(super) async fn connect(url: &str) -> Result<Store, StoreError> {
+/// Connects to the store; `writable` is false when an SQLite file can only be read.
+pub(super) async fn connect(url: &str, access: Access) -> Result<(Store, bool), StoreError> {
     let shown = redact(url);
     let open = |source| StoreError::Open {
         url: shown.clone(),
@@ -39,39 +44,76 @@ pub(super) async fn connect(url: &str) -> Result<Store, StoreError> {
                 message: "no file name after `sqlite://`".into(),
             });
         }
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let exists = path.is_file();
+        if !exists && access != Access::Create {
+            return Err(StoreError::Missing { url: shown });
+        }
+        if !exists && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::Url {
                 url: shown.clone(),
                 message: format!("cannot create `{}`: {e}", dir.display()),
             })?;
         }
-        let options = SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(SQLITE_BUSY)
-            .foreign_keys(true);
+        // A file this process cannot write (a read-only copy, a CI artifact) is still read,
+        // as an immutable database: no journal, no locks, nothing written beside it.
+        let writable = !exists
+            || std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&path)
+                .is_ok();
+        let options = if writable {
+            SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(access == Access::Create)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(SQLITE_BUSY)
+                .foreign_keys(true)
+        } else if access == Access::Read {
+            SqliteConnectOptions::new()
+                .filename(&path)
+                .read_only(true)
+                .immutable(true)
+        } else {
+            return Err(StoreError::ReadOnly { url: shown });
+        };
         let pool = PoolOptions::new()
             .max_connections(4)
             .acquire_timeout(SQLITE_BUSY)
             .connect_with(options)
             .await
             .map_err(open)?;
-        return Ok(Store::Sqlite(pool));
+        return Ok((Store::Sqlite(pool), writable));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let options = PgConnectOptions::from_str(url).map_err(|e| StoreError::Url {
             url: shown.clone(),
             message: e.to_string(),
         })?;
+        // One direct attempt first: a pool only reports "timed out" after retrying, where
+        // this names the cause (connection refused, authentication, unknown database).
+        match tokio::time::timeout(CONNECT_TIMEOUT, sqlx::PgConnection::connect_with(&options))
+            .await
+        {
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+            }
+            Ok(Err(e)) => return Err(open(e)),
+            Err(_) => {
+                return Err(StoreError::Unreachable {
+                    url: shown,
+                    after: CONNECT_TIMEOUT,
+                });
+            }
+        }
         let pool = PoolOptions::new()
             .max_connections(4)
-            .acquire_timeout(Duration::from_secs(15))
+            .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await
             .map_err(open)?;
-        return Ok(Store::Postgres(pool));
+        return Ok((Store::Postgres(pool), true));
     }
     Err(StoreError::Url {
         url: shown,

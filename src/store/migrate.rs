@@ -7,7 +7,7 @@ use sqlx::SqlStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 use super::location::{lock_path, sqlite_path};
-use super::{Store, StoreError, redact, with_pool};
+use super::{Access, Store, StoreError, redact, with_pool};
 
 /// (version, description, SQLite DDL, PostgreSQL DDL)
 const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
@@ -22,6 +22,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "ab sessions",
         include_str!("../../migrations/sqlite/0002_ab_sessions.sql"),
         include_str!("../../migrations/postgres/0002_ab_sessions.sql"),
+    ),
+    (
+        3,
+        "run kinds",
+        include_str!("../../migrations/sqlite/0003_run_kinds.sql"),
+        include_str!("../../migrations/postgres/0003_run_kinds.sql"),
     ),
 ];
 
@@ -48,7 +54,27 @@ pub fn latest() -> i64 {
     MIGRATIONS.iter().map(|m| m.0).max().unwrap_or(0)
 }
 
-pub(super) async fn migrate(store: &Store, url: &str) -> Result<(), StoreError> {
+pub(super) async fn migrate(
+    store: &Store,
+    url: &str,
+    access: Access,
+    writable: bool,
+) -> Result<(), StoreError> {
+    // The common case, a store already up to date, takes no lock and writes nothing.
+    let found = applied_version(store).await?;
+    if found == latest() {
+        return Ok(());
+    }
+    if found == 0 && access != Access::Create && matches!(store, Store::Postgres(_)) {
+        return Err(StoreError::Missing { url: redact(url) });
+    }
+    if found < latest() && !writable {
+        return Err(StoreError::Outdated {
+            url: redact(url),
+            found,
+            known: latest(),
+        });
+    }
     // sqlx's SQLite migrator takes no lock, so several processes opening a new store at
     // once would race to create it; a lock file beside the database serialises them.
     let _lock = match sqlite_path(url) {

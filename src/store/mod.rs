@@ -10,9 +10,20 @@ mod write;
 use sqlx::{PgPool, SqlitePool};
 
 pub use location::{DEFAULT_URL, redact, sqlite_path};
-pub use read::{HistoryMetric, HistoryPoint, RunFilter, RunSummary};
-pub use sessions::{AbSession, LogRatios};
+pub use read::{HistoryMetric, HistoryPoint, RunFilter, RunSummary, Which};
+pub use sessions::AbSession;
 pub use write::Stored;
+
+/// What a command needs from the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Store runs: create the store if it does not exist yet.
+    Create,
+    /// Change an existing store (delete, prune); never create one.
+    Write,
+    /// Only read an existing store; a read-only file is fine.
+    Read,
+}
 
 /// An open store.
 #[derive(Debug, Clone)]
@@ -41,6 +52,40 @@ pub enum StoreError {
         url: String,
         /// The cause.
         source: sqlx::Error,
+    },
+    /// The server did not answer in time.
+    #[error("cannot reach the store `{url}`: no answer within {}", humantime::format_duration(*after))]
+    Unreachable {
+        /// The URL, password removed.
+        url: String,
+        /// How long it waited.
+        after: std::time::Duration,
+    },
+    /// Nothing has been stored there yet (only commands that store runs create a store).
+    #[error(
+        "there is no store at `{url}`: nothing has been stored there yet (`rehearse run` creates it)"
+    )]
+    Missing {
+        /// The URL, password removed.
+        url: String,
+    },
+    /// The store can only be read, and the command changes it.
+    #[error("the store `{url}` is read-only here, and this command changes it")]
+    ReadOnly {
+        /// The URL, password removed.
+        url: String,
+    },
+    /// A read-only store whose schema this build would have to upgrade first.
+    #[error(
+        "the store `{url}` has schema version {found} and this rehearse needs {known}; it is read-only here, so it cannot be upgraded: open it once where it is writable"
+    )]
+    Outdated {
+        /// The URL, password removed.
+        url: String,
+        /// The store's version.
+        found: i64,
+        /// The newest this build knows.
+        known: i64,
     },
     /// The store was written by a newer rehearse.
     #[error(
@@ -99,10 +144,15 @@ macro_rules! with_pool {
 pub(crate) use with_pool;
 
 impl Store {
-    /// Opens (creating if needed) and migrates the store at `url`.
-    pub async fn open(url: &str) -> Result<Self, StoreError> {
-        let store = location::connect(url).await?;
-        migrate::migrate(&store, url).await?;
+    /// Opens the store at `url` for `access` (creating it only for [`Access::Create`]) and
+    /// brings its schema up to date where it can be written.
+    pub async fn open(url: &str, access: Access) -> Result<Self, StoreError> {
+        let (store, writable) = location::connect(url, access).await?;
+        let ready = migrate::migrate(&store, url, access, writable).await;
+        if let Err(e) = ready {
+            store.close().await;
+            return Err(e);
+        }
         Ok(store)
     }
 

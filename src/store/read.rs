@@ -19,8 +19,20 @@ pub struct RunFilter {
     pub limit: i64,
     /// Skip this many of the newest first (paging).
     pub offset: i64,
-    /// Include incomplete (interrupted) runs.
-    pub include_incomplete: bool,
+    /// Which runs.
+    pub which: Which,
+}
+
+/// Which runs a listing takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    /// Every run, interrupted ones included.
+    All,
+    /// Runs that completed (failed ones included: they are news).
+    Complete,
+    /// Runs that can stand for their branch: plain runs (no A/B rounds, no demo runs),
+    /// complete, not failed.
+    Baselines,
 }
 
 /// One line of `runs list`.
@@ -38,6 +50,10 @@ pub struct RunSummary {
     pub started_ms: i64,
     /// Whether the run completed.
     pub complete: bool,
+    /// Whether it failed as a run (the target never answered, no iteration completed).
+    pub failed: bool,
+    /// What it was made for: `plain`, `ab` (an A/B round) or `demo`.
+    pub kind: String,
     /// Target URL.
     pub target: Option<String>,
     /// Workflow iterations ended.
@@ -90,7 +106,7 @@ impl HistoryMetric {
         format!(
             "SELECT r.id, r.started_ms, r.commit_sha, r.branch, CAST(s.{} AS DOUBLE PRECISION) AS value \
              FROM runs r CROSS JOIN steps s WHERE s.run_id = r.id AND r.scenario = $1 AND {branch} \
-             AND s.name = $2 AND s.is_workflow = $3 {has_value} AND r.complete ORDER BY r.started_ms DESC, r.id DESC LIMIT $5",
+             AND s.name = $2 AND s.is_workflow = $3 {has_value} AND r.complete AND r.kind = 'plain' ORDER BY r.started_ms DESC, r.id DESC LIMIT $5",
             self.name()
         )
     }
@@ -133,13 +149,16 @@ pub struct HistoryPoint {
 impl Store {
     /// Runs matching a filter, newest first.
     pub async fn list(&self, f: &RunFilter) -> Result<Vec<RunSummary>, StoreError> {
-        const SQL: &str = "SELECT r.id, r.scenario, r.branch, r.commit_sha, r.started_ms, r.complete, r.target, r.labels, \
+        const SQL: &str = "SELECT r.id, r.scenario, r.branch, r.commit_sha, r.started_ms, r.complete, r.failed, r.kind, r.target, r.labels, \
              w.count, w.errors, w.p50, w.p99 \
              FROM runs r LEFT JOIN steps w ON w.run_id = r.id AND w.is_workflow \
              WHERE (CAST($1 AS TEXT) IS NULL OR r.scenario = $1) AND (CAST($2 AS TEXT) IS NULL OR r.branch = $2) \
-             AND ($3 OR r.complete) ORDER BY r.started_ms DESC, r.id DESC LIMIT $4 OFFSET $5";
+             AND ($3 OR r.complete) AND ($6 OR (NOT r.failed AND r.kind = 'plain')) \
+             ORDER BY r.started_ms DESC, r.id DESC LIMIT $4 OFFSET $5";
+        let any_state = f.which == Which::All;
+        let any_kind = f.which != Which::Baselines;
         with_pool!(self, pool => {
-            let rows = sqlx::query(SQL).bind(&f.scenario).bind(&f.branch).bind(f.include_incomplete).bind(f.limit).bind(f.offset).fetch_all(pool).await?;
+            let rows = sqlx::query(SQL).bind(&f.scenario).bind(&f.branch).bind(any_state).bind(f.limit).bind(f.offset).bind(any_kind).fetch_all(pool).await?;
             rows.iter()
                 .map(|r| {
                     Ok(RunSummary {
@@ -149,6 +168,8 @@ impl Store {
                         commit: r.try_get("commit_sha")?,
                         started_ms: r.try_get("started_ms")?,
                         complete: r.try_get("complete")?,
+                        failed: r.try_get("failed")?,
+                        kind: r.try_get("kind")?,
                         target: r.try_get("target")?,
                         iterations: r.try_get("count")?,
                         errors: r.try_get("errors")?,

@@ -1,14 +1,10 @@
 //! A/B sessions: their per-round log ratios, kept so later sessions learn the environment's
 //! noise from earlier A/A sessions of the same scenario.
 
-use std::collections::BTreeMap;
-
 use sqlx::Row;
 
 use super::{Store, StoreError, with_pool};
-
-/// Per step, per metric: one log ratio (candidate / baseline) per round.
-pub type LogRatios = BTreeMap<String, BTreeMap<String, Vec<f64>>>;
+use crate::model::{Comparison, LogRatios};
 
 /// One stored A/B session.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,14 +27,15 @@ pub struct AbSession {
     pub host_fingerprint: Option<String>,
     /// The rounds' log ratios.
     pub log_ratios: LogRatios,
-    /// The session's comparison.json.
-    pub comparison: String,
+    /// The session's comparison (stored as its comparison.json document).
+    pub comparison: Comparison,
 }
 
 impl Store {
     /// Stores a session.
     pub async fn insert_ab_session(&self, s: &AbSession) -> Result<(), StoreError> {
         let ratios = serde_json::to_string(&s.log_ratios).expect("ratios serialize");
+        let comparison = serde_json::to_string(&s.comparison).expect("comparisons serialize");
         with_pool!(self, pool => sqlx::query(
             "INSERT INTO ab_sessions (id, scenario, started_ms, same_target, rounds, baseline_label, candidate_label, host_fingerprint, log_ratios, comparison) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -52,7 +49,7 @@ impl Store {
         .bind(&s.candidate_label)
         .bind(&s.host_fingerprint)
         .bind(ratios)
-        .bind(&s.comparison)
+        .bind(comparison)
         .execute(pool)
         .await?
         .rows_affected());

@@ -4,8 +4,8 @@
 use std::fmt::Write;
 
 use super::shorten;
-use crate::compare::{Comparison, MetricComparison, Side, Verdict};
 use crate::model::ThresholdResult;
+use crate::model::{Comparison, MetricComparison, Side, Verdict};
 use crate::report::console::format_value;
 
 /// The whole comparison for the terminal.
@@ -21,7 +21,7 @@ pub fn comparison(c: &Comparison) -> String {
     let width = c
         .steps
         .iter()
-        .map(|s| s.name.chars().count() + 2)
+        .map(|s| s.id.name().chars().count() + 2)
         .max()
         .unwrap_or(10)
         .clamp(14, 40);
@@ -40,7 +40,7 @@ pub fn comparison(c: &Comparison) -> String {
         let _ = writeln!(
             out,
             "{:<width$} {:>45}  ({}; {level:.1}% intervals){flag}",
-            shorten(&s.name, width),
+            shorten(s.id.name(), width),
             "",
             s.verdict.name()
         );
@@ -74,7 +74,7 @@ fn metric_row(out: &mut String, m: &MetricComparison, width: usize) {
     let _ = writeln!(
         out,
         "  {:<w$} {base:>10} {cand:>10} {change:>9}  {interval:<19} {verdict}",
-        m.metric,
+        m.metric.name(),
         w = width - 2
     );
 }
@@ -107,7 +107,7 @@ pub fn thresholds(results: &[ThresholdResult]) -> String {
     let mut out = String::from("thresholds\n");
     let width = results
         .iter()
-        .map(|t| t.threshold.expression.chars().count())
+        .map(|t| t.threshold.label().chars().count())
         .max()
         .unwrap_or(10)
         + 2;
@@ -120,7 +120,7 @@ pub fn thresholds(results: &[ThresholdResult]) -> String {
         let _ = writeln!(
             out,
             "  {:<width$} {value:>10}  {status}",
-            t.threshold.expression
+            t.threshold.label()
         );
     }
     out

@@ -56,10 +56,17 @@ pub fn summary(run: &RunResult) -> String {
         row(&mut out, step, width);
     }
     if let Some(it) = &run.iterations {
+        let dropped = match (it.dropped, run.load.as_ref().and_then(|l| l.max_in_flight)) {
+            (0, _) => String::new(),
+            (n, Some(cap)) => format!(
+                ", {n} dropped: max_in_flight ({cap}) iterations were already running when they were due"
+            ),
+            (n, None) => format!(", {n} dropped"),
+        };
         let _ = writeln!(
             out,
-            "iterations: {} started, {} completed, {} failed, {} interrupted, {} dropped (max_in_flight reached)",
-            it.started, it.completed, it.failed, it.interrupted, it.dropped
+            "iterations: {} started, {} completed, {} failed, {} interrupted{dropped}",
+            it.started, it.completed, it.failed, it.interrupted
         );
     }
     for step in &run.steps {

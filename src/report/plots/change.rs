@@ -6,7 +6,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{FONT, PlotError, cut, err, house_mesh};
-use crate::compare::{Comparison, Verdict};
+use crate::model::SummaryMetric;
+use crate::model::{Comparison, Verdict};
 use crate::report::palette;
 
 /// A row label: the text, the point its right end should touch (backend pixels), the verdict.
@@ -32,10 +33,10 @@ struct Row {
 fn rows(c: &Comparison) -> Vec<Row> {
     let mut out = Vec::new();
     for s in &c.steps {
-        for metric in ["p50", "p99"] {
+        for metric in [SummaryMetric::P50, SummaryMetric::P99] {
             if let Some(m) = s.metrics.iter().find(|m| m.metric == metric) {
                 out.push(Row {
-                    label: format!("{} {metric}", cut(&s.name, 20)),
+                    label: format!("{} {metric}", cut(s.id.name(), 20)),
                     change: m.change * 100.0,
                     low: m.interval[0] * 100.0,
                     high: m.interval[1] * 100.0,

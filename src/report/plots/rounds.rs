@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{FONT, PlotError, cut, err, house_mesh, legend};
-use crate::compare::{AbInfo, Comparison, Verdict};
+use crate::model::{AbInfo, Comparison, SummaryMetric, Verdict};
 use crate::report::palette;
 
 /// Draws the per-round p50 changes of each step (and the workflow).
@@ -18,20 +18,15 @@ pub fn draw<DB: DrawingBackend>(
         .steps
         .iter()
         .filter_map(|s| {
-            let key = if s.workflow {
-                "workflow"
-            } else {
-                s.name.as_str()
-            };
-            let ratios = ab.log_ratios.get(key)?.get("p50")?;
+            let ratios = ab.log_ratios.get(s.id.name())?.get(&SummaryMetric::P50)?;
             let verdict = s
                 .metrics
                 .iter()
-                .find(|m| m.metric == "p50")
+                .find(|m| m.metric == SummaryMetric::P50)
                 .map(|m| m.verdict)
                 .unwrap_or(Verdict::Inconclusive);
             Some((
-                s.name.clone(),
+                s.id.to_string(),
                 verdict,
                 ratios.iter().map(|r| r.exp_m1() * 100.0).collect(),
             ))

@@ -14,11 +14,15 @@ use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
+use super::body::BodyBudget;
 use super::tls::{TlsError, client_config};
 use crate::scenario::TargetPlan;
 
 /// Idle connections kept beyond this many are closed.
 const MAX_IDLE: usize = 4096;
+
+/// Largest read buffer of one connection, bytes.
+const READ_BUFFER: usize = 64 * 1024;
 
 /// A request body: every body rehearse sends is fully built before sending.
 pub type Body = Full<Bytes>;
@@ -46,6 +50,8 @@ pub struct HttpClient {
     pub default_headers: Vec<(HeaderName, HeaderValue)>,
     tls: Option<(TlsConnector, ServerName<'static>)>,
     idle: Mutex<Vec<Sender>>,
+    /// Memory for response bodies kept by every request in flight.
+    pub budget: BodyBudget,
 }
 
 /// The connection an iteration is using.
@@ -55,8 +61,9 @@ pub struct Session {
 }
 
 impl HttpClient {
-    /// Prepares a client; fails only on TLS configuration problems.
-    pub fn new(target: &TargetPlan) -> Result<Arc<Self>, TlsError> {
+    /// Prepares a client whose kept response bodies share `body_budget` bytes; fails only on
+    /// TLS configuration problems.
+    pub fn new(target: &TargetPlan, body_budget: u64) -> Result<Arc<Self>, TlsError> {
         let tls = match &target.tls {
             None => None,
             Some(plan) => {
@@ -70,6 +77,13 @@ impl HttpClient {
             }
         };
         let mut default_headers = target.headers.clone();
+        if let Some(auth) = &target.basic_auth
+            && !default_headers
+                .iter()
+                .any(|(n, _)| n == http::header::AUTHORIZATION)
+        {
+            default_headers.push((http::header::AUTHORIZATION, auth.clone()));
+        }
         if !default_headers
             .iter()
             .any(|(n, _)| n == http::header::USER_AGENT)
@@ -88,6 +102,7 @@ impl HttpClient {
             default_headers,
             tls,
             idle: Mutex::new(Vec::new()),
+            budget: BodyBudget::new(body_budget),
         }))
     }
 
@@ -173,7 +188,10 @@ async fn handshake<T>(io: T) -> Result<Sender, Transport>
 where
     T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
+    // A small read buffer per connection: a thousand connections streaming large bodies
+    // must not grow hyper's buffers to hundreds of kilobytes each.
     let (sender, conn) = http1::Builder::new()
+        .max_buf_size(READ_BUFFER)
         .handshake(io)
         .await
         .map_err(|e| Transport::Connect(format!("HTTP handshake: {e}")))?;

@@ -1,14 +1,12 @@
 //! HTTP steps: connections, request building, and judging responses.
 
+pub mod body;
 pub mod client;
 pub mod request;
 pub mod response;
 pub mod tls;
 
 use std::time::Duration;
-
-use bytes::Bytes;
-use http_body_util::BodyExt;
 
 pub use client::{HttpClient, Session, Transport};
 
@@ -28,35 +26,26 @@ pub async fn perform(
     vars: &mut IterationVars<'_>,
 ) -> Result<(), Failure> {
     let req = request::build(plan, client, vars).map_err(|e| (Outcome::RequestError, e))?;
-    let needs_body = step.checks.needs_body() || !step.captures.is_empty();
+    let needs_body = step.checks.needs_body() || step.captures_need_body();
     let exchange = async {
         let resp = client.send(session, req).await.map_err(|t| match t {
             Transport::Connect(m) => (Outcome::ConnectError, m),
             Transport::Reset(m) => (Outcome::Reset, m),
         })?;
-        let (parts, mut body) = resp.into_parts();
-        // The body is always read to the end so the connection can be reused; it is
-        // only kept when a check, a capture or an error message needs it.
-        let keep = needs_body
-            || !step
-                .checks
-                .status
-                .iter()
-                .any(|r| r.contains(&parts.status.as_u16()));
-        let bytes = if keep {
-            body.collect()
-                .await
-                .map_err(|e| (Outcome::Reset, format!("reading the response body: {e}")))?
-                .to_bytes()
+        let (parts, body) = resp.into_parts();
+        // The body is always read to the end so the connection can be reused; only what a
+        // check, a capture or an error message needs is kept.
+        let keep = if needs_body {
+            body::Keep::UpTo(step.max_body)
         } else {
-            while let Some(frame) = body.frame().await {
-                frame.map_err(|e| (Outcome::Reset, format!("reading the response body: {e}")))?;
-            }
-            Bytes::new()
+            body::Keep::Excerpt
         };
-        Ok::<_, Failure>((parts, bytes))
+        let body = body::read(body, keep, &client.budget)
+            .await
+            .map_err(|m| (Outcome::Reset, m))?;
+        Ok::<_, Failure>((parts, body))
     };
-    let (parts, bytes) = match tokio::time::timeout(step.timeout, exchange).await {
+    let (parts, body) = match tokio::time::timeout(step.timeout, exchange).await {
         Ok(result) => result?,
         Err(_) => {
             return Err((
@@ -65,7 +54,7 @@ pub async fn perform(
             ));
         }
     };
-    response::judge(step, &parts, &bytes, vars)
+    response::judge(step, &parts, &body, vars)
 }
 
 fn fmt_timeout(d: Duration) -> String {

@@ -75,7 +75,7 @@ mod tests {
             &|_| None,
         )
         .unwrap();
-        let client = HttpClient::new(&plan.target).unwrap();
+        let client = HttpClient::new(&plan.target, 0).unwrap();
         let mut vars = IterationVars::new(None, 0, plan.captures.len(), 7, 1);
         plan.steps
             .iter()

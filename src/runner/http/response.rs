@@ -1,8 +1,8 @@
 //! Judges a response: status, checks and captures, in that order, into an outcome.
 
-use bytes::Bytes;
 use http::response::Parts;
 
+use super::body::ReadBody;
 use crate::model::Outcome;
 use crate::runner::vars::IterationVars;
 use crate::scenario::{CaptureSource, Expected, StepPlan};
@@ -11,7 +11,7 @@ use crate::scenario::{CaptureSource, Expected, StepPlan};
 pub fn judge(
     step: &StepPlan,
     parts: &Parts,
-    body: &Bytes,
+    read: &ReadBody,
     vars: &mut IterationVars<'_>,
 ) -> Result<(), super::Failure> {
     let status = parts.status.as_u16();
@@ -22,8 +22,22 @@ pub fn judge(
             500..=599 => Outcome::Http5xx,
             _ => Outcome::CheckFailed,
         };
-        return Err((outcome, format!("status {status}: {}", excerpt(body))));
+        return Err((
+            outcome,
+            format!("status {status}: {}", excerpt(read.excerpt())),
+        ));
     }
+    if let Some(why) = read.truncated {
+        // Checks and captures over part of a body would judge something the server did
+        // not send; the step fails and says why.
+        let outcome = if step.checks.needs_body() {
+            Outcome::CheckFailed
+        } else {
+            Outcome::CaptureFailed
+        };
+        return Err((outcome, why.describe()));
+    }
+    let body = &read.bytes;
     let needs_json = !step.checks.json.is_empty()
         || step
             .captures
@@ -139,8 +153,8 @@ fn values_equal(a: &serde_json::Value, b: &serde_json::Value) -> bool {
 }
 
 /// The start of a body, for error messages.
-fn excerpt(body: &Bytes) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(200)]);
+fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
     let text = text.trim();
     if text.is_empty() {
         "(empty body)".into()
@@ -178,7 +192,7 @@ mod tests {
         let r = judge(
             &plan.steps[0],
             &parts,
-            &Bytes::from(body.to_string()),
+            &ReadBody::whole(bytes::Bytes::from(body.to_string())),
             &mut vars,
         );
         (r, vars.captures)

@@ -49,12 +49,12 @@ pub fn reporter(mode: Mode, label: &str, total: Duration) -> (OnInterval, Finish
                 .expect("valid template")
                 .progress_chars("=> "),
             );
-            bar.set_prefix(label.to_string());
+            bar.set_prefix(super::console::clean(label).into_owned());
             let done = bar.clone();
             (
                 Box::new(move |l: &Live| {
                     bar.set_position(l.elapsed.as_secs().min(secs));
-                    bar.set_message(describe(l));
+                    bar.set_message(super::console::clean(&describe(l)).into_owned());
                 }),
                 Box::new(move || done.finish_and_clear()),
             )
@@ -68,7 +68,7 @@ pub fn reporter(mode: Mode, label: &str, total: Duration) -> (OnInterval, Finish
                     // Past the scheduled end only in-flight iterations are finishing.
                     if s >= last + 5 && s <= secs {
                         last = s;
-                        eprintln!("{label} {s:>4}s/{secs}s  {}", describe(l));
+                        super::console::note(&format!("{label} {s:>4}s/{secs}s  {}", describe(l)));
                     }
                 }),
                 Box::new(|| {}),
@@ -78,6 +78,9 @@ pub fn reporter(mode: Mode, label: &str, total: Duration) -> (OnInterval, Finish
 }
 
 fn describe(l: &Live) -> String {
+    if l.warming_up {
+        return format!("warming up · {:.1} it/s", l.rate);
+    }
     let p99 = l.p99_us.map(fmt_us).unwrap_or_else(|| "-".into());
     let dropped = if l.dropped > 0 {
         format!(" · {} dropped", l.dropped)

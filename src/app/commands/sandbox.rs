@@ -4,11 +4,13 @@ use std::net::SocketAddr;
 
 use anyhow::Context as _;
 
-use super::{Outcome, SandboxArgs};
+use crate::app::args::SandboxArgs;
+use crate::app::console;
+use crate::app::error::{AppResult, Classify as _, Outcome};
 use crate::sandbox::{self, SandboxConfig};
 
 /// Runs the command.
-pub async fn sandbox(args: SandboxArgs) -> anyhow::Result<Outcome> {
+pub async fn sandbox(args: SandboxArgs) -> AppResult {
     let config = SandboxConfig {
         latency_scale: args.latency_scale,
         error_rate: args.error_rate,
@@ -18,14 +20,15 @@ pub async fn sandbox(args: SandboxArgs) -> anyhow::Result<Outcome> {
     };
     let server = sandbox::start(config, SocketAddr::new(args.host, args.port))
         .await
-        .context("cannot start the sandbox")?;
+        .context("cannot start the sandbox")
+        .invalid()?;
     // The first line is the URL alone, so scripts can read it.
-    super::print_out(&format!("{}\n", server.url()));
-    eprintln!(
+    console::out(&format!("{}\n", server.url()));
+    console::note(&format!(
         "rehearse sandbox listening on {} (Ctrl-C to stop)",
         server.url()
-    );
-    super::signals::wait_for_stop().await;
+    ));
+    crate::app::signals::wait_for_stop().await;
     server.stop().await;
-    Ok(Outcome::Success)
+    Ok(Outcome::Passed)
 }

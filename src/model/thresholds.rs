@@ -1,6 +1,6 @@
 //! Absolute thresholds (SLOs), evaluated on one run or pooled over several candidate runs.
 
-use crate::model::{
+use super::{
     RunResult, StepResult, SummaryMetric, Threshold, ThresholdResult, decode, new_histogram,
 };
 

@@ -2,11 +2,13 @@
 
 use std::path::PathBuf;
 
-use super::Outcome;
-use crate::scenario::{self, LoadModel, Overrides};
+use crate::app::console;
+use crate::app::error::{AppError, AppResult, Outcome};
+use crate::scenario::{self, LoadModel, Overrides, ScenarioErrors};
 
-/// Validates every file; prints problems as `file:line:col` and returns Invalid if any.
-pub fn validate(files: &[PathBuf]) -> Outcome {
+/// Validates every file; prints problems as `file:line:col`.
+pub fn validate(files: &[PathBuf]) -> AppResult {
+    let mut errors = ScenarioErrors::default();
     let mut bad = 0;
     for file in files {
         match scenario::load(file, &Overrides::default()) {
@@ -17,7 +19,7 @@ pub fn validate(files: &[PathBuf]) -> Outcome {
                         format!("closed {} users", plan.load.profile.peak())
                     }
                 };
-                super::print_out(&format!(
+                console::out(&format!(
                     "ok: {} ({}: {} steps, {load} for {})\n",
                     file.display(),
                     plan.name,
@@ -25,16 +27,18 @@ pub fn validate(files: &[PathBuf]) -> Outcome {
                     humantime::format_duration(plan.load.profile.duration())
                 ));
             }
-            Err(errors) => {
+            Err(e) => {
                 bad += 1;
-                eprintln!("{errors}");
+                errors.0.extend(e.0);
             }
         }
     }
     if bad > 0 {
-        eprintln!("{bad} of {} scenario files have errors", files.len());
-        Outcome::Invalid
-    } else {
-        Outcome::Success
+        console::note(&format!(
+            "{bad} of {} scenario files have errors",
+            files.len()
+        ));
+        return Err(AppError::Scenario(errors));
     }
+    Ok(Outcome::Passed)
 }

@@ -1,0 +1,10 @@
+//! One module per command, each with a single entry function.
+
+pub mod ab;
+pub mod compare;
+pub mod demo;
+pub mod report;
+pub mod run;
+pub mod runs;
+pub mod sandbox;
+pub mod validate;

@@ -1,0 +1,282 @@
+//! `rehearse runs …` and `rehearse history`: the stored runs. Commands that only read never
+//! create a store; import validates every file before storing any.
+
+use anyhow::anyhow;
+
+use crate::app::args::{HistoryArgs, RunsCommand, StoreArgs};
+use crate::app::console;
+use crate::app::error::{AppError, AppResult, Classify as _, Outcome};
+use crate::app::select::read_for_import;
+use crate::model::{RunResult, is_plain_file_name};
+use crate::report::console::{fmt_us, format_value, summary};
+use crate::store::{Access, HistoryMetric, RunFilter, Store, Stored, Which};
+
+/// Opens the store named by `--store` / `REHEARSE_STORE`.
+async fn open(args: &StoreArgs, access: Access) -> Result<Store, AppError> {
+    Store::open(&args.store, access).await.invalid()
+}
+
+/// Runs a `runs` subcommand.
+pub async fn runs(command: RunsCommand) -> AppResult {
+    match command {
+        RunsCommand::List {
+            store,
+            scenario,
+            branch,
+            limit,
+            all,
+            json,
+        } => {
+            let store = open(&store, Access::Read).await?;
+            let runs = store
+                .list(&RunFilter {
+                    scenario,
+                    branch,
+                    limit,
+                    offset: 0,
+                    which: if all { Which::All } else { Which::Complete },
+                })
+                .await
+                .invalid()?;
+            store.close().await;
+            if json {
+                console::json(&runs);
+                return Ok(Outcome::Passed);
+            }
+            if runs.is_empty() {
+                console::note("no stored runs match");
+                return Ok(Outcome::Passed);
+            }
+            let mut out = format!(
+                "{:<36}  {:<20}  {:<24}  {:<12}  {:<9}  {:>7}  {:>7}  {:>9}  {:>9}\n",
+                "id",
+                "started (UTC)",
+                "scenario",
+                "branch",
+                "commit",
+                "iters",
+                "errors",
+                "p50",
+                "p99"
+            );
+            for r in runs {
+                let mut flags = Vec::new();
+                if !r.complete {
+                    flags.push("incomplete");
+                }
+                if r.failed {
+                    flags.push("failed: no baseline");
+                }
+                if r.kind != "plain" {
+                    flags.push(if r.kind == "ab" { "A/B round" } else { "demo" });
+                }
+                let flag = if flags.is_empty() {
+                    String::new()
+                } else {
+                    format!("  ({})", flags.join(", "))
+                };
+                let latency = |v: Option<i64>| match v {
+                    Some(v) if v > 0 => fmt_us(v as u64),
+                    _ => "-".into(),
+                };
+                out.push_str(&format!(
+                    "{:<36}  {:<20}  {:<24}  {:<12}  {:<9}  {:>7}  {:>7}  {:>9}  {:>9}{flag}\n",
+                    r.id,
+                    when(r.started_ms),
+                    cut(&r.scenario, 24),
+                    cut(r.branch.as_deref().unwrap_or("-"), 12),
+                    cut(r.commit.as_deref().unwrap_or("-"), 9),
+                    r.iterations
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    r.errors
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    latency(r.p50),
+                    latency(r.p99),
+                ));
+            }
+            console::out(&out);
+            Ok(Outcome::Passed)
+        }
+        RunsCommand::Show { store, id } => {
+            let store = open(&store, Access::Read).await?;
+            let run = load(&store, &id).await?;
+            store.close().await;
+            let git = run.git.clone().unwrap_or_default();
+            console::out(&format!(
+                "run {}  started {}  branch {}  commit {}\n",
+                run.run_id,
+                run.started_at.as_deref().unwrap_or("?"),
+                git.branch.as_deref().unwrap_or("-"),
+                git.commit.as_deref().unwrap_or("-")
+            ));
+            if let Some(why) = run.not_a_baseline() {
+                console::out(&format!("not a baseline: {why}\n"));
+            }
+            console::out(&summary(&run));
+            Ok(Outcome::Passed)
+        }
+        RunsCommand::Import { store, files } => {
+            // Every file is read and checked first: one bad file stores nothing.
+            let mut read = Vec::new();
+            for file in &files {
+                read.push(read_for_import(file).invalid()?);
+            }
+            let store = open(&store, Access::Create).await?;
+            for (file, (run, log)) in files.iter().zip(read) {
+                let what = match store.insert(&run, log).await.invalid()? {
+                    Stored::Inserted => "stored",
+                    Stored::AlreadyStored => "already stored:",
+                };
+                console::out(&format!(
+                    "{what} {} ({}) from {}\n",
+                    run.run_id,
+                    run.scenario,
+                    file.display()
+                ));
+            }
+            store.close().await;
+            Ok(Outcome::Passed)
+        }
+        RunsCommand::Export { store, id, out } => {
+            let store = open(&store, Access::Read).await?;
+            let run = load(&store, &id).await?;
+            match out {
+                None => console::json(&run),
+                Some(dir) => {
+                    std::fs::create_dir_all(&dir)
+                        .map_err(|e| anyhow!("cannot create '{}': {e}", dir.display()))
+                        .invalid()?;
+                    run.write(&dir.join("results.json")).invalid()?;
+                    let log = store.interval_log(&run.run_id).await.invalid()?;
+                    if let (Some(log), Some(iv)) = (log, &run.intervals) {
+                        // Checked when the run was read; a file name from data never leaves DIR.
+                        if !is_plain_file_name(&iv.file) {
+                            return Err(AppError::invalid(anyhow!(
+                                "run {}: its interval log name `{}` is not a plain file name",
+                                run.run_id,
+                                iv.file.escape_debug()
+                            )));
+                        }
+                        std::fs::write(dir.join(&iv.file), log).invalid()?;
+                    }
+                    console::note(&format!("exported {} to {}", run.run_id, dir.display()));
+                }
+            }
+            store.close().await;
+            Ok(Outcome::Passed)
+        }
+        RunsCommand::Delete { store, ids } => {
+            let store = open(&store, Access::Write).await?;
+            // Every id is resolved first: a typo deletes nothing.
+            let mut full = Vec::new();
+            for id in &ids {
+                full.push(store.resolve(id).await.invalid()?);
+            }
+            for id in full {
+                store.delete(&id).await.invalid()?;
+                console::out(&format!("deleted {id}\n"));
+            }
+            store.close().await;
+            Ok(Outcome::Passed)
+        }
+        RunsCommand::Prune {
+            store,
+            keep,
+            scenario,
+            branch,
+        } => {
+            let store = open(&store, Access::Write).await?;
+            let n = store
+                .prune(keep, scenario.as_deref(), branch.as_deref())
+                .await
+                .invalid()?;
+            store.close().await;
+            console::out(&format!(
+                "deleted {n} runs, kept the newest {keep} of each scenario and branch\n"
+            ));
+            Ok(Outcome::Passed)
+        }
+    }
+}
+
+async fn load(store: &Store, id: &str) -> Result<RunResult, AppError> {
+    let id = store.resolve(id).await.invalid()?;
+    store.load(&id).await.invalid()
+}
+
+/// `rehearse history`.
+pub async fn history(args: HistoryArgs) -> AppResult {
+    let store = open(&args.store, Access::Read).await?;
+    let points = store
+        .history(
+            &args.scenario,
+            &args.step,
+            args.metric,
+            args.branch.as_deref(),
+            args.limit,
+        )
+        .await
+        .invalid()?;
+    store.close().await;
+    if args.json {
+        console::json(&points);
+        return Ok(Outcome::Passed);
+    }
+    if points.is_empty() {
+        console::note(&format!(
+            "no complete runs of `{}` with a step `{}`{}",
+            args.scenario,
+            args.step,
+            args.branch
+                .as_ref()
+                .map(|b| format!(" on branch `{b}`"))
+                .unwrap_or_default()
+        ));
+        return Ok(Outcome::Passed);
+    }
+    let mut out = format!(
+        "{:<36}  {:<20}  {:<12}  {:<9}  {:>10}\n",
+        "id",
+        "started (UTC)",
+        "branch",
+        "commit",
+        args.metric.name()
+    );
+    for p in points {
+        let value = match args.metric {
+            HistoryMetric::Summary(m) => format_value(m, p.value),
+            HistoryMetric::Count => format!("{:.0}", p.value),
+        };
+        out.push_str(&format!(
+            "{:<36}  {:<20}  {:<12}  {:<9}  {:>10}\n",
+            p.run_id,
+            when(p.started_ms),
+            cut(p.branch.as_deref().unwrap_or("-"), 12),
+            cut(p.commit.as_deref().unwrap_or("-"), 9),
+            value
+        ));
+    }
+    console::out(&out);
+    Ok(Outcome::Passed)
+}
+
+/// "2026-11-29 01:02:03" from epoch milliseconds.
+fn when(ms: i64) -> String {
+    humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64),
+    )
+    .to_string()
+    .replace('T', " ")
+    .trim_end_matches('Z')
+    .to_string()
+}
+
+fn cut(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n - 1).chain(['…']).collect()
+    }
+}

@@ -1,0 +1,221 @@
+//! The stages a command wires together: execute a plan (runner → RunResult → results.json →
+//! store), compare runs, and publish (report folder, job summary). Each stage returns a
+//! typed error whose kind says whether anything had been sent.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, anyhow};
+
+use super::console;
+use super::error::{AppError, Classify as _};
+use super::progress::{self, Mode};
+use super::select::{Resolver, SelectError, Spec, check_baseline};
+use super::settings::Gate;
+use super::signals::Signals;
+use crate::compare::{self, Baseline};
+use crate::model::{Comparison, MAX_INTERVAL_LOG, RunResult, read_capped};
+use crate::runner::{self, Provenance, RunOptions};
+use crate::scenario::Plan;
+use crate::store::{Access, Store, redact};
+
+pub use crate::runner::INTERVAL_LOG;
+
+/// Where one run goes and how it is shown.
+pub struct Placement {
+    /// The folder for results.json and the interval log.
+    pub out_dir: PathBuf,
+    /// Labels, git state, host.
+    pub provenance: Provenance,
+    /// Seed.
+    pub seed: u64,
+    /// Progress display.
+    pub progress: Mode,
+}
+
+/// Opens the store a command will write runs to, before any load is sent: a wrong URL,
+/// a refused connection or a newer schema is found now, not after a long run.
+pub async fn open_for_runs(url: Option<&str>) -> Result<Option<Store>, AppError> {
+    match url {
+        None => Ok(None),
+        Some(url) => Store::open(url, Access::Create)
+            .await
+            .map(Some)
+            .map_err(|e| {
+                AppError::invalid(anyhow!(e).context("the store must work before any load is sent"))
+            }),
+    }
+}
+
+/// Runs a plan, writes results.json beside the interval log, and stores the run. A run
+/// that was sent but could not be written or stored is a [`AppError::RunFailed`] whose
+/// message says what is kept and how to store it later.
+pub async fn execute(
+    plan: &Plan,
+    place: &Placement,
+    store: Option<(&Store, &str)>,
+) -> Result<(RunResult, PathBuf), AppError> {
+    std::fs::create_dir_all(&place.out_dir)
+        .with_context(|| {
+            format!(
+                "cannot create the output directory '{}'",
+                place.out_dir.display()
+            )
+        })
+        .invalid()?;
+    let plan = Arc::new(plan.clone());
+    let (report, clear) =
+        progress::reporter(place.progress, &plan.name, plan.load.total_duration());
+    let (signals, stop) = Signals::listen();
+    let finished = runner::run(
+        plan.clone(),
+        RunOptions {
+            interval_log: place.out_dir.join(INTERVAL_LOG),
+            interval: Duration::from_secs(1),
+            seed: place.seed,
+            stop,
+            on_interval: report,
+            provenance: place.provenance.clone(),
+        },
+    )
+    .await;
+    drop(signals);
+    clear();
+    let finished = finished.invalid()?;
+    for warning in &finished.warnings {
+        console::warn(warning);
+    }
+    let result = finished.result;
+    let path = place.out_dir.join("results.json");
+    result
+        .write(&path)
+        .context("the run finished but its results could not be written")
+        .run_failed()?;
+    if let Some((store, url)) = store {
+        let log = read_capped(&place.out_dir.join(INTERVAL_LOG), MAX_INTERVAL_LOG).ok();
+        store.insert(&result, log).await.map_err(|e| {
+            AppError::run_failed(anyhow!(
+                "the run finished and its results are in {}, but storing them failed: {e}\n  store them later with: rehearse runs import {} --store '{}'",
+                path.display(),
+                path.display(),
+                redact(url)
+            ))
+        })?;
+    }
+    Ok((result, path))
+}
+
+/// Why a finished run cannot be judged, if so: it was interrupted, or the target never
+/// answered (exit 3; its results are written and stored).
+pub fn run_failure(run: &RunResult) -> Option<AppError> {
+    if !run.complete {
+        return Some(AppError::Interrupted(format!(
+            "the run was {}: its results are kept, marked incomplete",
+            run.stop_reason.as_deref().unwrap_or("interrupted")
+        )));
+    }
+    if run
+        .failure()
+        .is_some_and(|why| why == "the target never answered")
+    {
+        return Some(AppError::run_failed(anyhow!(
+            "the target never answered: see the errors above"
+        )));
+    }
+    None
+}
+
+/// Compares candidates with what `spec` names; the candidates' recorded `[compare]` settings
+/// and thresholds apply, flags over them. A baseline branch with no runs yet is
+/// `Err(SelectError::NoRuns)`, which callers may treat as "first run of the branch".
+pub async fn compare_with(
+    resolver: &mut Resolver,
+    spec: &Spec,
+    candidates: &[RunResult],
+    candidate_spec: &str,
+    gate: &Gate,
+) -> Result<(Comparison, Vec<RunResult>), SelectError> {
+    let Some(first) = candidates.first() else {
+        return Err(SelectError::Invalid(anyhow!(
+            "no candidate runs to compare"
+        )));
+    };
+    let exclude: Vec<String> = candidates.iter().map(|c| c.run_id.clone()).collect();
+    let runs = resolver
+        .runs(spec, Some(&first.scenario), gate.history, &exclude)
+        .await?;
+    check_baseline(&runs, spec)?;
+    for r in runs.iter().chain(candidates) {
+        if r.scenario != first.scenario {
+            return Err(SelectError::Invalid(anyhow!(
+                "cannot compare different scenarios: `{}` and `{}`",
+                first.scenario,
+                r.scenario
+            )));
+        }
+    }
+    let mut notes = Vec::new();
+    let history = if runs.len() == 1 {
+        match resolver.history_for(&runs[0], gate.history, &exclude).await {
+            Ok(h) => h,
+            Err(e) => {
+                notes.push(format!(
+                    "the baseline branch's earlier runs could not be read ({e}), so the noise between runs is taken from the priors"
+                ));
+                Vec::new()
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    let baseline = Baseline {
+        spec: spec.to_string(),
+        runs,
+        history,
+    };
+    let thresholds: Vec<_> = first
+        .thresholds
+        .iter()
+        .map(|t| t.threshold.clone())
+        .collect();
+    let mut comparison = compare::compare(
+        &baseline,
+        candidates,
+        &gate.params,
+        &thresholds,
+        candidate_spec,
+    );
+    comparison.notes.extend(notes);
+    Ok((comparison, baseline.runs))
+}
+
+/// A selection error as the command's error: a failed named run is exit 3, anything else
+/// is input that cannot be used (exit 2).
+pub fn selection_error(e: SelectError) -> AppError {
+    match e {
+        SelectError::FailedRun(m) => AppError::run_failed(anyhow!(m)),
+        SelectError::NoRuns(m) => AppError::invalid(anyhow!(m)),
+        SelectError::Invalid(e) => AppError::Invalid(e),
+    }
+}
+
+/// Prints a comparison (or its JSON) and writes comparison.json into `out`.
+pub fn show_comparison(c: &Comparison, out: Option<&Path>, json: bool) -> anyhow::Result<()> {
+    if json {
+        console::json(c);
+    } else {
+        console::out(&crate::report::console::comparison(c));
+    }
+    if let Some(dir) = out {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create '{}'", dir.display()))?;
+        let path = dir.join("comparison.json");
+        std::fs::write(&path, serde_json::to_string_pretty(c)? + "\n")
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        if !json {
+            console::out(&format!("comparison: {}\n", path.display()));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,286 @@
+//! From what was typed to what a command runs with: flags, scenario files and the
+//! environment merged in this one place, every default applied here, every value checked
+//! before anything is sent (ripgrep's LowArgs → HiArgs, criterion's `to_complete`).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::args::{AbArgs, GateArgs, LoadArgs, PublishArgs, RunArgs, VerdictArgs};
+use super::error::{AppError, Outcome};
+use super::progress::Mode;
+use super::provenance;
+use super::select::{Spec, needs_store};
+use crate::model::{CompareSettings, Comparison, Git};
+use crate::runner::Provenance;
+use crate::scenario::{self, Overrides, Plan};
+use crate::stats::DaqParams;
+
+/// Runs `branch:NAME` takes as the baseline when neither the flag nor the scenario says.
+pub const DEFAULT_HISTORY: usize = 10;
+
+/// How verdicts are reached and what fails, merged: flags over the run's recorded
+/// `[compare]` settings over the documented defaults.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    /// Runs `branch:NAME` takes as the baseline.
+    pub history: usize,
+    /// The test's parameters.
+    pub params: DaqParams,
+    /// An inconclusive verdict fails (exit 1).
+    pub fail_on_inconclusive: bool,
+}
+
+impl Gate {
+    /// The gate for comparisons against stored runs.
+    pub fn new(args: &GateArgs, recorded: &CompareSettings) -> Self {
+        Self {
+            history: args
+                .history
+                .map(|h| h as usize)
+                .or(recorded.history)
+                .unwrap_or(DEFAULT_HISTORY),
+            ..Self::verdicts(&args.verdict, recorded)
+        }
+    }
+
+    /// The gate for an A/B session (no history: the rounds are the evidence).
+    pub fn verdicts(args: &VerdictArgs, recorded: &CompareSettings) -> Self {
+        Self {
+            history: DEFAULT_HISTORY,
+            params: crate::compare::params(
+                recorded,
+                &crate::compare::Overrides { alpha: args.alpha },
+            ),
+            fail_on_inconclusive: args.fail_on_inconclusive,
+        }
+    }
+
+    /// What a comparison means for the exit code.
+    pub fn outcome(&self, c: &Comparison) -> Outcome {
+        if !c.overall.passed || (self.fail_on_inconclusive && c.overall.inconclusive > 0) {
+            Outcome::Failed
+        } else {
+            Outcome::Passed
+        }
+    }
+}
+
+/// Where a report folder goes and where it will be reachable.
+#[derive(Debug, Clone, Default)]
+pub struct Publish {
+    /// The report folder, if asked for.
+    pub report: Option<PathBuf>,
+    /// Where index.html will be reachable (an http(s) URL).
+    pub link: Option<String>,
+}
+
+impl From<&PublishArgs> for Publish {
+    fn from(a: &PublishArgs) -> Self {
+        Self {
+            report: a.report.clone(),
+            link: a.link.clone(),
+        }
+    }
+}
+
+/// Everything `rehearse run` needs, validated.
+#[derive(Debug)]
+pub struct RunSettings {
+    /// The scenario, with the command line's overrides applied.
+    pub plan: Plan,
+    /// Where results go (one folder per repeat when repeating).
+    pub out_dir: PathBuf,
+    /// Labels, git state and host recorded with each run.
+    pub provenance: Provenance,
+    /// Seed for feeders, think times and `{{ uuid }}`.
+    pub seed: u64,
+    /// How progress is shown.
+    pub progress: Mode,
+    /// The store URL, or None with `--no-store`.
+    pub store: Option<String>,
+    /// The store URL to read baselines and history from (even with `--no-store`).
+    pub lookup_store: String,
+    /// The baseline to compare with, if any.
+    pub baseline: Option<Spec>,
+    /// How many times to run the scenario.
+    pub repeat: u32,
+    /// Verdict settings.
+    pub gate: Gate,
+    /// The report folder.
+    pub publish: Publish,
+}
+
+impl RunSettings {
+    /// Validates `rehearse run`'s flags against its scenario; nothing is sent on an error.
+    pub fn from_args(args: &RunArgs) -> Result<Self, AppError> {
+        let plan = scenario::load(&args.scenario, &overrides(&args.load, args.target.clone()))?;
+        super::allow::check(&plan.target.host, &args.allow.allowed_hosts)
+            .map_err(|e| AppError::invalid(anyhow::anyhow!(e)))?;
+        let store = (!args.no_store).then(|| args.store.store.clone());
+        let baseline = args.baseline.as_deref().map(Spec::parse);
+        if let Some(spec) = &baseline
+            && store.is_none()
+            && needs_store(spec)
+        {
+            return Err(AppError::invalid(anyhow::anyhow!(
+                "--baseline {spec} needs the store; drop --no-store or name a results.json"
+            )));
+        }
+        Ok(Self {
+            out_dir: args
+                .out
+                .clone()
+                .unwrap_or_else(|| default_out_dir(&plan.name)),
+            provenance: Provenance {
+                labels: labels(&args.labels),
+                git: provenance::git(args.commit.clone(), args.branch.clone()),
+                host: Some(provenance::host()),
+            },
+            seed: args.seed,
+            progress: Mode::detect(args.quiet),
+            store,
+            lookup_store: args.store.store.clone(),
+            baseline,
+            repeat: args.repeat,
+            gate: Gate::new(&args.gate, &plan.compare),
+            publish: Publish::from(&args.publish),
+            plan,
+        })
+    }
+}
+
+/// Everything `rehearse ab` needs, validated.
+#[derive(Debug)]
+pub struct AbSettings {
+    /// The baseline side's plan.
+    pub baseline: Plan,
+    /// The candidate side's plan (the same target for an A/A session).
+    pub candidate: Plan,
+    /// Side names: (baseline, candidate).
+    pub labels: (String, String),
+    /// Both sides are the same target.
+    pub same: bool,
+    /// Rounds.
+    pub rounds: usize,
+    /// Where every round's results go.
+    pub out_dir: PathBuf,
+    /// `--label` pairs added to every run.
+    pub extra_labels: BTreeMap<String, String>,
+    /// Seed.
+    pub seed: u64,
+    /// Progress display.
+    pub progress: Mode,
+    /// The store URL, or None with `--no-store`.
+    pub store: Option<String>,
+    /// Verdict settings.
+    pub gate: Gate,
+    /// The report folder.
+    pub publish: Publish,
+    /// Print JSON.
+    pub json: bool,
+}
+
+impl AbSettings {
+    /// Validates `rehearse ab`'s flags against its scenario.
+    pub fn from_args(args: &AbArgs) -> Result<Self, AppError> {
+        let (a_url, b_url) = match (&args.baseline_url, &args.candidate_url, args.same) {
+            (b, _, true) => (b.clone(), b.clone()),
+            (b, Some(c), false) => (b.clone(), Some(c.clone())),
+            (_, None, false) => {
+                return Err(AppError::invalid(anyhow::anyhow!(
+                    "give the candidate's target with --candidate-url URL, or --same for an A/A session that measures this setup's noise"
+                )));
+            }
+        };
+        let baseline = scenario::load(&args.scenario, &overrides(&args.load, a_url))?;
+        let candidate = scenario::load(&args.scenario, &overrides(&args.load, b_url))?;
+        for plan in [&baseline, &candidate] {
+            super::allow::check(&plan.target.host, &args.allow.allowed_hosts)
+                .map_err(|e| AppError::invalid(anyhow::anyhow!(e)))?;
+        }
+        Ok(Self {
+            labels: (args.baseline_label.clone(), args.candidate_label.clone()),
+            same: args.same,
+            rounds: args.rounds as usize,
+            out_dir: args
+                .out
+                .clone()
+                .unwrap_or_else(|| default_out_dir(&format!("{}-ab", baseline.name))),
+            extra_labels: labels(&args.labels),
+            seed: args.seed,
+            progress: Mode::detect(args.quiet),
+            store: (!args.no_store).then(|| args.store.store.clone()),
+            gate: Gate::verdicts(&args.verdict, &baseline.compare),
+            publish: Publish::from(&args.publish),
+            json: args.json,
+            baseline,
+            candidate,
+        })
+    }
+
+    /// What a round's run records: the session labels, and the side's label as its branch
+    /// (its runs are not the working directory's).
+    pub fn provenance(&self, session: &str, side: &str, round: usize) -> Provenance {
+        let label = if side == "baseline" {
+            &self.labels.0
+        } else {
+            &self.labels.1
+        };
+        let mut labels: BTreeMap<String, String> = [
+            (crate::model::LABEL_AB_SESSION, session.to_string()),
+            ("ab.side", side.to_string()),
+            ("ab.round", round.to_string()),
+            ("ab.label", label.clone()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        labels.extend(self.extra_labels.clone());
+        Provenance {
+            labels,
+            git: Some(Git {
+                branch: Some(label.clone()),
+                commit: None,
+                dirty: None,
+            }),
+            host: Some(provenance::host()),
+        }
+    }
+}
+
+/// Command-line load settings as scenario overrides.
+pub fn overrides(load: &LoadArgs, target: Option<String>) -> Overrides {
+    Overrides {
+        target,
+        duration: load.duration,
+        warmup: load.warmup,
+        rate: load.rate,
+        users: load.users,
+        iterations: load.iterations,
+    }
+}
+
+fn labels(pairs: &[(String, String)]) -> BTreeMap<String, String> {
+    pairs.iter().cloned().collect()
+}
+
+/// `reports/<name>-<YYYYMMDD-HHMMSS>`.
+pub fn default_out_dir(name: &str) -> PathBuf {
+    let stamp: String = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+        .to_string()
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == 'T')
+        .map(|c| if c == 'T' { '-' } else { c })
+        .collect();
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    std::path::Path::new("reports").join(format!("{safe}-{stamp}"))
+}

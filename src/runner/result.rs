@@ -1,0 +1,135 @@
+//! From what a run recorded to its [`RunResult`], the results contract: per-step records,
+//! iteration counts, load settings and provenance, with every secret of the plan masked so
+//! nothing downstream (results.json, the store, reports) can leak one.
+
+use std::time::SystemTime;
+
+use super::{Provenance, RunRecord};
+use crate::model::*;
+use crate::record::interval::tags_for;
+use crate::record::summary::{StepInfo, step_results};
+use crate::scenario::{LoadModel, Plan, StepAction};
+
+/// Name of the interval log beside results.json.
+pub const INTERVAL_LOG: &str = "intervals.hlog";
+
+pub(super) fn assemble(plan: &Plan, record: RunRecord, provenance: Provenance) -> RunResult {
+    let names: Vec<String> = plan.steps.iter().map(|s| s.name.clone()).collect();
+    let tags = tags_for(&names);
+    let infos: Vec<StepInfo> = plan
+        .steps
+        .iter()
+        .map(|s| Some(describe_request(s)))
+        .chain([None])
+        .zip(names.iter().cloned().chain(["workflow".to_string()]))
+        .zip(tags)
+        .map(|((request, name), tag)| StepInfo { name, request, tag })
+        .collect();
+    let measured = record.measured.as_secs_f64();
+    let mut cells = step_results(&record.totals, &record.timeline, &infos, measured);
+    let workflow = cells.pop();
+    let iterations = workflow.as_ref().map(|w| IterationCounts {
+        started: record.started,
+        completed: w.outcomes.ok,
+        failed: w.errors,
+        interrupted: w.outcomes.interrupted,
+        dropped: record.dropped,
+    });
+    let mut result = RunResult {
+        schema: SCHEMA_VERSION,
+        run_id: uuid::Uuid::now_v7().to_string(),
+        scenario: plan.name.clone(),
+        scenario_hash: Some(plan.hash.clone()),
+        scenario_file: Some(plan.source.display().to_string()),
+        target: Some(plan.target.base_url.clone()),
+        load: Some(load_settings(plan)),
+        harness: Some(Harness {
+            name: "rehearse".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }),
+        host: provenance.host,
+        git: provenance.git,
+        labels: provenance.labels,
+        started_at: Some(rfc3339(record.started_at)),
+        ended_at: Some(rfc3339(record.ended_at)),
+        measured_seconds: Some((measured * 1000.0).round() / 1000.0),
+        complete: record.stop.complete(),
+        stop_reason: Some(record.stop.describe()),
+        iterations,
+        workflow,
+        steps: cells,
+        intervals: Some(Intervals {
+            file: INTERVAL_LOG.into(),
+            seconds: 1.0,
+            warmup_intervals: record.warmup_intervals,
+            started: record.timeline.started,
+            dropped: record.timeline.dropped,
+        }),
+        thresholds: Vec::new(),
+        compare: plan.compare.clone(),
+    };
+    result.thresholds = crate::model::thresholds::evaluate(&plan.thresholds, &[&result]);
+    redact(&mut result, &plan.secrets);
+    result
+}
+
+/// Masks secrets in every text a run carries from the target or the plan's values: the
+/// target, error messages (a server may echo a token), request descriptions.
+fn redact(run: &mut RunResult, secrets: &crate::scenario::secrets::Secrets) {
+    if secrets.is_empty() {
+        return;
+    }
+    if let Some(t) = run.target.as_mut() {
+        secrets.redact_in_place(t);
+    }
+    for step in run.steps.iter_mut().chain(run.workflow.as_mut()) {
+        if let Some(r) = step.request.as_mut() {
+            secrets.redact_in_place(r);
+        }
+        for message in step.error_samples.values_mut() {
+            secrets.redact_in_place(message);
+        }
+    }
+}
+
+fn describe_request(step: &crate::scenario::StepPlan) -> String {
+    match &step.action {
+        StepAction::Http(h) => h.display.clone(),
+    }
+}
+
+fn load_settings(plan: &Plan) -> LoadSettings {
+    let l = &plan.load;
+    let peak = l.profile.peak();
+    let stages = if l.profile.stages.len() > 1 || l.profile.start != peak {
+        l.profile
+            .stages
+            .iter()
+            .map(|s| StageSettings {
+                duration_seconds: s.duration.as_secs_f64(),
+                target: s.target,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let (model, rate, users, max_in_flight) = match l.model {
+        LoadModel::Open { max_in_flight } => ("open", Some(peak), None, Some(max_in_flight)),
+        LoadModel::Closed { .. } => ("closed", None, Some(peak), None),
+    };
+    LoadSettings {
+        model: model.into(),
+        rate,
+        users,
+        stages,
+        duration_seconds: l.profile.duration().as_secs_f64(),
+        warmup_seconds: l.warmup.as_secs_f64(),
+        iterations: l.iterations,
+        max_in_flight,
+    }
+}
+
+/// RFC 3339 UTC with milliseconds.
+pub fn rfc3339(t: SystemTime) -> String {
+    humantime::format_rfc3339_millis(t).to_string()
+}
