@@ -181,7 +181,11 @@ impl RunResult {
     }
 
     /// Refuses what no run can hold, naming the field: every later stage (the store, reports,
-    /// exports) may then trust the run.
+    /// exports) may then trust the run. `origin` names where it was read from, for messages.
+    pub fn validate(&self, origin: &Path) -> Result<(), ModelError> {
+        self.check(origin)
+    }
+
     fn check(&self, path: &Path) -> Result<(), ModelError> {
         let invalid = |field: String, message: String| ModelError::Invalid {
             path: path.to_path_buf(),

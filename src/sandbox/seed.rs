@@ -68,7 +68,7 @@ mod tests {
         }
         assert!(
             store
-                .login("customer101@example.com", PASSWORD, &mut rng)
+                .login("customer1001@example.com", PASSWORD, &mut rng)
                 .is_err()
         );
     }
@@ -97,7 +97,7 @@ mod tests {
         assert_eq!(total, 13);
         let newest = all
             .iter()
-            .find(|i| i.id == "inv_1201")
+            .find(|i| i.id == "inv_12001")
             .expect("next invoice");
         assert_eq!(newest.status, Status::Open);
         assert_eq!(newest.due_day, paid.due_day + 30);

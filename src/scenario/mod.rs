@@ -21,7 +21,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 pub use diagnostic::{Diagnostic, ScenarioErrors, SourceFile};
-pub use gates::parse_fraction;
+pub use gates::{DEFAULT_ERROR_RATE, default_error_rate, parse_fraction};
 pub use plan::*;
 
 /// Settings from the command line that take precedence over the file.

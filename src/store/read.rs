@@ -226,6 +226,9 @@ impl Store {
         });
         let mut run: RunResult =
             serde_json::from_str(&document).map_err(|e| corrupt(e.to_string()))?;
+        // A run stored by an older rehearse was not checked on the way in; it is on the way out.
+        run.validate(std::path::Path::new("stored run"))
+            .map_err(|e| corrupt(e.to_string()))?;
         let n = run.steps.len() as i64;
         for (position, histogram, service) in steps {
             let step = if position < n {

@@ -4,11 +4,10 @@ use std::path::PathBuf;
 
 use crate::app::console;
 use crate::app::error::{AppError, AppResult, Outcome};
-use crate::scenario::{self, LoadModel, Overrides, ScenarioErrors};
+use crate::scenario::{self, LoadModel, Overrides};
 
 /// Validates every file; prints problems as `file:line:col`.
 pub fn validate(files: &[PathBuf]) -> AppResult {
-    let mut errors = ScenarioErrors::default();
     let mut bad = 0;
     for file in files {
         match scenario::load(file, &Overrides::default()) {
@@ -29,16 +28,15 @@ pub fn validate(files: &[PathBuf]) -> AppResult {
             }
             Err(e) => {
                 bad += 1;
-                errors.0.extend(e.0);
+                console::note(&e.to_string());
             }
         }
     }
     if bad > 0 {
-        console::note(&format!(
+        return Err(AppError::invalid(anyhow::anyhow!(
             "{bad} of {} scenario files have errors",
             files.len()
-        ));
-        return Err(AppError::Scenario(errors));
+        )));
     }
     Ok(Outcome::Passed)
 }
