@@ -13,9 +13,12 @@ use super::verdict::{Contrast, MetricTest, conclude};
 ///
 /// delta is the mean per-round difference (ln C - ln B). The noise of one round's ratio is
 /// pooled from the rounds' spread around delta (R - 1 df) and `aa_log_ratios` from earlier
-/// A/A rounds, whose true mean is 0 (one df each), then moderated toward the paired prior
-/// sqrt(2) x sigma0 with nu0: df = nu0 + R - 1 + A, V = sigma^2 / R. The ratios already carry
-/// both runs' sampling error, so it is not added again. `runs_needed` counts extra rounds.
+/// A/A rounds, whose true mean is 0 (one df each). The spread carries both runs' sampling
+/// error; only the excess beyond it is moderated toward the paired prior sqrt(2) x sigma0
+/// with nu0, and the sampling error is added back: sigma^2 = moderate(max(0, s^2 - S)) + S,
+/// S the rounds' mean se_B^2 + se_C^2; df = nu0 + R - 1 + A, V = sigma^2 / R.
+/// Without that, a few rounds that agree by chance (the same low error count each round)
+/// would be trusted beyond what their counts can say. `runs_needed` counts extra rounds.
 ///
 /// # Panics
 /// If `rounds` is empty.
@@ -33,14 +36,19 @@ pub fn daq_paired(
     let squares = ratios.map(|x| (x - delta) * (x - delta)).sum::<f64>()
         + aa_log_ratios.iter().map(|x| x * x).sum::<f64>();
     let df_s = (rounds.len() - 1 + aa_log_ratios.len()) as f64;
+    let sampling = rounds
+        .iter()
+        .map(|(b, c)| b.se * b.se + c.se * c.se)
+        .sum::<f64>()
+        / r;
     let s2 = if df_s > 0.0 { squares / df_s } else { 0.0 };
     let sigma2 = moderate(
         params.paired_sigma0(metric),
         params.nu0,
-        s2,
+        (s2 - sampling).max(0.0),
         df_s,
         params.floor,
-    );
+    ) + sampling;
     let df = params.nu0 + df_s;
     let noise = if df_s > 0.0 {
         NoiseSource::Rounds {
@@ -123,7 +131,9 @@ mod tests {
             .collect();
         let p = DaqParams::default();
         let t = daq_paired(Metric::P50, &rounds, &[], &p, 0.005);
-        let sigma2: f64 = (4.0 * 2.0 * 0.0025 + 0.000_875) / 7.0;
+        // Each round's sampling variance is 2 x 0.01^2: taken out of the spread, moderated, added back.
+        let sampling = 0.000_2;
+        let sigma2: f64 = (4.0 * 2.0 * 0.0025 + (0.000_875 - 3.0 * sampling)) / 7.0 + sampling;
         assert!((t.delta - 0.1025).abs() < 1e-12);
         assert!((t.std_error - (sigma2 / 4.0).sqrt()).abs() < 1e-12);
         assert_eq!(t.df, 7.0);
@@ -134,8 +144,8 @@ mod tests {
                 aa_rounds: 0
             }
         );
-        // sqrt(V) = sqrt(0.0029821 / 4) = 0.02731, z = 3.753 > t*(0.995, 7) = 3.4995.
-        assert!((t.z - 3.753).abs() < 1e-3, "z {}", t.z);
+        // sqrt(V) = sqrt(0.0030964 / 4) = 0.02782, z = 3.684 > t*(0.995, 7) = 3.4995.
+        assert!((t.z - 3.684).abs() < 1e-3, "z {}", t.z);
         assert_eq!(t.verdict, Verdict::Regressed);
         assert_eq!(t.runs_needed, None);
         // The first three rounds alone: z = 0.10 / sqrt(((8 x 0.0025) + 0.0008) / 6 / 3) = 2.94
@@ -151,9 +161,10 @@ mod tests {
         let p = DaqParams::default();
         let aa = [0.01, -0.02, 0.015];
         let t = daq_paired(Metric::P99, &rounds, &aa, &p, 0.005);
-        // SS = 2 x 0.01^2 + (1e-4 + 4e-4 + 2.25e-4) over 1 + 3 df.
+        // SS = 2 x 0.01^2 + (1e-4 + 4e-4 + 2.25e-4) over 1 + 3 df; sampling 2 x 0.01^2.
         let s2 = (0.000_2 + 0.000_725) / 4.0;
-        let sigma2: f64 = (4.0 * 2.0 * 0.0225 + 4.0 * s2) / 8.0;
+        let sampling = 0.000_2;
+        let sigma2: f64 = (4.0 * 2.0 * 0.0225 + 4.0 * (s2 - sampling)) / 8.0 + sampling;
         assert!((t.sigma - sigma2.sqrt()).abs() < 1e-12);
         assert_eq!(t.df, 8.0);
         assert_eq!(
@@ -176,7 +187,23 @@ mod tests {
         );
         assert_eq!(t.noise, NoiseSource::Prior);
         assert_eq!(t.df, 4.0);
-        assert!((t.sigma - std::f64::consts::SQRT_2 * 0.06).abs() < 1e-15);
+        let prior2 = 2.0 * 0.06 * 0.06;
+        assert!((t.sigma - (prior2 + 0.000_2f64).sqrt()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn a_low_error_count_repeated_by_chance_is_not_precise() {
+        // One error in 300 attempts on the candidate side of each of three rounds, none on the
+        // baseline side: the rounds agree, but each round's logit carries se^2 ~ 2 + 0.7 of
+        // sampling error, so the test cannot be sure (it was, before sampling was added back).
+        let logit = |e: f64, n: f64| ((e + 0.5) / (n + 1.0) / (1.0 - (e + 0.5) / (n + 1.0))).ln();
+        let se = |e: f64, n: f64| (1.0 / (e + 0.5) + 1.0 / (n - e + 0.5)).sqrt();
+        let round = (
+            Estimate { value: logit(0.0, 300.0), se: se(0.0, 300.0) },
+            Estimate { value: logit(1.0, 300.0), se: se(1.0, 300.0) },
+        );
+        let t = daq_paired(Metric::ErrorRate, &[round; 3], &[], &DaqParams::default(), 0.005);
+        assert_ne!(t.verdict, Verdict::Regressed, "z {}", t.z);
     }
 
     #[test]
