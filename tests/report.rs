@@ -11,6 +11,17 @@ use rehearse::stats::simulate::{Generator, Regression};
 const STEPS: [&str; 3] = ["login", "pay", "<script>alert(1)</script>"];
 
 fn run(g: &mut Generator, id: &str, branch: &str, pay: Regression) -> RunResult {
+    scenario_run(g, id, branch, &STEPS, Some(("pay", pay)))
+}
+
+/// A seeded run of `steps` (login fails twice), with one step changed by a regression.
+fn scenario_run(
+    g: &mut Generator,
+    id: &str,
+    branch: &str,
+    steps: &[&str],
+    regressed: Option<(&str, Regression)>,
+) -> RunResult {
     let step = |name: &str, h: &hdrhistogram::Histogram<u64>, errors: u64| StepResult {
         request: Some("GET /".into()),
         timeline_ok: vec![100; 5],
@@ -18,17 +29,16 @@ fn run(g: &mut Generator, id: &str, branch: &str, pay: Regression) -> RunResult 
         ..StepResult::from_histogram(name, h, 100.0).with_errors(errors)
     };
     let mut workflow = model::new_histogram();
-    let steps: Vec<StepResult> = STEPS
+    let steps: Vec<StepResult> = steps
         .iter()
         .map(|name| {
             let h = g
                 .run(
                     5000,
                     1.0,
-                    if *name == "pay" {
-                        pay
-                    } else {
-                        Regression::None
+                    match regressed {
+                        Some((step, regression)) if step == *name => regression,
+                        _ => Regression::None,
                     },
                 )
                 .histogram();
@@ -258,4 +268,236 @@ fn a_single_run_report_needs_no_baseline() {
     );
     assert!(!dir.path().join("comparison.json").exists());
     assert!(dir.path().join("results.json").exists());
+}
+
+/// A comparison of `candidates` with `baseline` (no history, no thresholds).
+fn compared(baseline: Vec<RunResult>, candidates: Vec<RunResult>) -> ReportInput {
+    let comparison = compare::compare(
+        &Baseline {
+            spec: "branch:main".into(),
+            runs: baseline.clone(),
+            history: vec![],
+        },
+        &candidates,
+        &DaqParams::default(),
+        &[],
+        "this run",
+    );
+    ReportInput {
+        candidates,
+        baseline,
+        comparison: Some(comparison),
+        ..Default::default()
+    }
+}
+
+const FOUR: [&str; 4] = ["login", "search", "pay", "receipt"];
+
+/// A single run of four steps, with a breached threshold.
+fn single_case() -> ReportInput {
+    let mut g = Generator::new(11);
+    let mut r = scenario_run(&mut g, "solo", "main", &FOUR, None);
+    r.thresholds = rehearse::model::thresholds::evaluate(&thresholds(), &[&r]);
+    ReportInput {
+        candidates: vec![r],
+        ..Default::default()
+    }
+}
+
+/// Four steps, `pay` 30% slower everywhere: the headline names its mean.
+fn comparison_case() -> ReportInput {
+    // This seed's headline names the mean, which the chart must show too.
+    let mut g = Generator::new(2038);
+    let pay = Some(("pay", Regression::Uniform(0.3)));
+    let baseline = (0..8)
+        .map(|i| scenario_run(&mut g, &format!("base{i:02}"), "main", &FOUR, None))
+        .collect();
+    let candidates = (0..2)
+        .map(|i| scenario_run(&mut g, &format!("cand{i}"), "feature", &FOUR, pay))
+        .collect();
+    compared(baseline, candidates)
+}
+
+/// A suite-sized comparison: 24 steps, long names sharing long prefixes, one regressed.
+fn suite_case() -> ReportInput {
+    let mut g = Generator::new(12);
+    let names: Vec<String> = (0..24)
+        .map(|i| match i % 3 {
+            0 => format!("catalogue/search-products-by-category-{i:02}"),
+            1 => format!("checkout: apply a discount code and recompute the basket {i:02}"),
+            _ => format!("s{i:02}"),
+        })
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let slow = Some((names[7], Regression::Uniform(0.4)));
+    let baseline = (0..5)
+        .map(|i| scenario_run(&mut g, &format!("base{i:02}"), "main", &names, None))
+        .collect();
+    let candidates = (0..2)
+        .map(|i| scenario_run(&mut g, &format!("cand{i}"), "feature", &names, slow))
+        .collect();
+    compared(baseline, candidates)
+}
+
+/// An A/B session of six rounds between two deployments, `blue` and `green`.
+fn ab_case() -> ReportInput {
+    let mut g = Generator::new(13);
+    let pay = Some(("pay", Regression::Uniform(0.25)));
+    let rounds: Vec<(RunResult, RunResult)> = (1..=6)
+        .map(|round| {
+            let mut a = scenario_run(&mut g, &format!("r{round}-blue"), "blue", &FOUR, None);
+            let mut b = scenario_run(&mut g, &format!("r{round}-green"), "green", &FOUR, pay);
+            a.target = Some("http://blue.staging.example".into());
+            b.target = Some("http://green.staging.example".into());
+            (a, b)
+        })
+        .collect();
+    let comparison = compare::paired(
+        &rounds,
+        &Default::default(),
+        0,
+        &DaqParams::default(),
+        &[],
+        ("blue", "green"),
+        false,
+    );
+    let (baseline, candidates) = rounds.into_iter().unzip();
+    ReportInput {
+        candidates,
+        baseline,
+        comparison: Some(comparison),
+        ..Default::default()
+    }
+}
+
+/// One run against one run with the priors: nothing regressed, nearly nothing settled.
+fn inconclusive_case() -> ReportInput {
+    let mut g = Generator::new(14);
+    compared(
+        vec![scenario_run(&mut g, "base", "main", &FOUR, None)],
+        vec![scenario_run(&mut g, "cand", "feature", &FOUR, None)],
+    )
+}
+
+/// The report cases people look at when the layout changes.
+fn cases() -> Vec<(&'static str, ReportInput)> {
+    vec![
+        ("single", single_case()),
+        ("comparison", comparison_case()),
+        ("suite", suite_case()),
+        ("ab", ab_case()),
+        ("inconclusive", inconclusive_case()),
+    ]
+}
+
+/// Writes every case's report folder under `$REHEARSE_REPORT_CASES` (default
+/// /tmp/report-cases/<case>/) to be looked at: `cargo test --test report -- --ignored`.
+#[test]
+#[ignore = "writes report folders for people to look at"]
+fn write_the_report_cases() {
+    let root = std::env::var_os("REHEARSE_REPORT_CASES")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "/tmp/report-cases".into());
+    for (name, input) in cases() {
+        let dir = root.join(name);
+        report::write(&input, &dir).unwrap();
+        let headline = report::markdown(&input, true);
+        eprintln!(
+            "{}: {}",
+            dir.display(),
+            headline.lines().next().unwrap_or("")
+        );
+    }
+}
+
+/// The PNG's pixels: (width, height, RGB bytes).
+fn pixels(png: &[u8]) -> (usize, usize, Vec<u8>) {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(png))
+        .read_info()
+        .unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    buf.truncate(info.buffer_size());
+    (info.width as usize, info.height as usize, buf)
+}
+
+/// Guards against the p99 column and long row labels running to the image's edge.
+#[test]
+fn summary_png_keeps_a_margin_in_every_case() {
+    // Below the banner, nothing is drawn within 12 pixels of the left, right or bottom edge.
+    const CLEAR: usize = 12;
+    const BANNER: usize = 84;
+    for (name, input) in cases() {
+        let dir = tempfile::tempdir().unwrap();
+        report::write(&input, dir.path()).unwrap();
+        let (w, h, rgb) = pixels(&std::fs::read(dir.path().join("summary.png")).unwrap());
+        let white = |x: usize, y: usize| rgb[(y * w + x) * 3..][..3] == [255, 255, 255];
+        for y in BANNER..h {
+            for x in (0..CLEAR).chain(w - CLEAR..w) {
+                assert!(white(x, y), "{name}: ink at ({x}, {y}), by the side edges");
+            }
+        }
+        for y in h - CLEAR..h {
+            for x in 0..w {
+                assert!(white(x, y), "{name}: ink at ({x}, {y}), by the bottom edge");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_single_run_is_called_this_run_and_no_baseline_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    report::write(&single_case(), dir.path()).unwrap();
+    let html = std::fs::read_to_string(dir.path().join("index.html")).unwrap();
+    assert!(
+        html.contains("colours:<span style=\"background:#e69f00\"></span>this run</div>"),
+        "the legend names the run"
+    );
+    for absent in ["baseline", "candidate"] {
+        assert!(!html.contains(absent), "a single run's page says {absent}");
+    }
+}
+
+#[test]
+fn an_ab_page_names_both_sides_and_their_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    report::write(&ab_case(), dir.path()).unwrap();
+    let html = std::fs::read_to_string(dir.path().join("index.html")).unwrap();
+    let header = &html[html.find("<table class=\"meta\">").unwrap()..];
+    let header = &header[..header.find("</table>").unwrap()];
+    let row = |side: &str| {
+        header
+            .lines()
+            .find(|l| l.contains(&format!("<tr><th>{side}</th>")))
+            .unwrap_or_else(|| panic!("no {side} row in {header}"))
+            .to_string()
+    };
+    assert!(row("candidate").contains("<b>green</b>"));
+    assert!(row("candidate").contains("target http://green.staging.example"));
+    assert!(row("baseline").contains("<b>blue</b>"));
+    assert!(row("baseline").contains("target http://blue.staging.example"));
+    assert!(
+        !header.contains("<tr><th>target</th>"),
+        "no single target row when the sides differ"
+    );
+}
+
+#[test]
+fn an_all_inconclusive_comparison_is_not_a_pass_in_any_format() {
+    let input = inconclusive_case();
+    let c = input.comparison.as_ref().unwrap();
+    assert!(c.overall.passed && c.overall.regressed.is_empty() && c.overall.inconclusive > 0);
+    let dir = tempfile::tempdir().unwrap();
+    report::write(&input, dir.path()).unwrap();
+    let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(
+        md.starts_with("### ⚠️ pay-invoice: no regression detected, but inconclusive: "),
+        "{md}"
+    );
+    let html = std::fs::read_to_string(dir.path().join("index.html")).unwrap();
+    assert!(
+        html.contains("<div class=\"banner\" style=\"background:#f0e442;color:#333333\">&#9888; no regression detected, but inconclusive: "),
+        "a yellow banner with its own words"
+    );
 }

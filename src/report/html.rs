@@ -7,7 +7,10 @@ use std::fmt::Write;
 use super::escape::xml as esc;
 use super::palette::{self, css};
 use super::plots::{self, change, history, percentiles, rounds, timeline};
-use super::views::{headline, merged, short, step, steps, thresholds, verdict_label, when};
+use super::views::{
+    Conclusion, headline, merged, reported_side, short, step, steps, targets, thresholds,
+    verdict_label, when,
+};
 use super::{ReportError, ReportInput};
 use crate::model::{Comparison, Side, Verdict};
 use crate::report::console::fmt_us;
@@ -36,11 +39,7 @@ code{font-size:12px}
 pub fn html(input: &ReportInput) -> Result<String, ReportError> {
     let run = &input.candidates[0];
     let h = headline(input);
-    let banner = match (h.passed, h.verdict) {
-        (false, _) => palette::verdict(Verdict::Regressed),
-        (true, Some(v)) => palette::verdict(v),
-        (true, None) => palette::verdict(Verdict::Improved),
-    };
+    let banner = palette::conclusion(h.conclusion);
     let mut out = String::with_capacity(256 * 1024);
     let _ = write!(
         out,
@@ -51,9 +50,14 @@ pub fn html(input: &ReportInput) -> Result<String, ReportError> {
     let _ = writeln!(out, "<h1>rehearse report: {}</h1>", esc(&run.scenario));
     let _ = writeln!(
         out,
-        "<div class=\"banner\" style=\"background:{}\">{} {}</div>",
+        "<div class=\"banner\" style=\"background:{};color:{}\">{} {}</div>",
         css(banner),
-        if h.passed { "&#10004;" } else { "&#10008;" },
+        css(palette::text_on(banner)),
+        match h.conclusion {
+            Conclusion::Passed => "&#10004;",
+            Conclusion::Inconclusive => "&#9888;",
+            Conclusion::Failed => "&#10008;",
+        },
         esc(&h.text)
     );
     meta(&mut out, input);
@@ -87,11 +91,7 @@ pub fn html(input: &ReportInput) -> Result<String, ReportError> {
         Some(c) => {
             comparison_table(&mut out, c);
             let svg = plots::svg((1200, change::height(c)), |a| {
-                let labels = change::draw(
-                    a,
-                    c,
-                    Some("Change per step: p50 and p99, with confidence intervals"),
-                )?;
+                let labels = change::draw(a, c, Some(change::TITLE))?;
                 change::draw_labels(a, &labels)
             })
             .map_err(plot("change per step"))?;
@@ -100,8 +100,8 @@ pub fn html(input: &ReportInput) -> Result<String, ReportError> {
                 "<h2>Change per step</h2><div class=\"plots\">{svg}</div>"
             );
             if let Some(ab) = &c.ab {
-                let svg =
-                    plots::svg((1200, 380), |a| rounds::draw(a, c, ab)).map_err(plot("rounds"))?;
+                let svg = plots::svg((1200, rounds::height(c)), |a| rounds::draw(a, c, ab))
+                    .map_err(plot("rounds"))?;
                 let kind = if ab.same_target {
                     "A/A session (both sides the same target): this measures the setup's noise"
                 } else {
@@ -124,11 +124,19 @@ pub fn html(input: &ReportInput) -> Result<String, ReportError> {
     for n in &input.notes {
         let _ = writeln!(out, "<div class=\"note\">{}</div>", esc(n));
     }
+    let mut legend = String::new();
+    if !input.baseline.is_empty() {
+        let _ = write!(
+            legend,
+            "<span style=\"background:{}\"></span>baseline",
+            css(palette::BASELINE)
+        );
+    }
     let _ = writeln!(
         out,
-        "<h2>Steps in detail</h2><div class=\"legend\">colours:<span style=\"background:{}\"></span>baseline<span style=\"background:{}\"></span>candidate</div>",
-        css(palette::BASELINE),
-        css(palette::CANDIDATE)
+        "<h2>Steps in detail</h2><div class=\"legend\">colours:{legend}<span style=\"background:{}\"></span>{}</div>",
+        css(palette::CANDIDATE),
+        reported_side(input)
     );
     for (name, workflow) in steps(run) {
         step_section(&mut out, input, &name, workflow)?;
@@ -150,9 +158,11 @@ fn plot(what: &str) -> impl Fn(String) -> ReportError + '_ {
 }
 
 fn badge(label: &str, v: Verdict) -> String {
+    let colour = palette::verdict(v);
     format!(
-        "<span class=\"badge\" style=\"background:{}\">{}</span>",
-        css(palette::verdict(v)),
+        "<span class=\"badge\" style=\"background:{};color:{}\">{}</span>",
+        css(colour),
+        css(palette::text_on(colour)),
         esc(label)
     )
 }
@@ -163,15 +173,18 @@ fn meta(out: &mut String, input: &ReportInput) {
     let row = |out: &mut String, k: &str, v: String| {
         let _ = writeln!(out, "<tr><th>{}</th><td>{v}</td></tr>", esc(k));
     };
-    row(
-        out,
-        "target",
-        esc(run.target.as_deref().unwrap_or("unknown")),
-    );
+    let (baseline, candidate) = (targets(&input.baseline), targets(&input.candidates));
+    // One target row when both sides hit the same target (or the baseline's is not known);
+    // otherwise (an A/B session of two deployments) each side names its own.
+    let shared = baseline.is_empty() || baseline == candidate;
+    if shared {
+        row(out, "target", esc(&candidate.join(", ")));
+    }
     match &input.comparison {
         Some(c) => {
-            row(out, "candidate", side(&c.candidate));
-            row(out, "baseline", side(&c.baseline));
+            let target = |t: &[&str]| (!shared).then(|| t.join(", "));
+            row(out, "candidate", side(&c.candidate, target(&candidate)));
+            row(out, "baseline", side(&c.baseline, target(&baseline)));
         }
         None => {
             let git = run.git.clone().unwrap_or_default();
@@ -222,7 +235,9 @@ fn meta(out: &mut String, input: &ReportInput) {
     out.push_str("</table>\n");
 }
 
-fn side(s: &Side) -> String {
+/// One side of a comparison: its label, runs, branches, commits, target (when the two sides'
+/// differ) and time span.
+fn side(s: &Side, target: Option<String>) -> String {
     let ids: Vec<String> = s
         .run_ids
         .iter()
@@ -246,6 +261,9 @@ fn side(s: &Side) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
+    }
+    if let Some(t) = target {
+        parts.push(format!("target {}", esc(&t)));
     }
     parts.push(format!(
         "{} to {}",
@@ -345,7 +363,7 @@ fn step_section(
             a,
             &format!("{name}: latency by percentile"),
             base.as_ref(),
-            cand.as_ref(),
+            (reported_side(input), cand.as_ref()),
         )
     })
     .map_err(plot("percentiles"))?;
@@ -382,12 +400,18 @@ fn step_section(
             .filter(|s| s.latency.count > 0)
             .map(|s| (s.latency.p50 as f64, s.latency.p99 as f64));
         let branch = input.history_branch.as_deref().unwrap_or("baseline");
+        // Beside a baseline its branch's history is the baseline's; alone, the run's own branch.
+        let reference = if input.baseline.is_empty() {
+            branch
+        } else {
+            "baseline"
+        };
         let svg = plots::svg((600, 330), |a| {
             history::draw(
                 a,
                 &format!("{name}: last {} runs of {branch}", h.points.len()),
-                &h.points,
-                candidate,
+                (reference, &h.points),
+                candidate.map(|c| (reported_side(input), c)),
             )
         })
         .map_err(plot("history"))?;

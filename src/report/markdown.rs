@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use super::ReportInput;
 use super::escape::markdown as esc;
-use super::views::{headline, short, steps, thresholds, verdict_label};
+use super::views::{Conclusion, headline, short, steps, thresholds, verdict_label};
 use crate::model::{MetricComparison, SummaryMetric, Unit, Verdict};
 use crate::report::console::fmt_us;
 use crate::report::console::format_value;
@@ -15,7 +15,11 @@ pub fn markdown(input: &ReportInput, beside_html: bool) -> String {
     let mut out = String::new();
     let h = headline(input);
     let run = &input.candidates[0];
-    let mark = if h.passed { "✅" } else { "❌" };
+    let mark = match h.conclusion {
+        Conclusion::Passed => "✅",
+        Conclusion::Inconclusive => "⚠️",
+        Conclusion::Failed => "❌",
+    };
     let _ = writeln!(out, "### {mark} {}: {}\n", esc(&run.scenario), esc(&h.text));
     let link = match (
         input.link.as_deref().and_then(super::escape::markdown_link),

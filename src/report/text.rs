@@ -50,6 +50,22 @@ pub fn width(text: &str, style: Style) -> f32 {
     w
 }
 
+/// `text` cut with an ellipsis to at most `max` pixels wide.
+pub fn fit(text: &str, max: f32, style: Style) -> String {
+    if width(text, style) <= max {
+        return text.to_string();
+    }
+    let mut chars: Vec<char> = text.chars().collect();
+    while !chars.is_empty() {
+        chars.pop();
+        let cut: String = chars.iter().chain(['…'].iter()).collect();
+        if width(&cut, style) <= max {
+            return cut;
+        }
+    }
+    String::new()
+}
+
 impl Canvas<'_> {
     /// Draws `text` with its left end at `x` and its baseline at `baseline`.
     pub fn text(&mut self, text: &str, x: f32, baseline: f32, style: Style) {
@@ -121,5 +137,18 @@ mod tests {
             "nothing below the baseline"
         );
         assert!(width("26.4", style) > 30.0 && width("26.4", style) < 60.0);
+    }
+
+    #[test]
+    fn fitted_text_is_cut_to_the_width() {
+        let style = Style {
+            size: 13.0,
+            bold: false,
+            colour: RGBColor(0, 0, 0),
+        };
+        assert_eq!(fit("short", 500.0, style), "short");
+        let long = "a step with a long name that goes on and on";
+        let cut = fit(long, 100.0, style);
+        assert!(cut.ends_with('…') && width(&cut, style) <= 100.0, "{cut}");
     }
 }

@@ -1,13 +1,13 @@
-//! Change per step: horizontal bars of each step's relative change (p50 and p99) with their
+//! Change per step: horizontal bars of each step's relative change (p50, p99, and every other
+//! metric that regressed, so whatever the headline names is on the chart) with their
 //! confidence intervals, coloured by verdict. Row labels are returned with their positions so
 //! each format draws them with its own text (SVG text, or the PNG's font renderer).
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{FONT, PlotError, cut, err, house_mesh};
-use crate::model::SummaryMetric;
-use crate::model::{Comparison, Verdict};
+use super::{FONT, PlotError, err, house_mesh, shorten};
+use crate::model::{Comparison, SummaryMetric, Unit, Verdict};
 use crate::report::palette;
 
 /// A row label: the text, the point its right end should touch (backend pixels), the verdict.
@@ -22,6 +22,10 @@ pub struct RowLabel {
     pub verdict: Verdict,
 }
 
+/// The chart's title.
+pub const TITLE: &str =
+    "Change per step: p50, p99 and any regressed metric, with confidence intervals";
+
 struct Row {
     label: String,
     change: f64,
@@ -33,16 +37,23 @@ struct Row {
 fn rows(c: &Comparison) -> Vec<Row> {
     let mut out = Vec::new();
     for s in &c.steps {
-        for metric in [SummaryMetric::P50, SummaryMetric::P99] {
-            if let Some(m) = s.metrics.iter().find(|m| m.metric == metric) {
-                out.push(Row {
-                    label: format!("{} {metric}", cut(s.id.name(), 20)),
-                    change: m.change * 100.0,
-                    low: m.interval[0] * 100.0,
-                    high: m.interval[1] * 100.0,
-                    verdict: m.verdict,
-                });
-            }
+        let shown = s.metrics.iter().filter(|m| {
+            matches!(m.metric, SummaryMetric::P50 | SummaryMetric::P99)
+                || m.verdict == Verdict::Regressed
+        });
+        for m in shown {
+            // Error rates change in points of the attempts, not relative to themselves.
+            let metric = match m.unit {
+                Unit::Fraction => "error rate (pt)".to_string(),
+                _ => m.metric.name().to_string(),
+            };
+            out.push(Row {
+                label: format!("{} {metric}", shorten(s.id.name(), 24)),
+                change: m.change * 100.0,
+                low: m.interval[0] * 100.0,
+                high: m.interval[1] * 100.0,
+                verdict: m.verdict,
+            });
         }
     }
     out
@@ -52,6 +63,9 @@ fn rows(c: &Comparison) -> Vec<Row> {
 pub fn height(c: &Comparison) -> u32 {
     (80 + 22 * rows(c).len() as u32).max(160)
 }
+
+/// Pixel size of the row labels (the PNG draws them at this size too).
+pub const LABEL_SIZE: f64 = 13.0;
 
 /// Draws the bars; returns the row labels to draw.
 pub fn draw<DB: DrawingBackend>(
@@ -73,17 +87,26 @@ pub fn draw<DB: DrawingBackend>(
         .min(by_change)
         .ceil();
     let n = rows.len().max(1) as f64;
+    // The labels' column is as wide as the widest label (in bold, as a regressed row's is
+    // drawn), and never more than 40% of the area.
+    let font = TextStyle::from((FONT, LABEL_SIZE).into_font().style(FontStyle::Bold));
+    let widest = rows
+        .iter()
+        .map(|r| area.estimate_text_size(&r.label, &font).map(|(w, _)| w))
+        .try_fold(0, |acc, w| w.map(|w| acc.max(w)))
+        .map_err(err)?;
+    let label_area = (widest + 16).clamp(60, area.dim_in_pixel().0 * 2 / 5);
     let mut builder = ChartBuilder::on(area);
+    builder.margin(8);
     if let Some(text) = caption {
         builder.caption(text, (FONT, 16));
     } else {
-        // The caller writes its own title above the plot.
+        // The caller writes its own title above the plot: leave it room.
         builder.margin_top(34);
     }
     let mut chart = builder
-        .margin(8)
         .x_label_area_size(34)
-        .y_label_area_size(150)
+        .y_label_area_size(label_area)
         .build_cartesian_2d(-reach..reach, -0.5f64..(n - 0.5))
         .map_err(err)?;
     house_mesh(&mut chart.configure_mesh())
@@ -150,7 +173,7 @@ pub fn draw_labels<DB: DrawingBackend>(
         } else {
             palette::INK
         };
-        let style = TextStyle::from((FONT, 12).into_font())
+        let style = TextStyle::from((FONT, LABEL_SIZE).into_font())
             .color(&colour)
             .pos(Pos::new(HPos::Right, VPos::Center));
         area.draw_text(&l.text, &style, (l.x, l.y)).map_err(err)?;

@@ -8,19 +8,21 @@ use super::{FONT, PlotError, cut, err, house_mesh, legend, ms, nice_max};
 use crate::report::TrendPoint;
 use crate::report::palette;
 
-/// Draws one step's trend; `candidate` is its (p50, p99) in µs.
+/// Draws one step's trend: `history` under its name (`baseline`, or the branch of a single
+/// run), and `candidate`, the reported runs' name ("candidate", "this run") and their
+/// (p50, p99) in µs.
 pub fn draw<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     title: &str,
-    history: &[TrendPoint],
-    candidate: Option<(f64, f64)>,
+    (reference, history): (&str, &[TrendPoint]),
+    candidate: Option<(&str, (f64, f64))>,
 ) -> Result<(), PlotError> {
     let n = history.len() as f64 + if candidate.is_some() { 1.0 } else { 0.0 };
     let top = nice_max(
         history
             .iter()
             .map(|p| p.p99)
-            .chain(candidate.map(|c| c.1))
+            .chain(candidate.map(|c| c.1.1))
             .map(ms)
             .fold(0.0, f64::max),
     );
@@ -37,13 +39,14 @@ pub fn draw<DB: DrawingBackend>(
         .x_label_formatter(&|x| format!("{}", x.round() as i64 + 1))
         .draw()
         .map_err(err)?;
-    for (name, value, dash) in [
+    let reference = cut(reference, 20);
+    for (metric, value, dash) in [
         (
-            "baseline p50",
+            "p50",
             Box::new(|p: &TrendPoint| p.p50) as Box<dyn Fn(&TrendPoint) -> f64>,
             false,
         ),
-        ("baseline p99", Box::new(|p: &TrendPoint| p.p99), true),
+        ("p99", Box::new(|p: &TrendPoint| p.p99), true),
     ] {
         let style = if dash {
             palette::BASELINE.mix(0.55).stroke_width(2)
@@ -62,10 +65,10 @@ pub fn draw<DB: DrawingBackend>(
                 .point_size(2),
             )
             .map_err(err)?
-            .label(name)
+            .label(format!("{reference} {metric}"))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
     }
-    if let Some((p50, p99)) = candidate {
+    if let Some((name, (p50, p99))) = candidate {
         let x = n - 1.0;
         chart
             .draw_series([
@@ -73,7 +76,7 @@ pub fn draw<DB: DrawingBackend>(
                 Circle::new((x, ms(p99)), 6, palette::CANDIDATE.mix(0.6).filled()),
             ])
             .map_err(err)?
-            .label("candidate p50 / p99")
+            .label(format!("{name} p50 / p99"))
             .legend(|(x, y)| Circle::new((x + 9, y), 5, palette::CANDIDATE.filled()));
     }
     legend(&mut chart, SeriesLabelPosition::UpperLeft)

@@ -102,3 +102,34 @@ pub fn cut(s: &str, n: usize) -> String {
         s.chars().take(n - 1).chain(['…']).collect()
     }
 }
+
+/// A step name cut to `n` characters in the middle, so names sharing a long prefix stay
+/// apart by their ends (`catalogue/…-category-07`).
+pub fn shorten(s: &str, n: usize) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= n {
+        return s.to_string();
+    }
+    let head = (n - 1) / 3;
+    let tail = n - 1 - head;
+    chars[..head]
+        .iter()
+        .chain(['…'].iter())
+        .chain(&chars[chars.len() - tail..])
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shortened_names_keep_their_ends_apart() {
+        assert_eq!(shorten("login", 20), "login");
+        let a = shorten("catalogue/search-products-by-category-07", 20);
+        let b = shorten("catalogue/search-products-by-category-08", 20);
+        assert_eq!(a.chars().count(), 20);
+        assert_ne!(a, b);
+        assert!(a.starts_with("catal") && a.ends_with("category-07"), "{a}");
+    }
+}

@@ -32,16 +32,17 @@ fn nines(x: &f64) -> String {
 /// A named, coloured percentile curve.
 type Curve<'a> = (&'a str, RGBColor, Vec<(f64, f64)>);
 
-/// Draws one step's percentile curves.
+/// Draws one step's percentile curves: the baseline's, and the candidate's under its name
+/// ("candidate", or "this run" with no baseline).
 pub fn draw<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     title: &str,
     baseline: Option<&Histogram<u64>>,
-    candidate: Option<&Histogram<u64>>,
+    (name, candidate): (&str, Option<&Histogram<u64>>),
 ) -> Result<(), PlotError> {
     let series: Vec<Curve> = [
         ("baseline", palette::BASELINE, baseline),
-        ("candidate", palette::CANDIDATE, candidate),
+        (name, palette::CANDIDATE, candidate),
     ]
     .into_iter()
     .filter_map(|(name, colour, h)| {

@@ -1,12 +1,23 @@
 //! Per-round ratios of an interleaved A/B session: each round's candidate/baseline change of
-//! every step's p50, so a consistent shift stands apart from round-to-round noise.
+//! every step's p50, so a consistent shift stands apart from round-to-round noise. The legend
+//! has a column of its own beside the plot, so it never hides a round.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{FONT, PlotError, cut, err, house_mesh, legend};
+use super::{FONT, PlotError, err, house_mesh, shorten};
 use crate::model::{AbInfo, Comparison, SummaryMetric, Verdict};
 use crate::report::palette;
+
+/// Width of the legend's column.
+const LEGEND: u32 = 230;
+/// Height of one legend entry.
+const ENTRY: u32 = 18;
+
+/// Height the plot needs: room for every step's legend entry.
+pub fn height(c: &Comparison) -> u32 {
+    (70 + ENTRY * c.steps.len() as u32).max(380)
+}
 
 /// Draws the per-round p50 changes of each step (and the workflow).
 pub fn draw<DB: DrawingBackend>(
@@ -39,13 +50,15 @@ pub fn draw<DB: DrawingBackend>(
         .ceil()
         * 1.15;
     let n = ab.rounds as f64;
-    let mut chart = ChartBuilder::on(area)
+    let (width, _) = area.dim_in_pixel();
+    let (plot, key) = area.split_horizontally(width.saturating_sub(LEGEND));
+    let mut chart = ChartBuilder::on(&plot)
         .caption(
             "p50 change in each round (candidate vs baseline)",
             (FONT, 16),
         )
         .margin(8)
-        .margin_right(24)
+        .margin_right(16)
         .x_label_area_size(34)
         .y_label_area_size(56)
         .build_cartesian_2d(0.5f64..(n + 0.5), -reach..reach)
@@ -64,22 +77,38 @@ pub fn draw<DB: DrawingBackend>(
             palette::INK.stroke_width(1),
         )))
         .map_err(err)?;
-    for (name, verdict, values) in &series {
-        let colour = palette::verdict(*verdict);
-        let width = if *verdict == Verdict::Regressed { 3 } else { 1 };
+    let stroke = |verdict: Verdict| {
+        let width = match verdict {
+            Verdict::Regressed => 3,
+            // The yellow is light on white: a thicker line reads.
+            Verdict::Inconclusive => 2,
+            _ => 1,
+        };
+        palette::verdict(verdict).stroke_width(width)
+    };
+    for (_, verdict, values) in &series {
         chart
             .draw_series(
                 LineSeries::new(
                     values.iter().enumerate().map(|(i, v)| (i as f64 + 1.0, *v)),
-                    colour.stroke_width(width),
+                    stroke(*verdict),
                 )
                 .point_size(3),
             )
-            .map_err(err)?
-            .label(cut(name, 20))
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(width))
-            });
+            .map_err(err)?;
     }
-    legend(&mut chart, SeriesLabelPosition::UpperRight)
+    // The legend: one entry per step, top-aligned with the plot.
+    let font = TextStyle::from((FONT, 12).into_font()).color(&palette::INK);
+    for (i, (name, verdict, _)) in series.iter().enumerate() {
+        let y = 40 + (ENTRY * i as u32) as i32;
+        key.draw(&PathElement::new(vec![(4, y), (24, y)], stroke(*verdict)))
+            .map_err(err)?;
+        key.draw_text(
+            &format!("{} ({})", shorten(name, 22), verdict.name()),
+            &font,
+            (30, y - 7),
+        )
+        .map_err(err)?;
+    }
+    Ok(())
 }
