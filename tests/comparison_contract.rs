@@ -65,7 +65,11 @@ fn compare_writes_the_schema_and_it_loads_back() {
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     schema_check(&json).unwrap();
     let c: Comparison = serde_json::from_value(json.clone()).unwrap();
-    assert_eq!(serde_json::to_value(&c).unwrap(), json, "loads back unchanged");
+    assert_eq!(
+        serde_json::to_value(&c).unwrap(),
+        json,
+        "loads back unchanged"
+    );
     assert_eq!(c.baseline.run_ids.len(), 5);
     assert_eq!(c.thresholds.len(), 1);
     assert!(c.thresholds[0].threshold.default);
@@ -97,7 +101,10 @@ fn an_a_b_comparison_matches_the_schema() {
     let json = serde_json::to_value(&c).unwrap();
     schema_check(&json).unwrap();
     assert_eq!(json["ab"]["rounds"], 3);
-    assert!(json["ab"]["log_ratios"]["workflow"]["p50"].is_array(), "{json}");
+    assert!(
+        json["ab"]["log_ratios"]["workflow"]["p50"].is_array(),
+        "{json}"
+    );
 }
 
 #[test]

@@ -30,7 +30,10 @@ fn toml_blocks(text: &str) -> Vec<(usize, String)> {
 /// The minimal scenario fragments are completed with: top-level keys, then tables by header.
 const BASE_KEYS: &[(&str, &str)] = &[("name", "name = \"docs-fragment\"\n")];
 const BASE_TABLES: &[(&str, &str)] = &[
-    ("[target]", "[target]\nbase_url = \"http://127.0.0.1:8080\"\n"),
+    (
+        "[target]",
+        "[target]\nbase_url = \"http://127.0.0.1:8080\"\n",
+    ),
     ("[load]", "[load]\nrate = \"5/s\"\nduration = \"10s\"\n"),
     (
         "[[steps]]",
@@ -95,9 +98,13 @@ fn every_toml_example_in_the_docs_validates() {
     for doc in docs {
         let text = std::fs::read_to_string(&doc).unwrap();
         for (line, block) in toml_blocks(&text) {
-            let whole = block.lines().any(|l| l.starts_with("name ="))
-                && block.contains("[[steps]]");
-            let scenario = if whole { block.clone() } else { complete(&block) };
+            let whole =
+                block.lines().any(|l| l.starts_with("name =")) && block.contains("[[steps]]");
+            let scenario = if whole {
+                block.clone()
+            } else {
+                complete(&block)
+            };
             let name = doc.file_name().unwrap().to_string_lossy().to_string();
             let path = write(dir.path(), &format!("{name}-{line}.toml"), &scenario);
             let out = rehearse()
@@ -122,7 +129,13 @@ fn every_toml_example_in_the_docs_validates() {
 #[test]
 fn fragments_are_completed_without_duplicating_tables() {
     let done = complete("name = \"x\"\npublic_env = [\"A\"]\n[load]\nusers = 2\n");
-    assert!(done.starts_with("name = \"x\"\npublic_env = [\"A\"]\n"), "{done}");
+    assert!(
+        done.starts_with("name = \"x\"\npublic_env = [\"A\"]\n"),
+        "{done}"
+    );
     assert_eq!(done.matches("[load]").count(), 1, "{done}");
-    assert!(done.contains("[target]") && done.contains("[[steps]]"), "{done}");
+    assert!(
+        done.contains("[target]") && done.contains("[[steps]]"),
+        "{done}"
+    );
 }

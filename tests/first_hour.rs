@@ -16,7 +16,11 @@ fn stderr(a: &assert_cmd::assert::Assert) -> String {
 }
 
 /// Writes a run as a results file and imports it.
-fn import(dir: &std::path::Path, store: &str, run: &rehearse::model::RunResult) -> std::path::PathBuf {
+fn import(
+    dir: &std::path::Path,
+    store: &str,
+    run: &rehearse::model::RunResult,
+) -> std::path::PathBuf {
     let path = dir.join(format!("{}/results.json", run.run_id));
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     run.write(&path).unwrap();
@@ -35,14 +39,31 @@ fn a_run_whose_target_never_answered_is_never_a_baseline() {
     // Nothing listens on port 1: every attempt is a connect error.
     let a = rehearse()
         .args([
-            "run", "-q", "--rate", "20/s", "--duration", "1s", "--warmup", "0s", "--branch", "main",
-            "--target", "http://127.0.0.1:1", "--store", &store, "--out",
+            "run",
+            "-q",
+            "--rate",
+            "20/s",
+            "--duration",
+            "1s",
+            "--warmup",
+            "0s",
+            "--branch",
+            "main",
+            "--target",
+            "http://127.0.0.1:1",
+            "--store",
+            &store,
+            "--out",
         ])
         .arg(dir.path().join("dead"))
         .arg(scenarios().join("pay-invoice.toml"))
         .assert()
         .code(3);
-    assert!(stderr(&a).contains("the target never answered"), "{}", stderr(&a));
+    assert!(
+        stderr(&a).contains("the target never answered"),
+        "{}",
+        stderr(&a)
+    );
     let dead = results(&dir.path().join("dead"));
     assert_eq!(dead.failure().as_deref(), Some("the target never answered"));
 
@@ -50,11 +71,25 @@ fn a_run_whose_target_never_answered_is_never_a_baseline() {
         .args(["runs", "list", "--store", &store])
         .assert()
         .success();
-    assert!(stdout(&list).contains("failed: no baseline"), "{}", stdout(&list));
-    assert!(!stdout(&list).contains("0µs"), "a run without responses has no latency: {}", stdout(&list));
+    assert!(
+        stdout(&list).contains("failed: no baseline"),
+        "{}",
+        stdout(&list)
+    );
+    assert!(
+        !stdout(&list).contains("0µs"),
+        "a run without responses has no latency: {}",
+        stdout(&list)
+    );
 
     // A good run from elsewhere, compared with `latest`: the failed run is never taken.
-    let good = synthetic_run("pay-invoice", Some("main"), "2026-11-29T10:00:00Z", 20_000, true);
+    let good = synthetic_run(
+        "pay-invoice",
+        Some("main"),
+        "2026-11-29T10:00:00Z",
+        20_000,
+        true,
+    );
     let good_file = dir.path().join("good.json");
     good.write(&good_file).unwrap();
     let a = rehearse()
@@ -62,14 +97,22 @@ fn a_run_whose_target_never_answered_is_never_a_baseline() {
         .arg(&good_file)
         .assert()
         .code(2);
-    assert!(stderr(&a).contains("no runs of `pay-invoice` match `latest`"), "{}", stderr(&a));
+    assert!(
+        stderr(&a).contains("no runs of `pay-invoice` match `latest`"),
+        "{}",
+        stderr(&a)
+    );
     // Named by id, it says why it cannot be a baseline, and exits 3 (a named run failed).
     let a = rehearse()
         .args(["compare", "--store", &store, &dead.run_id])
         .arg(&good_file)
         .assert()
         .code(3);
-    assert!(stderr(&a).contains("failed (the target never answered)"), "{}", stderr(&a));
+    assert!(
+        stderr(&a).contains("failed (the target never answered)"),
+        "{}",
+        stderr(&a)
+    );
     assert!(stderr(&a).contains("no baseline"), "{}", stderr(&a));
 }
 
@@ -82,7 +125,11 @@ fn latest_and_branch_name_their_scenario_from_the_store() {
         .args(["compare", "--store", &store, "branch:main", "latest"])
         .assert()
         .code(2);
-    assert!(stderr(&a).contains("there is no store at"), "{}", stderr(&a));
+    assert!(
+        stderr(&a).contains("there is no store at"),
+        "{}",
+        stderr(&a)
+    );
     for (i, day) in ["01", "02", "03", "04"].iter().enumerate() {
         let mut run = synthetic_run(
             "pay-invoice",
@@ -100,14 +147,23 @@ fn latest_and_branch_name_their_scenario_from_the_store() {
         .success();
     let text = stdout(&a);
     assert!(text.starts_with("pay-invoice: candidate latest"), "{text}");
-    assert!(text.contains("3 runs"), "the branch's three runs are the baseline: {text}");
+    assert!(
+        text.contains("3 runs"),
+        "the branch's three runs are the baseline: {text}"
+    );
 }
 
 #[test]
 fn the_error_rate_change_is_the_change_between_the_rates_shown() {
     let dir = tempfile::tempdir().unwrap();
     let with_errors = |id: &str, errors: u64, day: &str| {
-        let mut run = synthetic_run("p", Some("main"), &format!("2026-11-{day}T10:00:00Z"), 20_000, true);
+        let mut run = synthetic_run(
+            "p",
+            Some("main"),
+            &format!("2026-11-{day}T10:00:00Z"),
+            20_000,
+            true,
+        );
         run.run_id = id.into();
         for s in run.steps.iter_mut() {
             *s = s.clone().with_errors(errors);
@@ -116,9 +172,13 @@ fn the_error_rate_change_is_the_change_between_the_rates_shown() {
     };
     // 200 attempts a step: 0.5% errors in the baseline, none in the candidate.
     let base = dir.path().join("b.json");
-    with_errors("00000000-0000-7000-8000-00000000000b", 1, "01").write(&base).unwrap();
+    with_errors("00000000-0000-7000-8000-00000000000b", 1, "01")
+        .write(&base)
+        .unwrap();
     let cand = dir.path().join("c.json");
-    with_errors("00000000-0000-7000-8000-00000000000c", 0, "02").write(&cand).unwrap();
+    with_errors("00000000-0000-7000-8000-00000000000c", 0, "02")
+        .write(&cand)
+        .unwrap();
     let out = dir.path().join("cmp");
     let a = rehearse()
         .args(["compare", "--store"])
@@ -130,7 +190,8 @@ fn the_error_rate_change_is_the_change_between_the_rates_shown() {
         .assert()
         .success();
     let c: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("comparison.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(out.join("comparison.json")).unwrap())
+            .unwrap();
     for step in c["steps"].as_array().unwrap() {
         for m in step["metrics"].as_array().unwrap() {
             if m["metric"] == "error_rate" {
@@ -160,10 +221,16 @@ fn help_says_what_each_command_takes() {
         stdout(&a)
     };
     let ab = help(&["ab"]);
-    assert!(ab.contains("--baseline-url <URL>") && ab.contains("--candidate-url <URL>"), "{ab}");
+    assert!(
+        ab.contains("--baseline-url <URL>") && ab.contains("--candidate-url <URL>"),
+        "{ab}"
+    );
     assert!(!ab.contains("--history"), "ab has no history: {ab}");
     let run = help(&["run"]);
-    assert!(run.contains("--baseline <SPEC>") && run.contains("--allow-host"), "{run}");
+    assert!(
+        run.contains("--baseline <SPEC>") && run.contains("--allow-host"),
+        "{run}"
+    );
     let sandbox = help(&["sandbox"]);
     for endpoint in rehearse::sandbox::ENDPOINTS {
         assert!(sandbox.contains(endpoint), "{endpoint}: {sandbox}");
@@ -177,7 +244,7 @@ fn help_says_what_each_command_takes() {
             .find(|l| l.trim_start().starts_with("--"))
             .unwrap_or_else(|| panic!("{cmd}: {text}"));
         assert!(
-            first.trim_end().len() > first.trim().split_whitespace().next().unwrap().len() + 4,
+            first.trim_end().len() > first.split_whitespace().next().unwrap().len() + 4,
             "{cmd}: help text on the flag's own line: {first:?}"
         );
     }

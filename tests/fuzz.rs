@@ -111,10 +111,14 @@ fn mutate(text: &str) -> impl Strategy<Value = String> {
 
 fn seeds_scenarios() -> Vec<String> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    ["pay-invoice.toml", "browse-invoices.toml", "signup-add-card.toml"]
-        .iter()
-        .map(|f| std::fs::read_to_string(root.join(f)).unwrap())
-        .collect()
+    [
+        "pay-invoice.toml",
+        "browse-invoices.toml",
+        "signup-add-card.toml",
+    ]
+    .iter()
+    .map(|f| std::fs::read_to_string(root.join(f)).unwrap())
+    .collect()
 }
 
 fn seed_results() -> String {

@@ -59,7 +59,11 @@ fn a_results_file_cannot_name_a_file_outside_its_folder() {
             .arg(&file)
             .assert()
             .code(2);
-        assert!(stderr(&a).contains("intervals.file"), "{name}: {}", stderr(&a));
+        assert!(
+            stderr(&a).contains("intervals.file"),
+            "{name}: {}",
+            stderr(&a)
+        );
     }
     assert_eq!(stored_runs(&store), 1, "the store is unchanged");
 }
@@ -69,10 +73,25 @@ fn impossible_values_in_a_results_file_are_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let store = format!("sqlite://{}", dir.path().join("s.db").display());
     let cases = [
-        (results_file("", r#", "outcomes": {"ok": 18446744073709551615, "timeout": 3}"#), "steps[0].outcomes"),
-        (results_file(r#""measured_seconds": -2,"#, ""), "measured_seconds"),
-        (results_file("", r#", "throughput": -1"#), "steps[0].throughput"),
-        (results_file("", r#", "error_rate": -0.5"#), "steps[0].error_rate"),
+        (
+            results_file(
+                "",
+                r#", "outcomes": {"ok": 18446744073709551615, "timeout": 3}"#,
+            ),
+            "steps[0].outcomes",
+        ),
+        (
+            results_file(r#""measured_seconds": -2,"#, ""),
+            "measured_seconds",
+        ),
+        (
+            results_file("", r#", "throughput": -1"#),
+            "steps[0].throughput",
+        ),
+        (
+            results_file("", r#", "error_rate": -0.5"#),
+            "steps[0].error_rate",
+        ),
     ];
     for (text, field) in cases {
         let file = write(dir.path(), "r/results.json", &text);
@@ -93,12 +112,21 @@ fn impossible_values_in_a_results_file_are_refused_by_name() {
         .arg(&file)
         .assert()
         .code(2);
-    assert!(stderr(&a).contains("two steps are called `a`"), "{}", stderr(&a));
+    assert!(
+        stderr(&a).contains("two steps are called `a`"),
+        "{}",
+        stderr(&a)
+    );
     // A 56-character histogram that declares a 4 GB payload is refused before allocating.
     let bomb = "HISTFAAAABD/////AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-    let text = format!(r#"{{"schema": 1, "scenario": "pay", "steps": [{{"name": "a", "histogram": "{bomb}"}}]}}"#);
+    let text = format!(
+        r#"{{"schema": 1, "scenario": "pay", "steps": [{{"name": "a", "histogram": "{bomb}"}}]}}"#
+    );
     let file = write(dir.path(), "b/results.json", &text);
-    for command in [&["runs", "import"][..], &["compare", "--no-such-flag-x"][..]] {
+    for command in [
+        &["runs", "import"][..],
+        &["compare", "--no-such-flag-x"][..],
+    ] {
         if command[0] == "compare" {
             let a = rehearse()
                 .args(["compare", "--store", &store])
@@ -155,13 +183,41 @@ fn data_files_must_be_small_regular_files() {
 fn every_number_validate_accepts_run_can_run() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
-        ("users = 1000000000000", "8:9", "`users` must be between 1 and 100,000"),
-        ("users = 9223372036854775807", "8:9", "`users` must be between 1 and 100,000"),
-        ("rate = \"1e308/1us\"\nduration = \"1s\"", "8:8", "`rate` must be more than 0/s and at most 1,000,000/s"),
-        ("rate = \"5/s\"\nduration = \"0s\"", "9:12", "`duration` must be more than 0"),
-        ("rate = \"5/s\"\nduration = \"1s\"\nwarmup = \"365d\"", "10:10", "invalid duration"),
-        ("rate = \"5/s\"\nduration = \"1s\"\nwarmup = \"8760h\"", "10:10", "`warmup` must be between 0 and 1h"),
-        ("rate = \"5/s\"\nduration = \"1s\"\nmax_in_flight = 1000000000", "10:17", "`max_in_flight`"),
+        (
+            "users = 1000000000000",
+            "8:9",
+            "`users` must be between 1 and 100,000",
+        ),
+        (
+            "users = 9223372036854775807",
+            "8:9",
+            "`users` must be between 1 and 100,000",
+        ),
+        (
+            "rate = \"1e308/1us\"\nduration = \"1s\"",
+            "8:8",
+            "`rate` must be more than 0/s and at most 1,000,000/s",
+        ),
+        (
+            "rate = \"5/s\"\nduration = \"0s\"",
+            "9:12",
+            "`duration` must be more than 0",
+        ),
+        (
+            "rate = \"5/s\"\nduration = \"1s\"\nwarmup = \"365d\"",
+            "10:10",
+            "invalid duration",
+        ),
+        (
+            "rate = \"5/s\"\nduration = \"1s\"\nwarmup = \"8760h\"",
+            "10:10",
+            "`warmup` must be between 0 and 1h",
+        ),
+        (
+            "rate = \"5/s\"\nduration = \"1s\"\nmax_in_flight = 1000000000",
+            "10:17",
+            "`max_in_flight`",
+        ),
     ];
     for (load, at, message) in cases {
         let text = format!(
@@ -269,7 +325,11 @@ check = {{ status = [200, 500], body_contains = "{{{{ env.EXPECTED_SECRET }}}}" 
         let encoded: String = value.replace('-', "%2D");
         assert!(!written.contains(&encoded), "{name} leaked encoded");
     }
-    assert_eq!(run.target.as_deref(), Some(echo.url.as_str()), "credentials stripped");
+    assert_eq!(
+        run.target.as_deref(),
+        Some(echo.url.as_str()),
+        "credentials stripped"
+    );
     let sample = &step(&run, "echo").error_samples["check_failed"];
     assert!(sample.contains("***"), "{sample}");
 }
@@ -356,7 +416,16 @@ fn a_wrong_store_is_found_before_anything_is_sent() {
         "mysql://nope".to_string(),
     ] {
         let a = rehearse()
-            .args(["run", "-q", "--iterations", "1", "--users", "1", "--store", &store])
+            .args([
+                "run",
+                "-q",
+                "--iterations",
+                "1",
+                "--users",
+                "1",
+                "--store",
+                &store,
+            ])
             .arg("--target")
             .arg(&listener.url)
             .arg("--out")
@@ -364,10 +433,16 @@ fn a_wrong_store_is_found_before_anything_is_sent() {
             .arg(scenarios().join("pay-invoice.toml"))
             .assert()
             .code(2);
-        assert!(stderr(&a).contains("before any load is sent"), "{}", stderr(&a));
+        assert!(
+            stderr(&a).contains("before any load is sent"),
+            "{}",
+            stderr(&a)
+        );
     }
     assert_eq!(
-        listener.connections.load(std::sync::atomic::Ordering::Relaxed),
+        listener
+            .connections
+            .load(std::sync::atomic::Ordering::Relaxed),
         0,
         "nothing was sent"
     );
@@ -463,7 +538,10 @@ fn load_goes_only_to_allowed_hosts() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = scenarios().join("pay-invoice.toml");
     let a = rehearse()
-        .env("REHEARSE_ALLOWED_HOSTS", "*.staging.example.com, staging-db")
+        .env(
+            "REHEARSE_ALLOWED_HOSTS",
+            "*.staging.example.com, staging-db",
+        )
         .args(["run", "-q", "--no-store", "--iterations", "1", "--target"])
         .arg(&listener.url)
         .arg("--out")
@@ -477,15 +555,28 @@ fn load_goes_only_to_allowed_hosts() {
         stderr(&a)
     );
     let a = rehearse()
-        .args(["ab", "-q", "--no-store", "--same", "--allow-host", "api.staging.example.com"])
+        .args([
+            "ab",
+            "-q",
+            "--no-store",
+            "--same",
+            "--allow-host",
+            "api.staging.example.com",
+        ])
         .arg("--baseline-url")
         .arg(&listener.url)
         .arg(&scenario)
         .assert()
         .code(2);
-    assert!(stderr(&a).contains("not in the allowed hosts"), "{}", stderr(&a));
+    assert!(
+        stderr(&a).contains("not in the allowed hosts"),
+        "{}",
+        stderr(&a)
+    );
     assert_eq!(
-        listener.connections.load(std::sync::atomic::Ordering::Relaxed),
+        listener
+            .connections
+            .load(std::sync::atomic::Ordering::Relaxed),
         0,
         "nothing was sent"
     );
@@ -589,5 +680,8 @@ fn a_body_larger_than_max_body_fails_its_capture_and_says_why() {
         .arg(scenario("1MiB"))
         .assert()
         .success();
-    assert_eq!(step(&results(&dir.path().join("large")), "big").outcomes.ok, 2);
+    assert_eq!(
+        step(&results(&dir.path().join("large")), "big").outcomes.ok,
+        2
+    );
 }

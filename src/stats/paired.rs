@@ -199,10 +199,22 @@ mod tests {
         let logit = |e: f64, n: f64| ((e + 0.5) / (n + 1.0) / (1.0 - (e + 0.5) / (n + 1.0))).ln();
         let se = |e: f64, n: f64| (1.0 / (e + 0.5) + 1.0 / (n - e + 0.5)).sqrt();
         let round = (
-            Estimate { value: logit(0.0, 300.0), se: se(0.0, 300.0) },
-            Estimate { value: logit(1.0, 300.0), se: se(1.0, 300.0) },
+            Estimate {
+                value: logit(0.0, 300.0),
+                se: se(0.0, 300.0),
+            },
+            Estimate {
+                value: logit(1.0, 300.0),
+                se: se(1.0, 300.0),
+            },
         );
-        let t = daq_paired(Metric::ErrorRate, &[round; 3], &[], &DaqParams::default(), 0.005);
+        let t = daq_paired(
+            Metric::ErrorRate,
+            &[round; 3],
+            &[],
+            &DaqParams::default(),
+            0.005,
+        );
         assert_ne!(t.verdict, Verdict::Regressed, "z {}", t.z);
     }
 
