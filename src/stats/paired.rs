@@ -13,12 +13,12 @@ use super::verdict::{Contrast, MetricTest, conclude};
 ///
 /// delta is the mean per-round difference (ln C - ln B). The noise of one round's ratio is
 /// pooled from the rounds' spread around delta (R - 1 df) and `aa_log_ratios` from earlier
-/// A/A rounds, whose true mean is 0 (one df each). The spread carries both runs' sampling
-/// error; only the excess beyond it is moderated toward the paired prior sqrt(2) x sigma0
-/// with nu0, and the sampling error is added back: sigma^2 = moderate(max(0, s^2 - S)) + S,
-/// S the rounds' mean se_B^2 + se_C^2; df = nu0 + R - 1 + A, V = sigma^2 / R.
-/// Without that, a few rounds that agree by chance (the same low error count each round)
-/// would be trusted beyond what their counts can say. `runs_needed` counts extra rounds.
+/// A/A rounds, whose true mean is 0 (one df each), then moderated toward the paired prior
+/// sqrt(2) x sigma0 with nu0: df = nu0 + R - 1 + A, V = sigma^2 / R. The ratios carry both
+/// runs' sampling error, so sigma^2 is never below the rounds' mean se_B^2 + se_C^2: a few
+/// rounds that agree by chance (the same low error count each round) cannot claim more
+/// precision than their counts have. For latencies the prior is far above sampling error,
+/// so the floor changes nothing there. `runs_needed` counts extra rounds.
 ///
 /// # Panics
 /// If `rounds` is empty.
@@ -45,10 +45,11 @@ pub fn daq_paired(
     let sigma2 = moderate(
         params.paired_sigma0(metric),
         params.nu0,
-        (s2 - sampling).max(0.0),
+        s2,
         df_s,
         params.floor,
-    ) + sampling;
+    )
+    .max(sampling);
     let df = params.nu0 + df_s;
     let noise = if df_s > 0.0 {
         NoiseSource::Rounds {
@@ -131,9 +132,7 @@ mod tests {
             .collect();
         let p = DaqParams::default();
         let t = daq_paired(Metric::P50, &rounds, &[], &p, 0.005);
-        // Each round's sampling variance is 2 x 0.01^2: taken out of the spread, moderated, added back.
-        let sampling = 0.000_2;
-        let sigma2: f64 = (4.0 * 2.0 * 0.0025 + (0.000_875 - 3.0 * sampling)) / 7.0 + sampling;
+        let sigma2: f64 = (4.0 * 2.0 * 0.0025 + 0.000_875) / 7.0;
         assert!((t.delta - 0.1025).abs() < 1e-12);
         assert!((t.std_error - (sigma2 / 4.0).sqrt()).abs() < 1e-12);
         assert_eq!(t.df, 7.0);
@@ -144,8 +143,8 @@ mod tests {
                 aa_rounds: 0
             }
         );
-        // sqrt(V) = sqrt(0.0030964 / 4) = 0.02782, z = 3.684 > t*(0.995, 7) = 3.4995.
-        assert!((t.z - 3.684).abs() < 1e-3, "z {}", t.z);
+        // sqrt(V) = sqrt(0.0029821 / 4) = 0.02731, z = 3.753 > t*(0.995, 7) = 3.4995.
+        assert!((t.z - 3.753).abs() < 1e-3, "z {}", t.z);
         assert_eq!(t.verdict, Verdict::Regressed);
         assert_eq!(t.runs_needed, None);
         // The first three rounds alone: z = 0.10 / sqrt(((8 x 0.0025) + 0.0008) / 6 / 3) = 2.94
@@ -161,10 +160,9 @@ mod tests {
         let p = DaqParams::default();
         let aa = [0.01, -0.02, 0.015];
         let t = daq_paired(Metric::P99, &rounds, &aa, &p, 0.005);
-        // SS = 2 x 0.01^2 + (1e-4 + 4e-4 + 2.25e-4) over 1 + 3 df; sampling 2 x 0.01^2.
+        // SS = 2 x 0.01^2 + (1e-4 + 4e-4 + 2.25e-4) over 1 + 3 df.
         let s2 = (0.000_2 + 0.000_725) / 4.0;
-        let sampling = 0.000_2;
-        let sigma2: f64 = (4.0 * 2.0 * 0.0225 + 4.0 * (s2 - sampling)) / 8.0 + sampling;
+        let sigma2: f64 = (4.0 * 2.0 * 0.0225 + 4.0 * s2) / 8.0;
         assert!((t.sigma - sigma2.sqrt()).abs() < 1e-12);
         assert_eq!(t.df, 8.0);
         assert_eq!(
@@ -187,8 +185,7 @@ mod tests {
         );
         assert_eq!(t.noise, NoiseSource::Prior);
         assert_eq!(t.df, 4.0);
-        let prior2 = 2.0 * 0.06 * 0.06;
-        assert!((t.sigma - (prior2 + 0.000_2f64).sqrt()).abs() < 1e-15);
+        assert!((t.sigma - std::f64::consts::SQRT_2 * 0.06).abs() < 1e-15);
     }
 
     #[test]
