@@ -12,7 +12,7 @@ fn record(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     // Latencies spread over four decades, as a real run's are.
     let mut x: u64 = 12345;
-    group.bench_function("sample (measured, 3 histograms + counters)", |b| {
+    group.bench_function("sample (measured, 4 histograms + counters)", |b| {
         b.iter(|| {
             x = x
                 .wrapping_mul(6364136223846793005)
@@ -24,6 +24,7 @@ fn record(c: &mut Criterion) {
                     outcome: Outcome::Ok,
                     corrected_us: us,
                     service_us: us / 2,
+                    lag_us: 10,
                     measured: true,
                 },
             );
@@ -37,6 +38,7 @@ fn record(c: &mut Criterion) {
                     outcome: Outcome::Http5xx,
                     corrected_us: 1500,
                     service_us: 1400,
+                    lag_us: 10,
                     measured: true,
                 },
                 &"status 500: injected failure",

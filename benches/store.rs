@@ -62,6 +62,7 @@ fn run(i: usize) -> RunResult {
         intervals: None,
         thresholds: Vec::new(),
         compare: Default::default(),
+        health: None,
     }
 }
 

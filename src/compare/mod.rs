@@ -2,6 +2,7 @@
 //! results alone. Pure: the same runs and settings always give the same comparison.
 
 mod evidence;
+pub mod harness;
 
 use crate::model::{
     AbInfo, COMPARISON_SCHEMA, CompareSettings, Comparison, LogRatios, MetricComparison, Noise,
@@ -64,6 +65,9 @@ pub fn compare(
     let mut c = conclude(steps, params, thresholds, candidates, Vec::new());
     c.notes.splice(0..0, evidence::notes(baseline, &c.steps));
     c.notes.extend(comparability(&baseline.runs, candidates));
+    if harness::review(&mut c, &baseline.runs, candidates) {
+        c.overall = overall(&c.steps, &c.thresholds);
+    }
     if baseline.runs.iter().chain(candidates).any(|r| !r.complete) {
         c.notes.push(
             "some runs are incomplete (interrupted): their numbers cover part of the planned load"
@@ -141,20 +145,49 @@ pub fn paired(
     labels: (&str, &str),
     same_target: bool,
 ) -> Comparison {
-    let steps = evidence::gather_rounds(rounds, aa);
+    // Rounds in which either side's generator was starved are left out, as long as two
+    // rounds remain; otherwise they stay and their regressions are reviewed like a starved
+    // candidate's.
+    let starved: Vec<usize> = (0..rounds.len())
+        .filter(|&i| harness::is_limited(&rounds[i].0) || harness::is_limited(&rounds[i].1))
+        .collect();
+    let left_out = !starved.is_empty() && rounds.len() - starved.len() >= 2;
+    let usable: Vec<(RunResult, RunResult)> = rounds
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !left_out || !starved.contains(i))
+        .map(|(_, r)| r.clone())
+        .collect();
+    let steps = evidence::gather_rounds(&usable, aa);
     let log_ratios = evidence::log_ratios(&steps);
     let candidates: Vec<RunResult> = rounds.iter().map(|r| r.1.clone()).collect();
     let baselines: Vec<RunResult> = rounds.iter().map(|r| r.0.clone()).collect();
     let mut notes = Vec::new();
+    if left_out {
+        let named: Vec<String> = starved.iter().map(|i| (i + 1).to_string()).collect();
+        notes.push(format!(
+            "round{} {} left out: the load generator was starved there (harness-limited), so its latencies were partly its own; {} rounds remain",
+            if named.len() == 1 { "" } else { "s" },
+            named.join(", "),
+            usable.len()
+        ));
+    }
     if aa_sessions == 0 && !same_target {
         notes.push(format!(
             "noise comes from these {} rounds and the paired priors; an A/A session (`rehearse ab --same`) on this setup measures its noise for later sessions",
             rounds.len()
         ));
     }
-    let mut c = conclude(steps, params, thresholds, &candidates, notes);
+    let usable_candidates: Vec<RunResult> = usable.iter().map(|r| r.1.clone()).collect();
+    let usable_baselines: Vec<RunResult> = usable.iter().map(|r| r.0.clone()).collect();
+    let mut c = conclude(steps, params, thresholds, &usable_candidates, notes);
+    if harness::review(&mut c, &usable_baselines, &usable_candidates) {
+        c.overall = overall(&c.steps, &c.thresholds);
+    }
+    c.harness_limited = harness::limited(&baselines, &candidates);
     c.baseline = side(labels.0, &baselines);
     c.candidate = side(labels.1, &candidates);
+    let rounds = &usable;
     let measured = same_target || aa_sessions > 0;
     let mde = Metric::ALL
         .iter()
@@ -255,13 +288,14 @@ fn conclude(
                 .collect(),
         },
         ab: None,
+        harness_limited: Vec::new(),
         overall,
     }
 }
 
 /// Smallest rise of the error rate, in absolute terms, in every candidate run over the worst
 /// baseline run, that the gross-failure check considers.
-const GROSS_ERROR_RISE: f64 = 0.20;
+pub const GROSS_ERROR_RISE: f64 = 0.20;
 
 fn test_family(
     family: &[&StepEvidence],
@@ -291,7 +325,8 @@ fn test_family(
                     metrics: Vec::new(),
                 };
             }
-            let mut metrics: Vec<MetricComparison> = tests.iter().map(metric_comparison).collect();
+            let mut metrics: Vec<MetricComparison> =
+                tests.iter().map(|t| metric_comparison(t, params)).collect();
             for m in metrics
                 .iter_mut()
                 .filter(|m| m.metric == SummaryMetric::ErrorRate)
@@ -300,6 +335,18 @@ fn test_family(
                 // (e + 0.5) / (n + 1) the test uses; the model's own estimate keeps its name.
                 (m.baseline, m.candidate) = step.error_rates();
                 m.change = m.candidate - m.baseline;
+                if m.verdict == Verdict::Regressed && !enough_errors(&step.errors) {
+                    // Errors come in bursts (a stalled dependency, a starved client times
+                    // several requests out at once): a handful more is not a regression.
+                    m.verdict = Verdict::Inconclusive;
+                    notes.push(format!(
+                        "`{}` had a few more errors ({:.2}% → {:.2}%), too few to call a regression: it needs at least {MIN_EXCESS_ERRORS} more errors than the baseline's rate predicts and {:.0}% more than its rate",
+                        step.id,
+                        m.baseline * 100.0,
+                        m.candidate * 100.0,
+                        MIN_RELATIVE_ERROR_RISE * 100.0
+                    ));
+                }
                 if m.verdict != Verdict::Regressed && gross_error_rise(&step.errors, gross_level) {
                     m.verdict = Verdict::Regressed;
                     m.runs_needed = None;
@@ -330,6 +377,26 @@ fn test_family(
             }
         })
         .collect()
+}
+
+/// Fewest errors beyond what the baseline's rate predicts for an error-rate regression.
+pub const MIN_EXCESS_ERRORS: f64 = 5.0;
+
+/// Smallest rise of the error rate relative to the baseline's for a regression (+50%).
+pub const MIN_RELATIVE_ERROR_RISE: f64 = 0.5;
+
+/// Whether the candidates' errors exceed the baseline's rate by enough to be more than a
+/// burst: [`MIN_EXCESS_ERRORS`] errors and [`MIN_RELATIVE_ERROR_RISE`] of the rate.
+fn enough_errors(errors: &[Vec<(u64, u64)>; 2]) -> bool {
+    let ((eb, nb), (ec, nc)) = (evidence::pooled(&errors[0]), evidence::pooled(&errors[1]));
+    if nb == 0 || nc == 0 {
+        return true;
+    }
+    let base_rate = eb as f64 / nb as f64;
+    let expected = base_rate * nc as f64;
+    let excess = ec as f64 - expected;
+    excess >= MIN_EXCESS_ERRORS
+        && ec as f64 / nc as f64 >= (1.0 + MIN_RELATIVE_ERROR_RISE) * base_rate
 }
 
 /// A gross failure the logit test can miss: its 0.5 correction bounds how far a rate with no
@@ -373,7 +440,7 @@ pub fn summary_metric(m: Metric) -> SummaryMetric {
     }
 }
 
-fn metric_comparison(t: &MetricTest) -> MetricComparison {
+fn metric_comparison(t: &MetricTest, params: &DaqParams) -> MetricComparison {
     let metric = summary_metric(t.metric);
     // Error rates are judged in points (fraction of attempts), latency and throughput as ratios.
     let (change, interval, estimate) = match &t.points {
@@ -385,6 +452,7 @@ fn metric_comparison(t: &MetricTest) -> MetricComparison {
         None => (t.change, [t.interval.low, t.interval.high], None),
     };
     MetricComparison {
+        detectable: Some(detectable(t, params)),
         metric,
         unit: Unit::of(metric),
         baseline: t.baseline,
@@ -403,6 +471,24 @@ fn metric_comparison(t: &MetricTest) -> MetricComparison {
         },
         df: t.df,
     }
+}
+
+/// The smallest change in the worse direction this test would call regressed 80% of the
+/// time, with the noise and evidence it actually had: (t* + t(0.8)) standard errors on the
+/// test scale, in the terms of `change` (relative; points for error rates), and never below
+/// the minimum effect. What "no regression detected" can and cannot rule out.
+fn detectable(t: &MetricTest, params: &DaqParams) -> f64 {
+    let shift = (t.t_star + stats::student_t::student_t_quantile(0.8, t.df)) * t.std_error;
+    let floor = params.min_effect(t.metric);
+    match t.metric {
+        Metric::ErrorRate => {
+            let base = (t.baseline / (1.0 - t.baseline)).ln();
+            stats::metric::inverse_logit(base + shift) - t.baseline
+        }
+        Metric::Throughput => -(-shift).exp_m1(),
+        _ => shift.exp_m1(),
+    }
+    .max(floor)
 }
 
 fn verdict(v: stats::Verdict) -> Verdict {
@@ -494,7 +580,29 @@ fn overall(steps: &[StepComparison], thresholds: &[crate::model::ThresholdResult
         parts.push(match verdict {
             Verdict::Unchanged => "no regression: every step unchanged".to_string(),
             Verdict::Improved => format!("no regression; improved: {}", improved.join(", ")),
-            _ => format!("no regression detected ({inconclusive} metrics inconclusive)"),
+            _ => {
+                // "No regression detected" is not "no regression": say what could have been.
+                let could = [SummaryMetric::P50, SummaryMetric::P99]
+                    .iter()
+                    .filter_map(|metric| {
+                        let worst = steps
+                            .iter()
+                            .flat_map(|s| &s.metrics)
+                            .filter(|m| m.metric == *metric && m.verdict == Verdict::Inconclusive)
+                            .filter_map(|m| m.detectable)
+                            .fold(f64::NAN, f64::max);
+                        worst
+                            .is_finite()
+                            .then(|| format!("{} +{:.0}%", metric.name(), worst * 100.0))
+                    })
+                    .collect::<Vec<_>>();
+                let could = if could.is_empty() {
+                    String::new()
+                } else {
+                    format!("; it could only have seen changes of {}", could.join(", "))
+                };
+                format!("no regression detected ({inconclusive} metrics inconclusive{could})")
+            }
         });
         if !thresholds.is_empty() {
             parts.push(format!("all {} thresholds met", thresholds.len()));

@@ -35,8 +35,22 @@ pub struct Comparison {
     /// For an interleaved A/B session: its rounds and what this setup can detect.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ab: Option<AbInfo>,
+    /// Runs whose load generator was starved (their latencies include its own delay).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub harness_limited: Vec<LimitedRun>,
     /// The one-line conclusion.
     pub overall: Overall,
+}
+
+/// A run whose load generator was starved, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LimitedRun {
+    /// The run.
+    pub run_id: String,
+    /// `baseline` or `candidate`.
+    pub side: String,
+    /// The figures that make it harness-limited.
+    pub reasons: Vec<String>,
 }
 
 /// One side of a comparison.
@@ -240,6 +254,10 @@ pub struct MetricComparison {
     /// For an inconclusive verdict: more candidate runs that would likely settle it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runs_needed: Option<u32>,
+    /// The smallest worsening this comparison would have called regressed 80% of the time,
+    /// in the terms of `change`: what "no regression detected" can rule out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detectable: Option<f64>,
     /// Where the run-to-run noise estimate came from.
     pub noise: Noise,
     /// Degrees of freedom of the test.

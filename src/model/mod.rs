@@ -2,6 +2,7 @@
 
 pub mod comparison;
 pub mod gates;
+pub mod health;
 pub mod histogram;
 pub mod interval_log;
 mod io;
@@ -10,8 +11,8 @@ pub mod result;
 pub mod thresholds;
 
 pub use comparison::{
-    AbInfo, COMPARISON_SCHEMA, Comparison, LogRatios, MetricComparison, Noise, Overall, Settings,
-    Side, StepComparison, StepId, Unit, Verdict,
+    AbInfo, COMPARISON_SCHEMA, Comparison, LimitedRun, LogRatios, MetricComparison, Noise, Overall,
+    Settings, Side, StepComparison, StepId, Unit, Verdict,
 };
 pub use gates::{CompareSettings, Op, SummaryMetric, Threshold, ThresholdResult};
 pub use histogram::{LatencySummary, decode, decode_bytes, encode, new_histogram};

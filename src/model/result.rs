@@ -79,6 +79,56 @@ pub struct RunResult {
     /// The scenario's regression-verdict settings.
     #[serde(default, skip_serializing_if = "CompareSettings::is_empty")]
     pub compare: CompareSettings,
+    /// How the load generator itself fared: schedule lag, CPU, machine pressure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<HarnessHealth>,
+}
+
+/// How the load generator fared during a run. A starved generator sends late (schedule
+/// lag) and reads responses late (CPU pressure), and with coordinated-omission correction
+/// both would pass for target latency; this says when that happened.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HarnessHealth {
+    /// Schedule lag of every attempt in the measured window: when it was sent minus when it
+    /// was due, µs.
+    pub lag: LatencySummary,
+    /// The schedule-lag histogram, same encoding as the steps'.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub lag_histogram: String,
+    /// Average number of cores this process kept busy in the measured window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_cores: Option<f64>,
+    /// Share of the measured window in which some task waited for a CPU (Linux pressure
+    /// stall information), 0 to 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pressure_some: Option<f64>,
+    /// Share of the machine's CPU time stolen by the hypervisor in the measured window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steal: Option<f64>,
+    /// Per interval, warm-up included.
+    #[serde(default)]
+    pub intervals: HealthIntervals,
+    /// True when the generator was starved enough that latencies include its own delay.
+    pub harness_limited: bool,
+    /// Why, with the figures (empty when not limited).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+}
+
+/// The generator's health per interval, aligned with `intervals.started`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HealthIntervals {
+    /// Schedule lag's 99th percentile, µs.
+    pub lag_p99: Vec<u64>,
+    /// Largest schedule lag, µs.
+    pub lag_max: Vec<u64>,
+    /// Cores this process kept busy.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cpu_cores: Vec<f64>,
+    /// Share of the interval some task waited for a CPU.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pressure_some: Vec<f64>,
 }
 
 fn yes() -> bool {
@@ -223,6 +273,9 @@ pub struct StepResult {
     /// The first error message seen for each outcome kind, to say *why*.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub error_samples: BTreeMap<String, String>,
+    /// How late this step's requests were sent (sent minus due), µs: the harness's delay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lag: Option<LatencySummary>,
 }
 
 impl StepResult {
@@ -253,6 +306,7 @@ impl StepResult {
             timeline_ok: Vec::new(),
             timeline_errors: Vec::new(),
             error_samples: BTreeMap::new(),
+            lag: None,
         }
     }
 

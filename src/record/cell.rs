@@ -17,6 +17,10 @@ pub struct Cell {
     pub service: Histogram<u64>,
     /// Corrected latency in the current interval, warm-up included.
     pub interval: Histogram<u64>,
+    /// Schedule lag (sent minus due), measured window only.
+    pub lag: Histogram<u64>,
+    /// Schedule lag in the current interval, warm-up included.
+    pub interval_lag: Histogram<u64>,
     /// Outcomes, measured window only.
     pub counts: [u64; KINDS],
     /// Outcomes in the current interval, warm-up included.
@@ -40,6 +44,8 @@ impl Cell {
             corrected: small(),
             service: small(),
             interval: small(),
+            lag: small(),
+            interval_lag: small(),
             counts: [0; KINDS],
             interval_counts: [0; KINDS],
             interval_measured: [0; KINDS],
@@ -58,14 +64,29 @@ impl Cell {
         }
     }
 
-    /// Records one attempt.
+    /// Records one attempt: its outcome, its latencies and how late it was sent.
     #[inline]
-    pub fn record(&mut self, outcome: Outcome, corrected_us: u64, service_us: u64, measured: bool) {
+    pub fn record(
+        &mut self,
+        outcome: Outcome,
+        corrected_us: u64,
+        service_us: u64,
+        lag_us: u64,
+        measured: bool,
+    ) {
         let i = outcome.index();
         self.interval_counts[i] += 1;
         let timed = outcome.has_response();
         if timed {
             grow_record(&mut self.interval, corrected_us);
+        }
+        // Every attempt that was sent has a lag, whatever the target did with it.
+        let sent = outcome != Outcome::Interrupted;
+        if sent {
+            grow_record(&mut self.interval_lag, lag_us);
+            if measured {
+                grow_record(&mut self.lag, lag_us);
+            }
         }
         if measured {
             self.counts[i] += 1;

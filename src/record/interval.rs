@@ -49,6 +49,8 @@ pub struct Live {
     pub rate: f64,
     /// Workflow p99 (or the slowest step's p99) in the last interval, µs.
     pub p99_us: Option<u64>,
+    /// The schedule lag's 99th percentile in the last interval, µs.
+    pub lag_p99_us: u64,
 }
 
 /// A callback told about every closed interval.
@@ -65,6 +67,12 @@ pub struct Timeline {
     pub started: Vec<u64>,
     /// Per interval: iterations dropped.
     pub dropped: Vec<u64>,
+    /// Per interval: the schedule lag's 99th percentile over every step, µs.
+    pub lag_p99: Vec<u64>,
+    /// Per interval: the largest schedule lag, µs.
+    pub lag_max: Vec<u64>,
+    /// Per interval: this process's CPU use and the machine's CPU pressure.
+    pub machine: Vec<super::machine::MachineSample>,
     /// Set if the interval log could not be written (the run itself goes on).
     pub write_error: Option<String>,
 }
@@ -147,6 +155,7 @@ fn flush_loop(mut cfg: FlushConfig, file: File, rx: mpsc::Receiver<()>) -> Timel
     };
     let tags: Vec<Option<Tag>> = cfg.tags.iter().map(|t| Tag::new(t)).collect();
     let mut totals: IntervalTotals = cfg.recorder.interval_totals();
+    let mut probe = super::machine::Probe::start();
     let mut live = Live::default();
     let (mut prev_started, mut prev_dropped) = (0u64, 0u64);
     let mut index: u32 = 0;
@@ -189,6 +198,15 @@ fn flush_loop(mut cfg: FlushConfig, file: File, rx: mpsc::Receiver<()>) -> Timel
                 log = None;
             }
         }
+        let (lag_p99, lag_max) = if totals.lag.is_empty() {
+            (0, 0)
+        } else {
+            (totals.lag.value_at_quantile(0.99), totals.lag.max())
+        };
+        timeline.lag_p99.push(lag_p99);
+        timeline.lag_max.push(lag_max);
+        timeline.machine.push(probe.sample());
+        live.lag_p99_us = lag_p99;
         let started = cfg.counters.started.load(Ordering::Relaxed);
         let dropped = cfg.counters.dropped.load(Ordering::Relaxed);
         timeline.started.push(started - prev_started);
@@ -298,6 +316,7 @@ mod tests {
                     outcome: Outcome::Ok,
                     corrected_us: 2000,
                     service_us: 1000,
+                    lag_us: 10,
                     measured: true,
                 },
             );
@@ -307,6 +326,7 @@ mod tests {
                     outcome: Outcome::Ok,
                     corrected_us: 3000,
                     service_us: 1000,
+                    lag_us: 10,
                     measured: true,
                 },
             );

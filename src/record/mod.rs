@@ -6,6 +6,7 @@
 
 mod cell;
 pub mod interval;
+pub mod machine;
 pub mod summary;
 
 use std::cell::RefCell;
@@ -37,6 +38,8 @@ pub struct Sample {
     pub corrected_us: u64,
     /// Latency from when the request was sent, µs.
     pub service_us: u64,
+    /// How late the request was sent: sent minus due, µs (the harness's delay).
+    pub lag_us: u64,
     /// False during warm-up: counted in the time series only.
     pub measured: bool,
 }
@@ -60,6 +63,8 @@ pub struct CellTotals {
     pub corrected: Histogram<u64>,
     /// Service time.
     pub service: Histogram<u64>,
+    /// Schedule lag.
+    pub lag: Histogram<u64>,
     /// Outcome counts, indexed like [`Outcome::ALL`].
     pub counts: [u64; KINDS],
     /// First error message per outcome kind.
@@ -74,11 +79,14 @@ pub struct IntervalTotals {
     pub counts: Vec<[u64; KINDS]>,
     /// Per cell: the interval's outcome counts in the measured window only.
     pub measured: Vec<[u64; KINDS]>,
+    /// The interval's schedule lag, every cell together.
+    pub lag: Histogram<u64>,
 }
 
 impl Recorder {
-    /// A recorder for `cells` cells (the steps, then the workflow).
+    /// A recorder for `cells` cells (the steps, then the workflow, always last).
     pub fn new(cells: usize) -> Self {
+        assert!(cells >= 1, "a recorder has at least the workflow's cell");
         Self {
             inner: Arc::new(Inner {
                 id: NEXT_RECORDER_ID.fetch_add(1, Ordering::Relaxed),
@@ -97,7 +105,13 @@ impl Recorder {
     #[inline]
     pub fn record(&self, cell: usize, s: Sample) {
         self.with_shard(|cells| {
-            cells[cell].record(s.outcome, s.corrected_us, s.service_us, s.measured)
+            cells[cell].record(
+                s.outcome,
+                s.corrected_us,
+                s.service_us,
+                s.lag_us,
+                s.measured,
+            )
         });
     }
 
@@ -110,7 +124,13 @@ impl Recorder {
     pub fn record_error(&self, cell: usize, s: Sample, message: &dyn std::fmt::Display) {
         self.with_shard(|cells| {
             let c = &mut cells[cell];
-            c.record(s.outcome, s.corrected_us, s.service_us, s.measured);
+            c.record(
+                s.outcome,
+                s.corrected_us,
+                s.service_us,
+                s.lag_us,
+                s.measured,
+            );
             let slot = &mut c.samples[s.outcome.index()];
             if slot.is_none() {
                 *slot = Some(message.to_string());
@@ -148,7 +168,9 @@ impl Recorder {
         for c in into.counts.iter_mut().chain(into.measured.iter_mut()) {
             *c = [0; KINDS];
         }
+        into.lag.reset();
         let shards = lock(&self.inner.shards).clone();
+        let workflow = self.inner.cells - 1;
         for shard in shards {
             let mut cells = lock(&shard);
             for (i, cell) in cells.iter_mut().enumerate() {
@@ -156,6 +178,13 @@ impl Recorder {
                     .add(&cell.interval)
                     .expect("values are clamped to the shared bounds");
                 cell.interval.reset();
+                // The workflow's lag is its first step's: counted once, with the steps.
+                if i != workflow {
+                    into.lag
+                        .add(&cell.interval_lag)
+                        .expect("values are clamped to the shared bounds");
+                }
+                cell.interval_lag.reset();
                 for (k, n) in cell.interval_counts.iter_mut().enumerate() {
                     into.counts[i][k] += *n;
                     *n = 0;
@@ -174,6 +203,7 @@ impl Recorder {
             histograms: (0..self.inner.cells).map(|_| new_histogram()).collect(),
             counts: vec![[0; KINDS]; self.inner.cells],
             measured: vec![[0; KINDS]; self.inner.cells],
+            lag: new_histogram(),
         }
     }
 
@@ -183,6 +213,7 @@ impl Recorder {
             .map(|_| CellTotals {
                 corrected: new_histogram(),
                 service: new_histogram(),
+                lag: new_histogram(),
                 counts: [0; KINDS],
                 samples: Default::default(),
             })
@@ -193,6 +224,7 @@ impl Recorder {
             for (t, c) in out.iter_mut().zip(cells.iter()) {
                 t.corrected.add(&c.corrected).expect("values are clamped");
                 t.service.add(&c.service).expect("values are clamped");
+                t.lag.add(&c.lag).expect("values are clamped");
                 for k in 0..KINDS {
                     t.counts[k] += c.counts[k];
                     if t.samples[k].is_none() {
@@ -219,6 +251,7 @@ mod tests {
             outcome,
             corrected_us: us,
             service_us: us / 2,
+            lag_us: us / 10,
             measured,
         }
     }

@@ -64,6 +64,7 @@ pub fn step_results(
                 timeline_ok: timeline.ok.get(i).cloned().unwrap_or_default(),
                 timeline_errors: timeline.errors.get(i).cloned().unwrap_or_default(),
                 error_samples,
+                lag: (!t.lag.is_empty()).then(|| LatencySummary::of(&t.lag)),
             }
         })
         .collect()

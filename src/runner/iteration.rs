@@ -57,6 +57,7 @@ impl<C: Deref<Target = Context>> Drop for Guard<C> {
                 outcome: Outcome::Interrupted,
                 corrected_us: 0,
                 service_us: 0,
+                lag_us: 0,
                 measured: self.measured,
             };
             if let Some(step) = self.step {
@@ -98,6 +99,7 @@ pub async fn run<C: Deref<Target = Context>>(
     );
     let mut due = launch.intended;
     let (mut corrected_total, mut service_total) = (0u64, 0u64);
+    let mut start_lag = None;
     for (i, step) in plan.steps.iter().enumerate() {
         guard.step = Some(i);
         let sent = Instant::now();
@@ -109,6 +111,9 @@ pub async fn run<C: Deref<Target = Context>>(
         let end = Instant::now();
         let corrected = micros(end - due);
         let service = micros(end - sent);
+        // How late the harness sent it: a starved generator shows here, not in the target.
+        let lag = sent.saturating_duration_since(due).as_micros() as u64;
+        start_lag.get_or_insert(lag);
         let outcome = result
             .as_ref()
             .err()
@@ -118,6 +123,7 @@ pub async fn run<C: Deref<Target = Context>>(
             outcome,
             corrected_us: corrected,
             service_us: service,
+            lag_us: lag,
             measured: launch.measured,
         };
         if let Err((outcome, message)) = result {
@@ -147,6 +153,7 @@ pub async fn run<C: Deref<Target = Context>>(
         outcome: Outcome::Ok,
         corrected_us: corrected_total,
         service_us: service_total,
+        lag_us: start_lag.unwrap_or(0),
         measured: launch.measured,
     };
     ctx.recorder.record(ctx.workflow_cell(), whole);

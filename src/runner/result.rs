@@ -62,15 +62,68 @@ pub(super) fn assemble(plan: &Plan, record: RunRecord, provenance: Provenance) -
             file: INTERVAL_LOG.into(),
             seconds: 1.0,
             warmup_intervals: record.warmup_intervals,
-            started: record.timeline.started,
-            dropped: record.timeline.dropped,
+            started: record.timeline.started.clone(),
+            dropped: record.timeline.dropped.clone(),
         }),
         thresholds: Vec::new(),
         compare: plan.compare.clone(),
+        health: None,
     };
+    result.health = Some(health(&record, &result.steps));
     result.thresholds = crate::model::thresholds::evaluate(&plan.thresholds, &[&result]);
     redact(&mut result, &plan.secrets);
     result
+}
+
+/// The generator's health over the measured window and per interval, with the verdict of
+/// the documented rule (see `model::health`).
+fn health(record: &RunRecord, steps: &[StepResult]) -> HarnessHealth {
+    let mut lag = new_histogram();
+    for cell in record
+        .totals
+        .iter()
+        .take(record.totals.len().saturating_sub(1))
+    {
+        let _ = lag.add(&cell.lag);
+    }
+    let t = &record.timeline;
+    let measured = || t.machine.iter().skip(record.warmup_intervals);
+    let mean = |values: Vec<f64>| {
+        (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+    };
+    let mut health = HarnessHealth {
+        lag: LatencySummary::of(&lag),
+        lag_histogram: encode(&lag),
+        cpu_cores: mean(measured().filter_map(|m| m.cpu_cores).collect()).map(round3),
+        pressure_some: mean(measured().filter_map(|m| m.pressure_some).collect()).map(round3),
+        steal: mean(measured().filter_map(|m| m.steal).collect()).map(round3),
+        intervals: HealthIntervals {
+            lag_p99: t.lag_p99.clone(),
+            lag_max: t.lag_max.clone(),
+            cpu_cores: t
+                .machine
+                .iter()
+                .map(|m| round3(m.cpu_cores.unwrap_or(0.0)))
+                .collect(),
+            pressure_some: if t.machine.iter().any(|m| m.pressure_some.is_some()) {
+                t.machine
+                    .iter()
+                    .map(|m| round3(m.pressure_some.unwrap_or(0.0)))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+        },
+        harness_limited: false,
+        reasons: Vec::new(),
+    };
+    health.reasons = crate::model::health::limits(steps, &health);
+    health.harness_limited = !health.reasons.is_empty();
+    health
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
 }
 
 /// Masks secrets in every text a run carries from the target or the plan's values: the

@@ -172,5 +172,6 @@ pub fn synthetic_run(
         intervals: None,
         thresholds: Vec::new(),
         compare: Default::default(),
+        health: None,
     }
 }

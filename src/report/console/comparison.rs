@@ -63,11 +63,19 @@ pub fn comparison(c: &Comparison) -> String {
 
 fn metric_row(out: &mut String, m: &MetricComparison, width: usize) {
     let [base, cand, change, interval] = crate::report::views::metric_cells(m);
+    let detects = match (m.detectable, m.unit) {
+        (Some(d), crate::model::Unit::Fraction) => format!("; detects +{:.2}pt", d * 100.0),
+        (Some(d), _) => format!("; detects +{:.0}%", d * 100.0),
+        (None, _) => String::new(),
+    };
     let verdict = match (m.verdict, m.runs_needed) {
         (Verdict::Inconclusive, Some(n)) => format!(
-            "inconclusive (~{n} more run{})",
+            "inconclusive (~{n} more run{}{detects})",
             if n == 1 { "" } else { "s" }
         ),
+        (Verdict::Inconclusive, None) => {
+            format!("inconclusive ({})", detects.trim_start_matches("; "))
+        }
         (Verdict::Regressed, _) => "REGRESSED".to_string(),
         (v, _) => v.name().to_string(),
     };
