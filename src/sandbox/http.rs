@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::config::SandboxConfig;
-use super::latency::{Endpoint, Pacing};
+use super::latency::{Draw, Endpoint, Pacing};
 use super::seed;
 use super::state::{Refusal, Store};
 
@@ -182,11 +182,9 @@ pub(super) async fn pace(
     request: Request,
     next: Next,
 ) -> Response {
-    let pacing = app.pacing();
-    let mut rng = pacing.rng();
-    let delay = pacing.delay(endpoint, &mut rng);
+    let Draw { delay, fail } = app.pacing().draw(endpoint);
     let deadline = tokio::time::Instant::now() + delay;
-    let response = if pacing.inject_error(&mut rng) {
+    let response = if fail {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "injected failure").into_response()
     } else {
         next.run(request).await

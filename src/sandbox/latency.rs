@@ -50,6 +50,15 @@ pub(super) enum Endpoint {
     Receipt,
 }
 
+/// What one request to a paced endpoint gets.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Draw {
+    /// How long the whole answer takes, before any freeze.
+    pub delay: Duration,
+    /// Answer an injected 500 instead of calling the handler.
+    pub fail: bool,
+}
+
 /// The per-request randomness and timing of a running sandbox.
 #[derive(Debug)]
 pub(super) struct Pacing {
@@ -58,8 +67,11 @@ pub(super) struct Pacing {
     error_rate: f64,
     stall: Option<Stall>,
     seed: u64,
-    /// Gives each request its own random stream without a lock.
+    /// Gives each handler's made-up data (tokens, ids) its own random stream without a lock.
     requests: AtomicU64,
+    /// Requests paced so far, per endpoint: the n-th request to an endpoint draws from the
+    /// same stream in every run with the same seed, however requests interleave.
+    paced: [AtomicU64; ENDPOINTS.len()],
     started: Instant,
 }
 
@@ -78,23 +90,40 @@ impl Pacing {
             stall: config.stall,
             seed: config.seed,
             requests: AtomicU64::new(0),
+            paced: std::array::from_fn(|_| AtomicU64::new(0)),
             started: Instant::now(),
         }
     }
 
-    /// A fresh random stream, distinct for every call, derived from the seed.
+    /// A fresh random stream for data a handler makes up, distinct for every call, derived
+    /// from the seed.
     pub(super) fn rng(&self) -> fastrand::Rng {
         let n = self.requests.fetch_add(1, Ordering::Relaxed);
         fastrand::Rng::with_seed(splitmix64(self.seed ^ splitmix64(n)))
     }
 
+    /// The latency and fate of the next request to `endpoint`, from that endpoint's own
+    /// stream: the n-th request to an endpoint draws the same in every run with the same seed.
+    /// One stream for all requests would hand a seed's rare extreme draw to whichever request
+    /// happened to arrive n-th: an 8 s pay (a timeout) in one run, a 2.5 s login in the next.
+    pub(super) fn draw(&self, endpoint: Endpoint) -> Draw {
+        let n = self.paced[endpoint as usize].fetch_add(1, Ordering::Relaxed);
+        let key = splitmix64(self.seed ^ splitmix64(endpoint as u64));
+        let mut rng = fastrand::Rng::with_seed(splitmix64(key ^ n));
+        let delay = self.delay(endpoint, &mut rng);
+        Draw {
+            delay,
+            fail: self.inject_error(&mut rng),
+        }
+    }
+
     /// Whether this request should fail with an injected 500.
-    pub(super) fn inject_error(&self, rng: &mut fastrand::Rng) -> bool {
+    fn inject_error(&self, rng: &mut fastrand::Rng) -> bool {
         self.error_rate > 0.0 && rng.f64() < self.error_rate
     }
 
     /// How long a request to `endpoint` should take, before any freeze.
-    pub(super) fn delay(&self, endpoint: Endpoint, rng: &mut fastrand::Rng) -> Duration {
+    fn delay(&self, endpoint: Endpoint, rng: &mut fastrand::Rng) -> Duration {
         let median = self.medians[endpoint as usize];
         if median <= 0.0 {
             return Duration::ZERO;
@@ -228,6 +257,40 @@ mod tests {
         assert_eq!(end(599), Some(600));
         assert_eq!(end(600), None);
         assert_eq!(end(1000), Some(1200));
+    }
+
+    #[test]
+    fn an_endpoints_draws_do_not_depend_on_other_endpoints_traffic() {
+        // Issue 10: with one stream for all requests, seed 42's 4046th stream, an 8 s draw,
+        // went to whichever request took it: a pay (a timeout) in one run, a login in the next.
+        let config = SandboxConfig {
+            error_rate: 0.3,
+            ..SandboxConfig::default()
+        };
+        let (quiet, busy) = (Pacing::new(&config), Pacing::new(&config));
+        for n in 0..2000 {
+            for other in ALL.iter().filter(|e| **e != Endpoint::Pay).take(n % 7) {
+                busy.draw(*other);
+                busy.rng();
+            }
+            assert_eq!(
+                quiet.draw(Endpoint::Pay),
+                busy.draw(Endpoint::Pay),
+                "pay request {n}"
+            );
+        }
+    }
+
+    #[test]
+    fn endpoints_draw_from_different_streams() {
+        let pacing = Pacing::new(&SandboxConfig {
+            error_rate: 0.5,
+            ..SandboxConfig::default()
+        });
+        // Delays differ by median anyway; coin flips show whether the streams do.
+        let fates =
+            |endpoint| -> Vec<bool> { (0..64).map(|_| pacing.draw(endpoint).fail).collect() };
+        assert_ne!(fates(Endpoint::Login), fates(Endpoint::Pay));
     }
 
     #[test]

@@ -214,3 +214,246 @@ pub fn classify(e: &hyper::Error) -> Transport {
     }
     Transport::Reset(message)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::net::SocketAddr;
+    use std::pin::Pin;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Context, Poll, Waker};
+    use std::time::Duration;
+
+    use http_body_util::BodyExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    const OK: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+
+    /// What the scripted connection has seen and will do.
+    #[derive(Default)]
+    struct Script {
+        written: Vec<u8>,
+        answered: usize,
+        /// Response bytes the client has not read yet.
+        unread: Vec<u8>,
+        /// The server has closed: once `unread` is drained, reads see end of file.
+        closed: bool,
+        reader: Option<Waker>,
+    }
+
+    impl Script {
+        fn requests(&self) -> usize {
+            self.written.windows(4).filter(|w| w == b"\r\n\r\n").count()
+        }
+    }
+
+    /// A connection whose timing the test controls: it answers every request until the test
+    /// closes it, and the close is not signalled, like a FIN the client has not read yet.
+    #[derive(Clone, Default)]
+    struct Scripted(Arc<Mutex<Script>>);
+
+    impl Scripted {
+        /// The server closes; the client finds out only when it next reads.
+        fn close_unannounced(&self) {
+            self.0.lock().unwrap().closed = true;
+        }
+
+        /// Requests the client wrote on this connection.
+        fn requests(&self) -> usize {
+            self.0.lock().unwrap().requests()
+        }
+    }
+
+    impl hyper::rt::Read for Scripted {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            mut buf: hyper::rt::ReadBufCursor<'_>,
+        ) -> Poll<io::Result<()>> {
+            let mut script = self.0.lock().unwrap();
+            if !script.unread.is_empty() {
+                let n = script.unread.len().min(buf.remaining());
+                buf.put_slice(&script.unread[..n]);
+                script.unread.drain(..n);
+                Poll::Ready(Ok(()))
+            } else if script.closed {
+                Poll::Ready(Ok(()))
+            } else {
+                script.reader = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+
+    impl hyper::rt::Write for Scripted {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            data: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            let mut script = self.0.lock().unwrap();
+            script.written.extend_from_slice(data);
+            while !script.closed && script.answered < script.requests() {
+                script.answered += 1;
+                script.unread.extend_from_slice(OK);
+                if let Some(reader) = script.reader.take() {
+                    reader.wake();
+                }
+            }
+            Poll::Ready(Ok(data.len()))
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// What the test server does after its last answer on a connection.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Then {
+        /// Closes at once, as a server ending an idle keep-alive connection.
+        Close,
+        /// Reads the next request, then closes without answering it.
+        ReadAndClose,
+    }
+
+    /// A raw HTTP/1.1 server on 127.0.0.1 that answers `answer` requests per connection, then
+    /// does `then`; returns its address and a count of accepted connections.
+    async fn server(answer: usize, then: Then) -> (SocketAddr, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let (mut seen, mut answered) = (Vec::new(), 0);
+                    let mut chunk = [0u8; 1024];
+                    while !(answered == answer && then == Then::Close) {
+                        match stream.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => seen.extend_from_slice(&chunk[..n]),
+                        }
+                        while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                            seen.drain(..end + 4);
+                            if answered == answer {
+                                return;
+                            }
+                            answered += 1;
+                            if stream.write_all(OK).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    // Dropping the stream closes it.
+                });
+            }
+        });
+        (addr, accepted)
+    }
+
+    fn client(addr: SocketAddr) -> Arc<HttpClient> {
+        HttpClient::new(&TargetPlan {
+            base_url: format!("http://{addr}"),
+            tls: None,
+            host: addr.ip().to_string(),
+            port: addr.port(),
+            authority: addr.to_string(),
+            base_path: String::new(),
+            headers: Vec::new(),
+            timeout: Duration::from_secs(5),
+        })
+        .unwrap()
+    }
+
+    fn get() -> Request<Body> {
+        Request::get("/").body(Body::default()).unwrap()
+    }
+
+    /// Sends on the session and reads the whole body, as a step does; a hang fails the test
+    /// instead of passing as a timeout.
+    async fn exchange(
+        client: &HttpClient,
+        session: &mut Session,
+    ) -> Result<(u16, Bytes), Transport> {
+        let exchange = async {
+            let resp = client.send(session, get()).await?;
+            let status = resp.status().as_u16();
+            let body = resp.into_body().collect().await.unwrap().to_bytes();
+            Ok((status, body))
+        };
+        tokio::time::timeout(Duration::from_secs(60), exchange)
+            .await
+            .expect("the exchange hung instead of ending")
+    }
+
+    #[tokio::test]
+    async fn request_held_back_by_a_keep_alive_connection_the_server_closed_is_sent_on_a_fresh_one()
+    {
+        let (addr, accepted) = server(usize::MAX, Then::Close).await;
+        let client = client(addr);
+        let kept = Scripted::default();
+        let mut session = Session {
+            conn: Some(handshake(kept.clone()).await.unwrap()),
+        };
+        assert_eq!(exchange(&client, &mut session).await.unwrap().0, 200);
+        // The connection is idle and looks open: its end is in but not yet read.
+        kept.close_unannounced();
+
+        let (status, body) = exchange(&client, &mut session)
+            .await
+            .expect("a request never written is the client's to resend");
+        assert_eq!((status, &body[..]), (200, &b"ok"[..]));
+        assert_eq!(
+            kept.requests(),
+            1,
+            "the second request reached the closed connection"
+        );
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn request_written_before_the_connection_closed_unanswered_is_a_reset_not_a_timeout() {
+        let (addr, accepted) = server(1, Then::ReadAndClose).await;
+        let client = client(addr);
+        let mut session = Session::default();
+        assert_eq!(exchange(&client, &mut session).await.unwrap().0, 200);
+
+        let second = exchange(&client, &mut session).await;
+        assert!(
+            matches!(second, Err(Transport::Reset(_))),
+            "expected a reset, got {second:?}"
+        );
+        // The target may have acted on it (a payment): it must not be sent again.
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn pooled_connection_the_server_closed_is_not_reused() {
+        let (addr, accepted) = server(1, Then::Close).await;
+        let client = client(addr);
+        let mut session = Session::default();
+        assert_eq!(exchange(&client, &mut session).await.unwrap().0, 200);
+        client.release(session);
+        let seen_closed = async {
+            while !client.idle.lock().unwrap().iter().all(|c| c.is_closed()) {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(60), seen_closed)
+            .await
+            .expect("the client never saw the server close the connection");
+
+        let mut next = Session::default();
+        assert_eq!(exchange(&client, &mut next).await.unwrap().0, 200);
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    }
+}
