@@ -268,6 +268,7 @@ pub(crate) mod tests {
                 verdict: *v,
                 p_worse: 0.2,
                 runs_needed: None,
+                detectable: None,
                 noise: Noise::Prior,
                 df: 4.0,
                 sigma: 0.1,
@@ -308,6 +309,7 @@ pub(crate) mod tests {
                 eq_margin: BTreeMap::new(),
             },
             ab: None,
+            harness_limited: Vec::new(),
             overall: Overall {
                 verdict: worst,
                 regressed: if regressed {

@@ -361,16 +361,21 @@ mod tests {
     }
 
     fn client(addr: SocketAddr) -> Arc<HttpClient> {
-        HttpClient::new(&TargetPlan {
-            base_url: format!("http://{addr}"),
-            tls: None,
-            host: addr.ip().to_string(),
-            port: addr.port(),
-            authority: addr.to_string(),
-            base_path: String::new(),
-            headers: Vec::new(),
-            timeout: Duration::from_secs(5),
-        })
+        HttpClient::new(
+            &TargetPlan {
+                base_url: format!("http://{addr}"),
+                basic_auth: None,
+                tls: None,
+                host: addr.ip().to_string(),
+                port: addr.port(),
+                authority: addr.to_string(),
+                base_path: String::new(),
+                headers: Vec::new(),
+                timeout: Duration::from_secs(5),
+                max_body: 1024 * 1024,
+            },
+            0,
+        )
         .unwrap()
     }
 
