@@ -87,6 +87,7 @@ pub fn html(input: &ReportInput) -> Result<String, ReportError> {
         }
         out.push_str("</table>\n");
     }
+    health(&mut out, input);
     match &input.comparison {
         Some(c) => {
             comparison_table(&mut out, c);
@@ -148,6 +149,67 @@ pub fn html(input: &ReportInput) -> Result<String, ReportError> {
         esc(&when(run.ended_at.as_deref()))
     );
     Ok(out)
+}
+
+/// The load generator's health for every run shown: how late it sent (schedule lag), how
+/// much CPU it used, how contended the machine was, and whether that limited the run.
+fn health(out: &mut String, input: &ReportInput) {
+    use crate::report::console::fmt_us;
+    let runs: Vec<(&str, &crate::model::RunResult)> = input
+        .baseline
+        .iter()
+        .map(|r| ("baseline", r))
+        .chain(input.candidates.iter().map(|r| {
+            let side = if input.comparison.is_some() {
+                "candidate"
+            } else {
+                "this run"
+            };
+            (side, r)
+        }))
+        .filter(|(_, r)| r.health.is_some())
+        .collect();
+    if runs.is_empty() {
+        return;
+    }
+    let limited = runs
+        .iter()
+        .filter(|(_, r)| r.health.as_ref().is_some_and(|h| h.harness_limited))
+        .count();
+    let _ = writeln!(
+        out,
+        "<h2>Load generator</h2><p>How late rehearse sent each request versus when it was due (schedule lag), the CPU it used and how contended the machine's CPUs were. {}</p><table class=\"data\"><tr><th>run</th><th>lag p50</th><th>lag p99</th><th>lag max</th><th>CPU used</th><th>CPU pressure</th><th>health</th></tr>",
+        if limited == 0 {
+            "No run was limited by its load generator.".to_string()
+        } else {
+            format!("{limited} run(s) were harness-limited: their latencies include the generator's own delay, and verdicts on them are held back.")
+        }
+    );
+    for (side, r) in runs {
+        let h = r.health.as_ref().expect("filtered");
+        let (label, colour) = if h.harness_limited {
+            ("HARNESS-LIMITED", Verdict::Inconclusive)
+        } else {
+            ("healthy", Verdict::Unchanged)
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td>{} <code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td></tr>",
+            esc(side),
+            esc(short(&r.run_id)),
+            fmt_us(h.lag.p50),
+            fmt_us(h.lag.p99),
+            fmt_us(h.lag.max),
+            h.cpu_cores.map(|c| format!("{c:.2} cores")).unwrap_or_else(|| "–".into()),
+            h.pressure_some.map(|p| format!("{:.0}%", p * 100.0)).unwrap_or_else(|| "–".into()),
+            badge(label, colour),
+            h.reasons
+                .iter()
+                .map(|r| format!("<br><small>{}</small>", esc(r)))
+                .collect::<String>()
+        );
+    }
+    out.push_str("</table>\n");
 }
 
 fn plot(what: &str) -> impl Fn(String) -> ReportError + '_ {
@@ -382,6 +444,11 @@ fn step_section(
                 ok: &s.timeline_ok,
                 errors: &s.timeline_errors,
                 warmup,
+                lag_p99: run
+                    .health
+                    .as_ref()
+                    .map(|h| h.intervals.lag_p99.as_slice())
+                    .unwrap_or(&[]),
             };
             let svg = plots::svg((600, 330), |a| {
                 timeline::draw(a, &format!("{name}: latency over time"), &ts)

@@ -134,6 +134,19 @@ pub fn markdown(input: &ReportInput, beside_html: bool) -> String {
             );
         }
     }
+    let starved: Vec<&crate::model::RunResult> = input
+        .candidates
+        .iter()
+        .chain(&input.baseline)
+        .filter(|r| r.health.as_ref().is_some_and(|h| h.harness_limited))
+        .collect();
+    if !starved.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n⚠️ **Harness-limited**: the load generator was starved in {} run(s), so their latencies include its own delay; regressions seen only there are held back.",
+            starved.len()
+        );
+    }
     let notes: Vec<&String> = input
         .comparison
         .iter()

@@ -115,6 +115,11 @@ pub async fn runs(command: RunsCommand) -> AppResult {
                 console::out(&format!("not a baseline: {why}\n"));
             }
             console::out(&summary(&run));
+            if let Some(line) = crate::report::console::health(&run, true)
+                .filter(|_| !run.health.as_ref().is_some_and(|h| h.harness_limited))
+            {
+                console::out(&format!("{line}\n"));
+            }
             Ok(Outcome::Passed)
         }
         RunsCommand::Import { store, files } => {

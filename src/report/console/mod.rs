@@ -4,7 +4,7 @@ mod comparison;
 mod run;
 
 pub use comparison::{comparison, thresholds};
-pub use run::summary;
+pub use run::{health, summary};
 
 use crate::model::SummaryMetric;
 

@@ -69,6 +69,9 @@ pub fn summary(run: &RunResult) -> String {
             it.started, it.completed, it.failed, it.interrupted
         );
     }
+    if let Some(line) = health(run, false) {
+        let _ = writeln!(out, "{line}");
+    }
     for step in &run.steps {
         for o in Outcome::ALL.iter().filter(|o| o.is_error()) {
             let n = step.outcomes.get(*o);
@@ -83,6 +86,36 @@ pub fn summary(run: &RunResult) -> String {
         }
     }
     out
+}
+
+/// The load generator's health: a harness-limited run says so and why; a healthy one only
+/// when `always` (after a run, a healthy generator is not news).
+pub fn health(run: &RunResult, always: bool) -> Option<String> {
+    let h = run.health.as_ref().filter(|h| always || h.harness_limited)?;
+    let mut figures = vec![format!(
+        "schedule lag p50 {} p99 {} max {}",
+        fmt_us(h.lag.p50),
+        fmt_us(h.lag.p99),
+        fmt_us(h.lag.max)
+    )];
+    if let Some(c) = h.cpu_cores {
+        figures.push(format!("rehearse used {c:.2} cores"));
+    }
+    if let Some(p) = h.pressure_some {
+        figures.push(format!("CPU pressure {:.0}%", p * 100.0));
+    }
+    let mut text = if h.harness_limited {
+        format!(
+            "HARNESS-LIMITED: the load generator was starved, so latencies include its own delay ({})",
+            figures.join(", ")
+        )
+    } else {
+        format!("load generator healthy: {}", figures.join(", "))
+    };
+    for r in &h.reasons {
+        text.push_str(&format!("\n  - {r}"));
+    }
+    Some(text)
 }
 
 fn row(out: &mut String, s: &StepResult, width: usize) {

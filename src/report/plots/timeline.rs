@@ -18,6 +18,8 @@ pub struct Series<'a> {
     pub errors: &'a [u64],
     /// Seconds of warm-up at the start.
     pub warmup: f64,
+    /// Per interval: the load generator's schedule lag p99, µs (empty when not recorded).
+    pub lag_p99: &'a [u64],
 }
 
 /// Draws one step's time series.
@@ -35,6 +37,7 @@ pub fn draw<DB: DrawingBackend>(
         s.points
             .iter()
             .map(|p| ms(p.p99 as f64))
+            .chain(s.lag_p99.iter().map(|l| ms(*l as f64)))
             .fold(0.0, f64::max),
     );
     let rate = |i: usize| -> f64 {
@@ -109,6 +112,26 @@ pub fn draw<DB: DrawingBackend>(
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
             });
+    }
+    // The generator's own delay on the same axis: where it approaches the latencies, they
+    // are partly the harness's.
+    if s.lag_p99.iter().any(|l| *l > 0) {
+        let lag: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .zip(s.lag_p99)
+            .map(|(p, l)| (mid(p), ms(*l as f64)))
+            .collect();
+        chart
+            .draw_series(DashedLineSeries::new(
+                lag,
+                4,
+                3,
+                palette::INK.stroke_width(1),
+            ))
+            .map_err(err)?
+            .label("schedule lag p99")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], palette::INK.stroke_width(1)));
     }
     let failing: Vec<(f64, f64)> = s
         .points
