@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use rehearse::model::RunResult;
 use rehearse::sandbox::{self, Sandbox, SandboxConfig};
 
+pub mod simulated;
 pub mod stores;
 
 /// A sandbox running on its own runtime for the duration of a test.
