@@ -1,10 +1,25 @@
-//! `rehearse ab` end to end with two in-process sandboxes: a 15% slower `pay` is caught and
-//! nothing else is; the same target on both sides finds nothing and teaches later sessions.
+//! `rehearse ab` end to end with two in-process sandboxes: rounds run in ABBA order, every run
+//! and the session are stored with their labels, the comparison and report are written, and an
+//! A/A session's noise serves later sessions. What the verdicts say is tested on seeded rounds
+//! (drawn by `rehearse::stats::simulate`): a 15% slower `pay` is caught and nothing else is, and
+//! the same target on both sides finds nothing.
+//!
+//! Guards against issue 9: on a busy machine live latencies flipped the verdicts of sessions
+//! against real sandboxes (an A/A session REGRESSED, a 15% slowdown was missed), so the live
+//! sessions here check plumbing only, never a verdict.
 
 mod common;
 
+use common::simulated::{STEPS, interleaved};
 use common::*;
+use rehearse::compare;
+use rehearse::model::{Comparison, Verdict};
 use rehearse::sandbox::SandboxConfig;
+
+/// Seed of the simulated rounds; the verdicts below are a function of it (and of nothing else).
+/// Seeds 0..100 all give the same verdicts: detection of +15% in 6 paired rounds is near certain
+/// (tests/paired_acceptance.rs bounds the rates over 1,000 trials).
+const SEED: u64 = 20_240_601;
 
 fn ab(store: &str, out: &std::path::Path, extra: &[&str]) -> assert_cmd::assert::Assert {
     rehearse()
@@ -31,19 +46,41 @@ fn comparison(dir: &std::path::Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("comparison.json")).unwrap()).unwrap()
 }
 
-fn verdict<'a>(c: &'a serde_json::Value, step: &str) -> &'a str {
-    c["steps"]
-        .as_array()
-        .unwrap()
+/// The verdict names comparison.json may hold.
+const VERDICTS: [&str; 4] = ["unchanged", "improved", "inconclusive", "regressed"];
+
+/// Checks what a finished session wrote, whatever live timing made of its verdicts: exit 0 or 1
+/// only (never a usage or run failure), agreeing with `overall.passed`; every step and the
+/// workflow has a verdict; the regressed list and the printed verdict line say the same thing.
+fn plumbing(run: &assert_cmd::assert::Assert, c: &serde_json::Value) {
+    let output = run.get_output();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let code = output.status.code();
+    assert!(
+        matches!(code, Some(0 | 1)),
+        "exit {code:?}: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(code == Some(0), c["overall"]["passed"] == true, "{stdout}");
+    let steps = c["steps"].as_array().unwrap();
+    let names: Vec<&str> = steps.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, [&STEPS[..], &["workflow"]].concat(), "{stdout}");
+    for s in steps {
+        assert!(VERDICTS.contains(&s["verdict"].as_str().unwrap()), "{s}");
+    }
+    let regressed: Vec<&str> = steps
         .iter()
-        .find(|s| s["name"] == step)
-        .unwrap()["verdict"]
-        .as_str()
-        .unwrap()
+        .filter(|s| s["verdict"] == "regressed")
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(c["overall"]["regressed"], serde_json::json!(regressed));
+    let summary = c["overall"]["summary"].as_str().unwrap();
+    assert!(stdout.contains(&format!("verdict: {summary}")), "{stdout}");
 }
 
 #[test]
-fn interleaved_rounds_catch_a_15_percent_slower_endpoint_and_nothing_else() {
+fn interleaved_rounds_run_in_abba_order_and_every_run_is_stored_with_its_side_and_round() {
+    // Checked to fail when rounds run AAAA-style (round parity flipped in cli/ab.rs).
     let main = sandbox(SandboxConfig::default());
     let branch = sandbox(SandboxConfig {
         slowdowns: vec![("pay".into(), 1.15)],
@@ -70,19 +107,19 @@ fn interleaved_rounds_catch_a_15_percent_slower_endpoint_and_nothing_else() {
             "--report",
             report.to_str().unwrap(),
         ],
-    )
-    .code(1);
+    );
     let stdout = String::from_utf8_lossy(&run.get_output().stdout).to_string();
     let c = comparison(&out);
-    assert_eq!(verdict(&c, "pay"), "regressed", "{stdout}");
-    for step in ["login", "open-invoices", "receipt"] {
-        assert_ne!(verdict(&c, step), "regressed", "{step}: {stdout}");
-    }
+    // Whether `pay` regressed is live timing's say here; the seeded test below owns that claim.
+    plumbing(&run, &c);
     assert_eq!(c["ab"]["rounds"], 6);
+    assert_eq!(c["ab"]["same_target"], false);
     assert_eq!(c["baseline"]["spec"], "main");
     assert_eq!(c["candidate"]["spec"], "my-branch");
-    let pay_ratios = c["ab"]["log_ratios"]["pay"]["p50"].as_array().unwrap();
-    assert_eq!(pay_ratios.len(), 6);
+    for step in STEPS.iter().chain(&["workflow"]) {
+        let p50 = c["ab"]["log_ratios"][step]["p50"].as_array().unwrap();
+        assert_eq!(p50.len(), 6, "one log ratio per round: {step}");
+    }
     assert!(stdout.contains("6 rounds can detect"), "{stdout}");
 
     // ABBA: round 1 runs the baseline first, round 2 the candidate first, and so on.
@@ -107,13 +144,19 @@ fn interleaved_rounds_catch_a_15_percent_slower_endpoint_and_nothing_else() {
     assert_eq!(one.labels["ab.round"], "3");
     assert_eq!(one.labels["ab.label"], "my-branch");
     assert_eq!(one.git.unwrap().branch.as_deref(), Some("my-branch"));
+    assert_eq!(one.target.as_deref(), Some(branch.url.as_str()));
+    assert_eq!(
+        results(&out.join("round-3/baseline")).target.as_deref(),
+        Some(main.url.as_str())
+    );
     // The report shows the rounds.
     let html = std::fs::read_to_string(dir.path().join("report/index.html")).unwrap();
     assert!(html.contains("<h2>Rounds</h2>") && html.contains("ABBA"));
 }
 
 #[test]
-fn the_same_target_on_both_sides_finds_nothing_and_its_noise_serves_later_sessions() {
+fn a_a_sessions_are_stored_and_their_noise_serves_later_sessions() {
+    // Checked to fail when cli/ab.rs pools no earlier A/A session (aa_sessions forced to 0).
     let dir = tempfile::tempdir().unwrap();
     let store = format!("sqlite://{}", dir.path().join("s.db").display());
     for seed in [11u64, 12] {
@@ -134,17 +177,12 @@ fn the_same_target_on_both_sides_finds_nothing_and_its_noise_serves_later_sessio
                 "--seed",
                 &seed.to_string(),
             ],
-        )
-        .success();
-        let c = comparison(&out);
-        assert_eq!(
-            c["overall"]["passed"],
-            true,
-            "seed {seed}: {}",
-            String::from_utf8_lossy(&run.get_output().stdout)
         );
-        assert!(c["overall"]["regressed"].as_array().unwrap().is_empty());
+        let c = comparison(&out);
+        // An A/A session that finds nothing is the seeded test's claim; live timing may not agree.
+        plumbing(&run, &c);
         assert_eq!(c["ab"]["same_target"], true);
+        assert_eq!(c["ab"]["rounds"], 3);
         assert!(
             String::from_utf8_lossy(&run.get_output().stdout)
                 .contains("noise measured by this A/A session")
@@ -164,7 +202,7 @@ fn the_same_target_on_both_sides_finds_nothing_and_its_noise_serves_later_sessio
     // A later session on the same scenario pools the two A/A sessions' noise.
     let target = sandbox(SandboxConfig::default());
     let out = dir.path().join("later");
-    ab(
+    let run = ab(
         &store,
         &out,
         &[
@@ -175,11 +213,74 @@ fn the_same_target_on_both_sides_finds_nothing_and_its_noise_serves_later_sessio
             "--rounds",
             "2",
         ],
-    )
-    .success();
+    );
     let c = comparison(&out);
+    plumbing(&run, &c);
     assert_eq!(c["ab"]["aa_sessions"], 2);
+    assert_eq!(c["ab"]["same_target"], false);
+    let stdout = String::from_utf8_lossy(&run.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("noise from the rounds and earlier A/A sessions"),
+        "{stdout}"
+    );
+    // Without them the session would say its noise comes from its rounds and the priors.
     assert!(c["notes"].as_array().unwrap().is_empty(), "{}", c["notes"]);
+}
+
+/// The paired comparison of seeded rounds, as `rehearse ab` makes it from measured ones.
+fn seeded_session(rounds: usize, slowdowns: &[(&str, f64)], same_target: bool) -> Comparison {
+    let pairs = interleaved(SEED, rounds, slowdowns);
+    let params = compare::params(&Default::default(), &Default::default());
+    compare::paired(
+        &pairs,
+        &Default::default(),
+        0,
+        &params,
+        &[],
+        ("main", "my-branch"),
+        same_target,
+    )
+}
+
+fn verdicts(c: &Comparison) -> Vec<(&str, Verdict)> {
+    c.steps
+        .iter()
+        .map(|s| (s.id.name(), s.verdict))
+        .collect()
+}
+
+#[test]
+fn six_seeded_rounds_catch_a_15_percent_slower_pay_and_nothing_else() {
+    // Checked to fail when compare/mod.rs calls every step unchanged, or every step regressed.
+    let c = seeded_session(6, &[("pay", 0.15)], false);
+    for (name, verdict) in verdicts(&c) {
+        assert_eq!(
+            verdict == Verdict::Regressed,
+            name == "pay",
+            "{name}: {:?}",
+            verdicts(&c)
+        );
+    }
+    assert_eq!(c.overall.regressed, ["pay"]);
+    assert!(!c.overall.passed);
+    let ab = c.ab.as_ref().unwrap();
+    assert_eq!((ab.rounds, ab.same_target, ab.aa_sessions), (6, false, 0));
+    // Each round's pay p50 log ratio centres on ln 1.15 = 0.14.
+    let pay = &ab.log_ratios["pay"][&rehearse::model::SummaryMetric::P50];
+    let mean = pay.iter().sum::<f64>() / pay.len() as f64;
+    assert!((mean - 1.15f64.ln()).abs() < 0.05, "{pay:?}");
+    // The verdicts are the seed's alone: drawing again gives the same numbers (run ids aside).
+    let again = seeded_session(6, &[("pay", 0.15)], false);
+    assert_eq!((again.steps, again.overall), (c.steps, c.overall));
+}
+
+#[test]
+fn a_seeded_a_a_session_finds_nothing() {
+    // Checked to fail when compare/mod.rs calls every step regressed.
+    let c = seeded_session(3, &[], true);
+    assert!(c.overall.passed, "{:?}", verdicts(&c));
+    assert!(c.overall.regressed.is_empty(), "{:?}", verdicts(&c));
+    assert!(c.ab.as_ref().unwrap().same_target);
 }
 
 #[test]

@@ -195,7 +195,10 @@ fn the_html_report_opens_offline_says_nothing_fetches_nothing_and_shows_names_as
         if !extra.is_empty() {
             cmd.args(&extra).arg(work.path().join("report"));
         }
-        cmd.arg(&file).assert().success();
+        // The second run compares with the first: whether it regressed is live timing's say
+        // (issue 9), so exit 1 is as good as 0 here; the report is written either way.
+        let code = cmd.arg(&file).assert().get_output().status.code();
+        assert!(matches!(code, Some(0 | 1)), "exit {code:?}");
     }
     let page = work.path().join("report/index.html");
     let html = std::fs::read_to_string(&page).unwrap();

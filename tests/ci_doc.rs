@@ -163,8 +163,15 @@ fn every_command_in_the_ci_guide_works() {
                 cmd.env(k, v);
             }
             let out = cmd.output().unwrap();
+            // A command that compares may find a regression (exit 1), as CI would: the live
+            // sandbox's latencies are not the test's to predict (issue 9: a busy machine flips
+            // verdicts). Every other exit means the guide is wrong.
+            let compares = line.contains("--baseline") || line.starts_with("rehearse compare ");
+            let allowed: &[i32] = if compares { &[0, 1] } else { &[0] };
             assert!(
-                out.status.success(),
+                out.status
+                    .code()
+                    .is_some_and(|code| allowed.contains(&code)),
                 "{label}: `{line}` exited {:?}\nstdout:\n{}\nstderr:\n{}",
                 out.status.code(),
                 String::from_utf8_lossy(&out.stdout),

@@ -1,10 +1,20 @@
-//! `rehearse compare` and `run --baseline` end to end against the sandbox: nothing changed
-//! passes, a slowed-down endpoint fails on that step only, thresholds gate every run.
+//! `rehearse compare` and `run --baseline` end to end: live runs against the sandbox check the
+//! plumbing (which runs are compared, what is written and printed, exit 0 or 1, thresholds gate
+//! every run); seeded results files check the verdicts: nothing changed passes, a slowed-down
+//! endpoint fails on that step only.
+//!
+//! Guards against issue 9: on a busy machine live latencies flipped the verdict of two runs of
+//! an unchanged target (login p90 +150.8%, REGRESSED), so no live comparison here asserts a
+//! verdict; the seeded runs (`rehearse::stats::simulate`) make each verdict a function of a seed.
 
 mod common;
 
+use common::simulated::{STEPS, independent_runs, write_runs};
 use common::*;
 use rehearse::sandbox::SandboxConfig;
+
+/// Seed of the simulated runs; the verdicts below are a function of it (and of nothing else).
+const SEED: u64 = 20_240_601;
 
 fn run(
     target: &str,
@@ -37,8 +47,54 @@ fn run(
         .assert()
 }
 
+/// A comparison.json.
+fn comparison(dir: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("comparison.json")).unwrap()).unwrap()
+}
+
+/// A step's verdict in a comparison.json.
+fn verdict(c: &serde_json::Value, name: &str) -> String {
+    c["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no step {name}"))["verdict"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Checks what a live comparison wrote, whatever timing made of its verdicts: exit 0 or 1 only
+/// (never a usage or run failure), agreeing with `overall.passed`; every step and the workflow
+/// has a verdict; the regressed list and the printed verdict line say the same thing.
+fn plumbing(out: &assert_cmd::assert::Assert, c: &serde_json::Value) {
+    let output = out.get_output();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let code = output.status.code();
+    assert!(
+        matches!(code, Some(0 | 1)),
+        "exit {code:?}: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(code == Some(0), c["overall"]["passed"] == true, "{stdout}");
+    let steps = c["steps"].as_array().unwrap();
+    let names: Vec<&str> = steps.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, [&STEPS[..], &["workflow"]].concat(), "{stdout}");
+    let regressed: Vec<&str> = steps
+        .iter()
+        .filter(|s| s["verdict"] == "regressed")
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(c["overall"]["regressed"], serde_json::json!(regressed));
+    let summary = c["overall"]["summary"].as_str().unwrap();
+    assert!(stdout.contains(&format!("verdict: {summary}")), "{stdout}");
+}
+
 #[test]
-fn two_runs_with_nothing_changed_do_not_regress() {
+fn two_runs_compare_from_their_files_into_one_document_printed_written_and_summarised() {
+    // The verdict-independent checks: exit code and overall.passed, the printed verdict line,
+    // --json and comparison.json, the run ids, the job summary, no store made for two files.
     let target = sandbox(SandboxConfig::default());
     let dir = tempfile::tempdir().unwrap();
     let store = format!("sqlite://{}", dir.path().join("s.db").display());
@@ -51,21 +107,19 @@ fn two_runs_with_nothing_changed_do_not_regress() {
         .arg(dir.path().join("cmp"))
         .arg(&a)
         .arg(&b)
-        .assert()
-        .success();
-    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
-    assert!(text.contains("verdict: no regression"), "{text}");
-    assert!(!text.contains("REGRESSED"), "{text}");
-    let c: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("cmp/comparison.json")).unwrap(),
-    )
-    .unwrap();
+        .assert();
+    let c = comparison(&dir.path().join("cmp"));
+    // Whether nothing regressed is live timing's say here; the seeded test below owns that claim.
+    plumbing(&out, &c);
+    let code = out.get_output().status.code();
     assert_eq!(c["schema"], 1);
-    assert_eq!(c["overall"]["passed"], true);
     assert_eq!(
-        c["steps"].as_array().unwrap().len(),
-        5,
-        "four steps and the workflow"
+        c["baseline"]["run_ids"],
+        serde_json::json!([results(&dir.path().join("a")).run_id])
+    );
+    assert_eq!(
+        c["candidate"]["run_ids"],
+        serde_json::json!([results(&dir.path().join("b")).run_id])
     );
     // One baseline run on a branch with one other run: too little history to learn the noise.
     assert!(
@@ -74,13 +128,13 @@ fn two_runs_with_nothing_changed_do_not_regress() {
         c["notes"]
     );
 
-    // --json prints the same document.
+    // --json prints the same document, with the same exit code.
     let json = rehearse()
         .args(["compare", "--json", "--store", &store])
         .arg(&a)
         .arg(&b)
         .assert()
-        .success();
+        .code(code.unwrap());
     let printed: serde_json::Value = serde_json::from_slice(&json.get_output().stdout).unwrap();
     assert_eq!(printed, c);
 
@@ -94,7 +148,7 @@ fn two_runs_with_nothing_changed_do_not_regress() {
         .arg(&a)
         .arg(&b)
         .assert()
-        .success();
+        .code(code.unwrap());
     let text = std::fs::read_to_string(&summary).unwrap();
     assert!(text.contains("login"), "{text}");
     assert!(
@@ -104,7 +158,37 @@ fn two_runs_with_nothing_changed_do_not_regress() {
 }
 
 #[test]
-fn a_slowed_down_endpoint_regresses_that_step_only() {
+fn two_seeded_runs_with_nothing_changed_do_not_regress() {
+    // Checked to fail when compare/mod.rs calls every step regressed.
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = independent_runs(SEED, 1, 1, &[]);
+    let a = write_runs(dir.path(), "a", &a);
+    let b = write_runs(dir.path(), "b", &b);
+    let out = rehearse()
+        .args(["compare", "--out"])
+        .arg(dir.path().join("cmp"))
+        .arg(&a[0])
+        .arg(&b[0])
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(text.contains("verdict: no regression"), "{text}");
+    assert!(!text.contains("REGRESSED"), "{text}");
+    let c = comparison(&dir.path().join("cmp"));
+    assert_eq!(c["overall"]["passed"], true);
+    for step in STEPS.iter().chain(&["workflow"]) {
+        assert_ne!(verdict(&c, step), "regressed", "{step}: {text}");
+    }
+    assert!(
+        c["notes"][0].as_str().unwrap().contains("priors"),
+        "{}",
+        c["notes"]
+    );
+}
+
+#[test]
+fn a_run_repeated_against_a_branch_is_compared_with_that_branch_s_last_runs() {
+    // Checked to fail when the default history shrinks to 5 runs (cli/compare.rs).
     let normal = sandbox(SandboxConfig::default());
     let dir = tempfile::tempdir().unwrap();
     let store = format!("sqlite://{}", dir.path().join("s.db").display());
@@ -128,30 +212,25 @@ fn a_slowed_down_endpoint_regresses_that_step_only() {
         "feature",
         &dir.path().join("cand"),
         &["--baseline", "branch:main", "--repeat", "3"],
-    )
-    .code(1);
-    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
-    let c: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("cand/comparison.json")).unwrap(),
-    )
-    .unwrap();
-    let verdict = |name: &str| {
-        c["steps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["name"] == name)
-            .unwrap()["verdict"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
-    assert_eq!(verdict("pay"), "regressed", "{text}");
-    for name in ["login", "open-invoices", "receipt"] {
-        assert_ne!(verdict(name), "regressed", "{name}: {text}");
-    }
-    assert_eq!(c["baseline"]["run_ids"].as_array().unwrap().len(), 6);
-    assert_eq!(c["candidate"]["run_ids"].as_array().unwrap().len(), 3);
+    );
+    let c = comparison(&dir.path().join("cand"));
+    // Whether `pay` regressed is live timing's say here; the seeded test below owns that claim.
+    plumbing(&out, &c);
+    let stored: Vec<String> = (0..6)
+        .map(|i| results(&dir.path().join(format!("base{i}"))).run_id)
+        .collect();
+    let mut baseline: Vec<String> = c["baseline"]["run_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| id.as_str().unwrap().to_string())
+        .collect();
+    baseline.sort();
+    assert_eq!(baseline, stored, "the six runs of main");
+    let candidates: Vec<String> = (1..=3)
+        .map(|i| results(&dir.path().join(format!("cand/run-{i}"))).run_id)
+        .collect();
+    assert_eq!(c["candidate"]["run_ids"], serde_json::json!(candidates));
     let notes: Vec<&str> = c["notes"]
         .as_array()
         .unwrap()
@@ -168,7 +247,41 @@ fn a_slowed_down_endpoint_regresses_that_step_only() {
         notes[0].starts_with("6 of 6 baseline runs differ from the candidate in the target (candidate http://127.0.0.1:"),
         "{notes:?}"
     );
+}
+
+#[test]
+fn seeded_runs_with_a_30_percent_slower_pay_regress_that_step_only() {
+    // Checked to fail when compare/mod.rs calls every step unchanged, or every step regressed.
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("sqlite://{}", dir.path().join("s.db").display());
+    let (history, candidates) = independent_runs(SEED, 6, 3, &[("pay", 0.30)]);
+    let history = write_runs(dir.path(), "main-", &history);
+    let candidates = write_runs(dir.path(), "feature-", &candidates);
+    rehearse()
+        .args(["runs", "import", "--store", &store])
+        .args(&history)
+        .assert()
+        .success();
+    let out = rehearse()
+        .args(["compare", "branch:main", "--store", &store, "--out"])
+        .arg(dir.path().join("cmp"))
+        .args(&candidates)
+        .assert()
+        .code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    let c = comparison(&dir.path().join("cmp"));
+    assert_eq!(verdict(&c, "pay"), "regressed", "{text}");
+    for name in ["login", "open-invoices", "receipt", "workflow"] {
+        assert_ne!(verdict(&c, name), "regressed", "{name}: {text}");
+    }
     assert!(text.contains("verdict: REGRESSED: pay"), "{text}");
+    assert_eq!(c["baseline"]["run_ids"].as_array().unwrap().len(), 6);
+    assert_eq!(c["candidate"]["run_ids"].as_array().unwrap().len(), 3);
+    assert!(
+        c["notes"].as_array().unwrap().is_empty(),
+        "six alike runs teach the noise: {}",
+        c["notes"]
+    );
     let pay = c["steps"]
         .as_array()
         .unwrap()

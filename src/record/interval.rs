@@ -330,23 +330,38 @@ mod tests {
                     measured: true,
                 },
             );
-            std::thread::sleep(Duration::from_millis(100));
         }
-        // Lines are on disk before the flusher stops.
-        let before = std::fs::read_to_string(&path).unwrap();
-        assert!(
-            before.lines().filter(|l| l.starts_with("Tag=")).count() >= 4,
-            "{before}"
-        );
+        // Lines are on disk before the flusher stops: two intervals (a line per tag each) show
+        // up while it runs. Waiting for them, not sleeping a fixed time, guards against issue 9:
+        // a starved flusher thread may close its intervals late, but it must close them.
+        // Checked to fail when the log goes through a 1 MiB BufWriter instead of a LineWriter.
+        let tags_written = || {
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .lines()
+                .filter(|l| l.starts_with("Tag="))
+                .count()
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while tags_written() < 4 {
+            assert!(
+                Instant::now() < deadline,
+                "no two intervals on disk after 60 s: {}",
+                std::fs::read_to_string(&path).unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let timeline = flusher.finish();
         assert!(timeline.write_error.is_none());
         assert_eq!(timeline.ok[0].iter().sum::<u64>(), 3);
         assert_eq!(timeline.started.iter().sum::<u64>(), 3);
         let bytes = std::fs::read(&path).unwrap();
         let mut total = 0;
+        let mut entries = 0;
         let mut tags = std::collections::BTreeSet::new();
         for entry in IntervalLogIterator::new(&bytes) {
             if let Ok(LogEntry::Interval(h)) = entry {
+                entries += 1;
                 tags.insert(h.tag().map(|t| t.as_str().to_string()).unwrap_or_default());
                 let decoded: hdrhistogram::Histogram<u64> =
                     hdrhistogram::serialization::Deserializer::new()
@@ -370,5 +385,14 @@ mod tests {
         let seen = seen.lock().unwrap();
         assert!(seen.iter().filter_map(|l| l.p99_us).max().unwrap() >= 3000);
         assert_eq!(seen.last().unwrap().started, 3);
+        // Every closed interval was written, counted and told about, however many there were.
+        let intervals = seen.len();
+        assert!(
+            intervals >= 3,
+            "two while running and the last at finish: {intervals}"
+        );
+        assert_eq!(timeline.started.len(), intervals);
+        assert_eq!(timeline.ok[0].len(), intervals);
+        assert_eq!(entries, 2 * intervals, "one histogram per tag per interval");
     }
 }

@@ -8,6 +8,7 @@ use rehearse::model::RunResult;
 use rehearse::sandbox::{self, Sandbox, SandboxConfig};
 
 pub mod servers;
+pub mod simulated;
 pub mod stores;
 
 /// A sandbox running on its own runtime for the duration of a test.
