@@ -196,7 +196,7 @@ fn a_a_sessions_are_stored_and_their_noise_serves_later_sessions() {
         .code(2);
     let stderr = String::from_utf8_lossy(&plain.get_output().stderr).to_string();
     assert!(
-        stderr.contains("A/B-session and demo runs are not counted"),
+        stderr.contains("A/B rounds and demo runs are named by id"),
         "{stderr}"
     );
     // A later session on the same scenario pools the two A/A sessions' noise.
@@ -243,10 +243,7 @@ fn seeded_session(rounds: usize, slowdowns: &[(&str, f64)], same_target: bool) -
 }
 
 fn verdicts(c: &Comparison) -> Vec<(&str, Verdict)> {
-    c.steps
-        .iter()
-        .map(|s| (s.id.name(), s.verdict))
-        .collect()
+    c.steps.iter().map(|s| (s.id.name(), s.verdict)).collect()
 }
 
 #[test]
@@ -294,6 +291,7 @@ fn a_candidate_is_needed_unless_the_session_is_a_a() {
         .assert()
         .code(2);
     assert!(
-        String::from_utf8_lossy(&out.get_output().stderr).contains("--candidate URL, or --same")
+        String::from_utf8_lossy(&out.get_output().stderr)
+            .contains("--candidate-url URL, or --same")
     );
 }

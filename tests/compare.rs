@@ -112,7 +112,7 @@ fn two_runs_compare_from_their_files_into_one_document_printed_written_and_summa
     // Whether nothing regressed is live timing's say here; the seeded test below owns that claim.
     plumbing(&out, &c);
     let code = out.get_output().status.code();
-    assert_eq!(c["schema"], 1);
+    assert_eq!(c["schema"], 2);
     assert_eq!(
         c["baseline"]["run_ids"],
         serde_json::json!([results(&dir.path().join("a")).run_id])
@@ -164,8 +164,11 @@ fn two_seeded_runs_with_nothing_changed_do_not_regress() {
     let (a, b) = independent_runs(SEED, 1, 1, &[]);
     let a = write_runs(dir.path(), "a", &a);
     let b = write_runs(dir.path(), "b", &b);
+    // A store of its own that does not exist: no other test's runs become history here.
     let out = rehearse()
-        .args(["compare", "--out"])
+        .args(["compare", "--store"])
+        .arg(format!("sqlite://{}", dir.path().join("none.db").display()))
+        .arg("--out")
         .arg(dir.path().join("cmp"))
         .arg(&a[0])
         .arg(&b[0])

@@ -182,7 +182,9 @@ fn health(out: &mut String, input: &ReportInput) {
         if limited == 0 {
             "No run was limited by its load generator.".to_string()
         } else {
-            format!("{limited} run(s) were harness-limited: their latencies include the generator's own delay, and verdicts on them are held back.")
+            format!(
+                "{limited} run(s) were harness-limited: their latencies include the generator's own delay, and verdicts on them are held back."
+            )
         }
     );
     for (side, r) in runs {
@@ -200,8 +202,12 @@ fn health(out: &mut String, input: &ReportInput) {
             fmt_us(h.lag.p50),
             fmt_us(h.lag.p99),
             fmt_us(h.lag.max),
-            h.cpu_cores.map(|c| format!("{c:.2} cores")).unwrap_or_else(|| "–".into()),
-            h.pressure_some.map(|p| format!("{:.0}%", p * 100.0)).unwrap_or_else(|| "–".into()),
+            h.cpu_cores
+                .map(|c| format!("{c:.2} cores"))
+                .unwrap_or_else(|| "–".into()),
+            h.pressure_some
+                .map(|p| format!("{:.0}%", p * 100.0))
+                .unwrap_or_else(|| "–".into()),
             badge(label, colour),
             h.reasons
                 .iter()

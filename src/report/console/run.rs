@@ -91,7 +91,10 @@ pub fn summary(run: &RunResult) -> String {
 /// The load generator's health: a harness-limited run says so and why; a healthy one only
 /// when `always` (after a run, a healthy generator is not news).
 pub fn health(run: &RunResult, always: bool) -> Option<String> {
-    let h = run.health.as_ref().filter(|h| always || h.harness_limited)?;
+    let h = run
+        .health
+        .as_ref()
+        .filter(|h| always || h.harness_limited)?;
     let mut figures = vec![format!(
         "schedule lag p50 {} p99 {} max {}",
         fmt_us(h.lag.p50),

@@ -131,7 +131,9 @@ pub fn draw<DB: DrawingBackend>(
             ))
             .map_err(err)?
             .label("schedule lag p99")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], palette::INK.stroke_width(1)));
+            .legend(|(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], palette::INK.stroke_width(1))
+            });
     }
     let failing: Vec<(f64, f64)> = s
         .points
