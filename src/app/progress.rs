@@ -87,8 +87,14 @@ fn describe(l: &Live) -> String {
     } else {
         String::new()
     };
+    // The generator's own lateness, when it is large enough to matter (see model::health).
+    let lag = if l.lag_p99_us > crate::model::health::LAG_FLOOR_US {
+        format!(" · schedule lag p99 {}", fmt_us(l.lag_p99_us))
+    } else {
+        String::new()
+    };
     format!(
-        "{:.1} it/s · {} ok · {} errors{dropped} · p99 {p99}",
+        "{:.1} it/s · {} ok · {} errors{dropped} · p99 {p99}{lag}",
         l.rate, l.ok, l.errors
     )
 }

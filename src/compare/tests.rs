@@ -315,3 +315,97 @@ fn the_gross_failure_check_needs_a_large_rise_in_every_candidate_run() {
         level
     ));
 }
+
+/// Marks a run's generator as starved, with `lag_p99` µs of schedule lag on every step.
+fn starve(mut r: RunResult, lag_p99: u64) -> RunResult {
+    for s in r.steps.iter_mut() {
+        s.lag = Some(crate::model::LatencySummary {
+            p99: lag_p99,
+            ..Default::default()
+        });
+    }
+    r.health = Some(crate::model::HarnessHealth {
+        harness_limited: true,
+        reasons: vec!["starved on purpose".into()],
+        ..Default::default()
+    });
+    r
+}
+
+#[test]
+fn a_starved_candidate_does_not_pass_its_own_delay_off_as_a_regression() {
+    let mut g = Generator::new(21);
+    let baseline = Baseline {
+        spec: "branch:main".into(),
+        runs: (0..10)
+            .map(|_| run(&mut g, &[("pay", Regression::None)], 1.0, 0))
+            .collect(),
+        history: vec![],
+    };
+    // +40% on a ~20 ms median is ~8 ms: under 10 x a 5 ms lag, so it is held back.
+    let slow = |g: &mut Generator, lag| {
+        let runs: Vec<RunResult> = (0..3)
+            .map(|_| starve(run(g, &[("pay", Regression::Uniform(0.4))], 1.0, 0), lag))
+            .collect();
+        compare(&baseline, &runs, &DaqParams::default(), &[], "x3")
+    };
+    let c = slow(&mut g, 5_000);
+    let pay = c.steps.iter().find(|s| s.id.name() == "pay").unwrap();
+    assert_eq!(pay.verdict, Verdict::Inconclusive, "{:?}", c.notes);
+    assert!(c.overall.passed);
+    assert_eq!(c.harness_limited.len(), 3);
+    assert!(
+        c.notes.iter().any(|n| n.contains("generator was starved")),
+        "{:?}",
+        c.notes
+    );
+    // With 100 µs of lag the same change is far beyond it: it stands.
+    let c = slow(&mut g, 100);
+    let pay = c.steps.iter().find(|s| s.id.name() == "pay").unwrap();
+    assert_eq!(pay.verdict, Verdict::Regressed, "{:?}", c.notes);
+}
+
+#[test]
+fn starved_rounds_are_left_out_of_an_a_b_session() {
+    let mut g = Generator::new(5);
+    let mut rounds: Vec<(RunResult, RunResult)> = (0..6)
+        .map(|_| {
+            (
+                run(&mut g, &[("pay", Regression::None)], 1.0, 0),
+                run(&mut g, &[("pay", Regression::None)], 1.0, 0),
+            )
+        })
+        .collect();
+    // Round 2's candidate starved and twice as slow: left out, it cannot fake a regression.
+    rounds[1].1 = starve(
+        run(&mut g, &[("pay", Regression::Uniform(1.0))], 1.0, 0),
+        40_000,
+    );
+    let c = paired(
+        &rounds,
+        &Default::default(),
+        0,
+        &DaqParams::default(),
+        &[],
+        ("a", "b"),
+        false,
+    );
+    assert!(
+        c.notes.iter().any(|n| n.starts_with("round 2 left out")),
+        "{:?}",
+        c.notes
+    );
+    assert_eq!(c.ab.as_ref().unwrap().rounds, 5);
+    assert!(c.overall.regressed.is_empty(), "{}", c.overall.summary);
+    assert_eq!(c.harness_limited.len(), 1);
+}
+
+#[test]
+fn a_few_more_errors_are_not_a_regression() {
+    // 3 errors in 3000 against none: a burst, not enough.
+    assert!(!super::enough_errors(&[vec![(0, 3000)], vec![(3, 3000)]]));
+    // 12 against 1 of 3000: beyond the baseline's rate by more than 5 and by more than 50%.
+    assert!(super::enough_errors(&[vec![(1, 3000)], vec![(12, 3000)]]));
+    // 60 against 50: more than 5 extra, but only 20% more than the baseline's rate.
+    assert!(!super::enough_errors(&[vec![(50, 3000)], vec![(60, 3000)]]));
+}
