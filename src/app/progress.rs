@@ -98,3 +98,33 @@ fn describe(l: &Live) -> String {
         l.rate, l.ok, l.errors
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warm_up_is_shown_as_such_and_counts_are_the_measured_ones() {
+        let warming = Live {
+            warming_up: true,
+            ok: 0,
+            errors: 0,
+            rate: 10.0,
+            ..Live::default()
+        };
+        assert_eq!(describe(&warming), "warming up · 10.0 it/s");
+        let measuring = Live {
+            ok: 40,
+            errors: 2,
+            rate: 10.0,
+            p99_us: Some(12_000),
+            ..Live::default()
+        };
+        assert_eq!(describe(&measuring), "10.0 it/s · 40 ok · 2 errors · p99 12.0ms");
+        let late = Live {
+            lag_p99_us: 4_500,
+            ..measuring.clone()
+        };
+        assert!(describe(&late).ends_with("schedule lag p99 4.50ms"), "{}", describe(&late));
+    }
+}

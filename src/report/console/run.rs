@@ -149,6 +149,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn dropped_arrivals_are_named_only_when_there_are_some() {
+        let mut run: RunResult = serde_json::from_str(
+            r#"{"schema": 1, "scenario": "x", "load": {"model": "open", "rate": 10, "duration_seconds": 1, "warmup_seconds": 0, "max_in_flight": 200},
+                "iterations": {"started": 10, "completed": 10}, "steps": [{"name": "a", "histogram": ""}]}"#,
+        )
+        .unwrap();
+        let text = summary(&run);
+        assert!(text.contains("10 started, 10 completed, 0 failed, 0 interrupted\n"), "{text}");
+        assert!(!text.contains("dropped"), "{text}");
+        run.iterations.as_mut().unwrap().dropped = 3;
+        assert!(
+            summary(&run).contains("3 dropped: max_in_flight (200) iterations were already running"),
+            "{}",
+            summary(&run)
+        );
+    }
+
+    #[test]
     fn a_foreign_run_without_load_settings_still_prints() {
         let run: RunResult = serde_json::from_str(
             r#"{"schema": 1, "scenario": "x", "steps": [{"name": "a", "histogram": ""}]}"#,
