@@ -120,11 +120,18 @@ mod tests {
             p99_us: Some(12_000),
             ..Live::default()
         };
-        assert_eq!(describe(&measuring), "10.0 it/s · 40 ok · 2 errors · p99 12.0ms");
+        assert_eq!(
+            describe(&measuring),
+            "10.0 it/s · 40 ok · 2 errors · p99 12.0ms"
+        );
         let late = Live {
             lag_p99_us: 4_500,
             ..measuring.clone()
         };
-        assert!(describe(&late).ends_with("schedule lag p99 4.50ms"), "{}", describe(&late));
+        assert!(
+            describe(&late).ends_with("schedule lag p99 4.50ms"),
+            "{}",
+            describe(&late)
+        );
     }
 }

@@ -12,11 +12,14 @@ use crate::runner::StopRequest;
 /// The running run's stop channel, and how many signals it has had.
 static CURRENT: Mutex<Option<(watch::Sender<StopRequest>, u32)>> = Mutex::new(None);
 
-/// Starts the process-wide listener (call once, inside the runtime).
+/// Starts the process-wide listener (call once, inside the runtime). The handlers are
+/// registered before this returns, so a Ctrl-C in the first instant is not lost to the
+/// default action (which would end the process without its exit code).
 pub fn install() {
-    tokio::spawn(async {
+    let mut listener = Listener::new();
+    tokio::spawn(async move {
         loop {
-            let name = next_signal().await;
+            let name = listener.next().await;
             let mut current = CURRENT.lock().unwrap_or_else(|e| e.into_inner());
             match current.as_mut() {
                 Some((tx, count)) => {
@@ -60,29 +63,42 @@ impl Drop for Signals {
     }
 }
 
-#[cfg(unix)]
-async fn next_signal() -> &'static str {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return "SIGINT";
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => "SIGINT",
-        _ = term.recv() => "SIGTERM",
-    }
+/// Ctrl-C and SIGTERM, registered when made.
+struct Listener {
+    #[cfg(unix)]
+    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
 }
 
-#[cfg(not(unix))]
-async fn next_signal() -> &'static str {
-    let _ = tokio::signal::ctrl_c().await;
-    "SIGINT"
+impl Listener {
+    #[cfg(unix)]
+    fn new() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        let streams = signal(SignalKind::interrupt())
+            .ok()
+            .zip(signal(SignalKind::terminate()).ok());
+        Self { streams }
+    }
+
+    #[cfg(not(unix))]
+    fn new() -> Self {
+        Self {}
+    }
+
+    /// The next signal's name.
+    async fn next(&mut self) -> &'static str {
+        #[cfg(unix)]
+        if let Some((int, term)) = self.streams.as_mut() {
+            return tokio::select! {
+                _ = int.recv() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            };
+        }
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
+    }
 }
 
 /// Waits for Ctrl-C or SIGTERM (the sandbox command, which stops gracefully on its own).
 pub async fn wait_for_stop() {
-    next_signal().await;
+    Listener::new().next().await;
 }

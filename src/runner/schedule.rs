@@ -56,7 +56,11 @@ pub fn drive(
             None => {}
         }
         let now = Instant::now();
-        if now >= end {
+        // Arrivals that fell due before the end are started (or counted as dropped) even if
+        // the scheduler woke after it: a starved scheduler must not lose them silently.
+        let overdue = matches!(load.model, LoadModel::Open { .. })
+            && next_arrival.is_some_and(|due| due < end && due <= now);
+        if now >= end && !overdue {
             return StopReason::Duration;
         }
         match load.model {

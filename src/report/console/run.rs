@@ -156,11 +156,15 @@ mod tests {
         )
         .unwrap();
         let text = summary(&run);
-        assert!(text.contains("10 started, 10 completed, 0 failed, 0 interrupted\n"), "{text}");
+        assert!(
+            text.contains("10 started, 10 completed, 0 failed, 0 interrupted\n"),
+            "{text}"
+        );
         assert!(!text.contains("dropped"), "{text}");
         run.iterations.as_mut().unwrap().dropped = 3;
         assert!(
-            summary(&run).contains("3 dropped: max_in_flight (200) iterations were already running"),
+            summary(&run)
+                .contains("3 dropped: max_in_flight (200) iterations were already running"),
             "{}",
             summary(&run)
         );
