@@ -63,6 +63,7 @@ fn run(i: usize) -> RunResult {
         thresholds: Vec::new(),
         compare: Default::default(),
         health: None,
+        group: None,
     }
 }
 
@@ -77,6 +78,7 @@ async fn filled(url: &str) -> Store {
             limit: RUNS as i64,
             offset: 0,
             which: rehearse::store::Which::All,
+            group: None,
         })
         .await
         .unwrap()

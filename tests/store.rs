@@ -227,6 +227,7 @@ fn history_reads_complete_runs_of_a_branch_newest_first() {
                     limit: 10,
                     offset: 0,
                     which: Which::Complete,
+                    group: None,
                 })
                 .await
                 .unwrap();
@@ -238,6 +239,7 @@ fn history_reads_complete_runs_of_a_branch_newest_first() {
                     limit: 10,
                     offset: 0,
                     which: Which::All,
+                    group: None,
                 })
                 .await
                 .unwrap();

@@ -64,9 +64,23 @@ pub struct PublishArgs {
 /// Where runs are stored.
 #[derive(Debug, Args, Clone)]
 pub struct StoreArgs {
-    /// Store URL: sqlite://PATH or postgres://USER@HOST/DB [default: sqlite://.rehearse/rehearse.db].
-    #[arg(long = "store", env = "REHEARSE_STORE", default_value = crate::store::DEFAULT_URL, value_name = "URL", hide_env_values = true, hide_default_value = true)]
-    pub store: String,
+    /// Store URL: sqlite://PATH or postgres://USER@HOST/DB [default: a suite file's `store`, else sqlite://.rehearse/rehearse.db].
+    #[arg(
+        long = "store",
+        env = "REHEARSE_STORE",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub store: Option<String>,
+}
+
+impl StoreArgs {
+    /// The store named by the flag or `REHEARSE_STORE`, else the default.
+    pub fn url(&self) -> String {
+        self.store
+            .clone()
+            .unwrap_or_else(|| crate::store::DEFAULT_URL.to_string())
+    }
 }
 
 /// Which hosts load may be sent to.
@@ -85,8 +99,9 @@ pub struct AllowArgs {
 /// `rehearse run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The scenario file.
-    pub scenario: PathBuf,
+    /// A scenario file, or a suite: a folder of them, several files, or a suite file (`rehearse.toml`).
+    #[arg(required = true, value_name = "SCENARIO")]
+    pub scenarios: Vec<PathBuf>,
     #[command(flatten)]
     pub load: LoadArgs,
     /// Base URL of the target (overrides `[target] base_url`).
@@ -104,7 +119,7 @@ pub struct RunArgs {
     /// Branch of the code under test [default: from CI variables or git].
     #[arg(long)]
     pub branch: Option<String>,
-    /// Seed for data-feeder order, think times and `{{ uuid }}`.
+    /// Seed for data-feeder order and think times (`{{ uuid }}` is fresh in every run).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// No progress output.
@@ -127,6 +142,12 @@ pub struct RunArgs {
     pub gate: GateArgs,
     #[command(flatten)]
     pub allow: AllowArgs,
+    /// Run only part I of N of a suite (parts balanced by expected duration), e.g. 2/3; the parts join in the store.
+    #[arg(long, value_name = "I/N", value_parser = shard_arg)]
+    pub shard: Option<(u32, u32)>,
+    /// The suite run's id, shared by every part [default: from CI variables when sharding (GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT, CI_PIPELINE_ID), else a new one].
+    #[arg(long, value_name = "ID")]
+    pub suite_id: Option<String>,
 }
 
 /// `rehearse ab`.
@@ -169,7 +190,7 @@ pub struct AbArgs {
     /// Print the comparison as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Seed for data-feeder order, think times and `{{ uuid }}`.
+    /// Seed for data-feeder order and think times (`{{ uuid }}` is fresh in every run).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// No progress output.
@@ -189,11 +210,14 @@ pub struct AbArgs {
 /// `rehearse compare`.
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// The baseline: branch:NAME (its last runs), latest, a run id (or prefix) or a results.json path.
+    /// The baseline: branch:NAME (its last runs), latest, a run id (or prefix), a results.json path, or for a suite suite:ID / suite:latest / suite:branch:NAME.
     pub baseline: String,
-    /// The candidate runs: run ids, results.json paths, latest or branch:NAME (its newest run).
+    /// The candidate runs: run ids, results.json paths, latest or branch:NAME (its newest run); or one suite run: suite:ID, suite:latest or suite:branch:NAME.
     #[arg(required = true)]
     pub candidates: Vec<String>,
+    /// For a suite run split across CI jobs: wait up to this long for parts still running (e.g. 10m).
+    #[arg(long, value_name = "DURATION", value_parser = wait_arg)]
+    pub wait: Option<Duration>,
     /// The scenario, when neither side names one (otherwise the newest run's scenario).
     #[arg(long)]
     pub scenario: Option<String>,
@@ -214,10 +238,10 @@ pub struct CompareArgs {
 /// `rehearse report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The run(s) to report on: run ids, results.json paths (or their folders), latest or branch:NAME.
+    /// The run(s) to report on: run ids, results.json paths (or their folders), latest or branch:NAME; or one suite run: suite:ID, suite:latest or suite:branch:NAME.
     #[arg(required = true)]
     pub runs: Vec<String>,
-    /// Compare with this baseline: branch:NAME, latest, a run id or a results.json.
+    /// Compare with this baseline: branch:NAME, latest, a run id or a results.json (for a suite: branch:NAME, latest or suite:…).
     #[arg(long, value_name = "SPEC")]
     pub baseline: Option<String>,
     /// The report folder.
@@ -257,6 +281,12 @@ pub enum RunsCommand {
         /// Include incomplete (interrupted) and failed runs.
         #[arg(long)]
         all: bool,
+        /// List suite runs instead: each with its parts and how many runs it holds.
+        #[arg(long, conflicts_with_all = ["scenario", "suite", "all"])]
+        suites: bool,
+        /// Only the runs of this suite run (id or unique prefix, latest, or branch:NAME).
+        #[arg(long, value_name = "ID")]
+        suite: Option<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -402,6 +432,11 @@ fn duration_arg(s: &str) -> Result<Duration, String> {
     limits::check_duration("--duration", d, true, limits::MAX_DURATION)
 }
 
+fn wait_arg(s: &str) -> Result<Duration, String> {
+    let d = crate::scenario::units::parse_duration(s)?;
+    limits::check_duration("--wait", d, false, limits::MAX_WARMUP)
+}
+
 fn warmup_arg(s: &str) -> Result<Duration, String> {
     let d = crate::scenario::units::parse_duration(s)?;
     limits::check_duration("--warmup", d, false, limits::MAX_WARMUP)
@@ -433,6 +468,19 @@ fn fraction_arg(s: &str) -> Result<f64, String> {
         Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
         _ => Err(format!("expected a number from 0 to 1, found \"{s}\"")),
     }
+}
+
+fn shard_arg(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("expected a part such as 2/3 (part 2 of 3), found \"{s}\"");
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (i, n): (u32, u32) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if n == 0 || n > 256 || i == 0 || i > n {
+        return Err(bad());
+    }
+    Ok((i, n))
 }
 
 /// Accepts only absolute http(s) URLs: a link is written into Markdown people click.

@@ -167,3 +167,74 @@ pub async fn publish(resolver: &mut Resolver, request: ReportRequest) -> Result<
     append_step_summary(&input)
         .map_err(|e| AppError::run_failed(e.context("writing the job summary")))
 }
+
+/// A suite's runs and what they were compared with, for its report.
+pub struct SuiteRuns {
+    /// Each scenario's runs in the suite run.
+    pub runs: std::collections::BTreeMap<String, Vec<RunResult>>,
+    /// The folders their results came from, where the interval logs are.
+    pub dirs: std::collections::BTreeMap<String, Vec<Option<PathBuf>>>,
+    /// Each compared scenario's baseline runs.
+    pub baselines: std::collections::BTreeMap<String, Vec<RunResult>>,
+}
+
+/// Writes a suite's report folder (when asked) and its job summary (when running in GitHub
+/// Actions): one page for the whole suite, with every scenario's section.
+pub async fn publish_suite(
+    resolver: &mut Resolver,
+    verdict: &crate::model::SuiteComparison,
+    mut runs: SuiteRuns,
+    publish: Publish,
+    job_summary: bool,
+) -> Result<(), AppError> {
+    let summary_wanted =
+        job_summary && std::env::var_os("GITHUB_STEP_SUMMARY").is_some_and(|p| !p.is_empty());
+    if publish.report.is_none() && !summary_wanted {
+        return Ok(());
+    }
+    let mut scenarios = Vec::new();
+    for m in &verdict.members {
+        let candidates = runs.runs.remove(&m.scenario).unwrap_or_default();
+        if candidates.is_empty() {
+            continue;
+        }
+        let request = ReportRequest {
+            dirs: runs.dirs.remove(&m.scenario).unwrap_or_default(),
+            comparison: verdict
+                .scenarios
+                .iter()
+                .find(|c| c.scenario == m.scenario)
+                .cloned(),
+            baseline: runs.baselines.remove(&m.scenario).unwrap_or_default(),
+            candidates,
+            publish: publish.clone(),
+        };
+        scenarios.push(gather(resolver, request, report::DEFAULT_TREND_RUNS).await);
+    }
+    let input = report::suite::SuiteReportInput {
+        verdict: verdict.clone(),
+        scenarios,
+        link: publish.link.clone(),
+    };
+    if let Some(dir) = &publish.report {
+        report::suite::write_suite(&input, dir)
+            .map_err(|e| AppError::run_failed(anyhow::anyhow!(e).context("writing the report")))?;
+        console::out(&format!("report: {}\n", dir.join("index.html").display()));
+    }
+    if let Some(path) =
+        std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| summary_wanted && !p.is_empty())
+    {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("GITHUB_STEP_SUMMARY '{}'", Path::new(&path).display()))
+            .map_err(AppError::run_failed)?;
+        file.write_all(report::suite::markdown(&input, false).as_bytes())
+            .and_then(|_| file.write_all(b"\n"))
+            .map_err(|e| {
+                AppError::run_failed(anyhow::anyhow!(e).context("writing the job summary"))
+            })?;
+    }
+    Ok(())
+}

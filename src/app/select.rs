@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, anyhow};
 
-use crate::model::{MAX_INTERVAL_LOG, RunResult, read_capped};
-use crate::store::{Access, RunFilter, Store, StoreError, Which, redact};
+use crate::model::{GroupKind, MAX_INTERVAL_LOG, RunResult, read_capped};
+use crate::store::{Access, Group, RunFilter, Store, StoreError, Which, redact};
 
 /// How runs were named.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,11 +20,34 @@ pub enum Spec {
     File(PathBuf),
     /// A stored run id or unique prefix.
     Id(String),
+    /// A suite run: `suite:ID`, `suite:latest` or `suite:branch:NAME`. It names runs of
+    /// many scenarios, so it is read one scenario at a time.
+    Suite(SuiteSpec),
+}
+
+/// How a suite run was named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SuiteSpec {
+    /// By id or unique prefix.
+    Id(String),
+    /// The newest suite run.
+    Latest,
+    /// The newest suite run of a branch.
+    Branch(String),
 }
 
 impl Spec {
     /// Reads a spec from a command-line word.
     pub fn parse(text: &str) -> Spec {
+        if let Some(suite) = text.strip_prefix("suite:") {
+            return Spec::Suite(match suite {
+                "latest" => SuiteSpec::Latest,
+                _ => match suite.strip_prefix("branch:") {
+                    Some(b) => SuiteSpec::Branch(b.to_string()),
+                    None => SuiteSpec::Id(suite.to_string()),
+                },
+            });
+        }
         if let Some(branch) = text.strip_prefix("branch:") {
             return Spec::Branch(branch.to_string());
         }
@@ -60,6 +83,9 @@ impl std::fmt::Display for Spec {
             Spec::Latest => f.write_str("latest"),
             Spec::File(p) => write!(f, "{}", p.display()),
             Spec::Id(i) => f.write_str(i),
+            Spec::Suite(SuiteSpec::Id(i)) => write!(f, "suite:{i}"),
+            Spec::Suite(SuiteSpec::Latest) => f.write_str("suite:latest"),
+            Spec::Suite(SuiteSpec::Branch(b)) => write!(f, "suite:branch:{b}"),
         }
     }
 }
@@ -158,6 +184,37 @@ impl Resolver {
                 let id = store.resolve(id).await?;
                 Ok(vec![store.load(&id).await?])
             }
+            Spec::Suite(suite) => {
+                let Some(scenario) = scenario else {
+                    return Err(SelectError::Invalid(anyhow!(
+                        "`{spec}` names runs of every scenario of a suite: compare it with `rehearse compare BASELINE {spec}`"
+                    )));
+                };
+                let url = self.shown_url();
+                let Some(store) = self.existing_store().await? else {
+                    return Err(SelectError::Invalid(anyhow!(
+                        "there is no store at `{url}`, so `{spec}` names no suite run"
+                    )));
+                };
+                let group = find_suite(store, suite).await?;
+                let mut runs = Vec::new();
+                for id in store.group_runs(&group.id).await? {
+                    if exclude.contains(&id) {
+                        continue;
+                    }
+                    let run = store.load(&id).await?;
+                    if run.scenario == scenario {
+                        runs.push(run);
+                    }
+                }
+                if runs.is_empty() {
+                    return Err(SelectError::NoRuns(format!(
+                        "the suite run {} has no runs of `{scenario}`",
+                        group.id
+                    )));
+                }
+                Ok(runs)
+            }
             Spec::Branch(_) | Spec::Latest => {
                 let branch = match spec {
                     Spec::Branch(b) => Some(b.clone()),
@@ -188,6 +245,7 @@ impl Resolver {
                             limit: PAGE,
                             offset,
                             which: Which::Baselines,
+                            group: None,
                         })
                         .await?;
                     let last_page = (page.len() as i64) < PAGE;
@@ -232,6 +290,7 @@ impl Resolver {
                 limit: 1,
                 offset: 0,
                 which: Which::Baselines,
+                group: None,
             })
             .await?;
         newest
@@ -298,6 +357,25 @@ impl Resolver {
     }
 }
 
+/// The suite run a spec names; an error that says what is there when nothing matches.
+pub async fn find_suite(store: &Store, spec: &SuiteSpec) -> Result<Group, SelectError> {
+    let kind = GroupKind::Suite.name();
+    let found = match spec {
+        SuiteSpec::Id(id) => store.group(id).await?.filter(|g| g.kind == kind),
+        SuiteSpec::Latest => store.latest_group(kind, None, None).await?,
+        SuiteSpec::Branch(b) => store.latest_group(kind, None, Some(b)).await?,
+    };
+    found.ok_or_else(|| {
+        SelectError::Invalid(anyhow!(match spec {
+            SuiteSpec::Id(id) => format!(
+                "no suite run `{id}` in the store (`rehearse runs list --suites` lists them)"
+            ),
+            SuiteSpec::Latest => "the store holds no suite run yet".to_string(),
+            SuiteSpec::Branch(b) => format!("the store holds no suite run of branch `{b}`"),
+        }))
+    })
+}
+
 /// Reads a results file for import, with the interval log beside it when there is one.
 /// A foreign file without an id gets one, so it can be stored and referred to.
 pub fn read_for_import(file: &Path) -> anyhow::Result<(RunResult, Option<Vec<u8>>)> {
@@ -357,5 +435,13 @@ mod tests {
         assert_eq!(Spec::parse("01a224cb"), Spec::Id("01a224cb".into()));
         assert_eq!(Spec::parse("Cargo.toml"), Spec::File("Cargo.toml".into()));
         assert_eq!(Spec::Branch("main".into()).to_string(), "branch:main");
+        for text in ["suite:01a2", "suite:latest", "suite:branch:main"] {
+            assert!(matches!(Spec::parse(text), Spec::Suite(_)), "{text}");
+            assert_eq!(Spec::parse(text).to_string(), text);
+        }
+        assert_eq!(
+            Spec::parse("suite:branch:main"),
+            Spec::Suite(SuiteSpec::Branch("main".into()))
+        );
     }
 }

@@ -110,13 +110,186 @@ pub struct RunSettings {
     pub publish: Publish,
 }
 
+/// What `rehearse run` was asked to run.
+#[derive(Debug)]
+pub enum RunPlan {
+    /// One scenario.
+    Single(Box<RunSettings>),
+    /// A suite of them (or one part of one).
+    Suite(Box<SuiteSettings>),
+}
+
+/// Validates `rehearse run`'s flags against what it names; nothing is sent on an error.
+pub fn run_plan(args: &RunArgs) -> Result<RunPlan, AppError> {
+    let cli = overrides(&args.load, args.target.clone());
+    match scenario::suite::load(&args.scenarios, &cli)? {
+        scenario::suite::Target::Scenario(path) => {
+            if args.shard.is_some() || args.suite_id.is_some() {
+                return Err(AppError::invalid(anyhow::anyhow!(
+                    "--shard and --suite-id split a suite across CI jobs; `{}` is one scenario",
+                    path.display()
+                )));
+            }
+            let plan = scenario::load(&path, &cli)?;
+            Ok(RunPlan::Single(Box::new(RunSettings::new(args, plan)?)))
+        }
+        scenario::suite::Target::Suite(suite) => {
+            Ok(RunPlan::Suite(Box::new(SuiteSettings::new(args, suite)?)))
+        }
+    }
+}
+
+/// Everything a suite run (or one part of it) needs, validated.
+#[derive(Debug)]
+pub struct SuiteSettings {
+    /// The suite, every scenario loaded.
+    pub suite: scenario::suite::Suite,
+    /// The suite run's id, shared by its parts.
+    pub id: String,
+    /// This job's part (1-based) and the number of parts.
+    pub part: u32,
+    /// How many parts (CI jobs) share the suite.
+    pub parts: u32,
+    /// Each member's part, in suite order.
+    pub assignment: Vec<u32>,
+    /// Where results go: one folder per scenario.
+    pub out_dir: PathBuf,
+    /// Labels (the suite file's and the flags'), git state and host.
+    pub provenance: Provenance,
+    /// Seed.
+    pub seed: u64,
+    /// Progress display.
+    pub progress: Mode,
+    /// The store URL, or None with `--no-store`.
+    pub store: Option<String>,
+    /// The store to read baselines from.
+    pub lookup_store: String,
+    /// The baseline every scenario is compared with (each with its own history).
+    pub baseline: Option<Spec>,
+    /// How many times each scenario runs (the order rotates between repeats).
+    pub repeat: u32,
+    /// One standard for the whole suite: flags over the suite file's `[compare]`.
+    pub gate: Gate,
+    /// The report folder.
+    pub publish: Publish,
+}
+
+impl SuiteSettings {
+    fn new(args: &RunArgs, suite: scenario::suite::Suite) -> Result<Self, AppError> {
+        for m in &suite.members {
+            super::allow::check(&m.plan.target.host, &args.allow.allowed_hosts)
+                .map_err(|e| AppError::invalid(anyhow::anyhow!("{}: {e}", m.plan.name)))?;
+        }
+        if suite.members.is_empty() {
+            return Err(AppError::invalid(anyhow::anyhow!(
+                "the suite `{}` has no scenario to run (every one is skipped)",
+                suite.name
+            )));
+        }
+        let (part, parts) = args.shard.unwrap_or((1, 1));
+        let store_url = args.store.store.clone().or_else(|| suite.store.clone());
+        let store = (!args.no_store).then(|| {
+            store_url
+                .clone()
+                .unwrap_or_else(|| crate::store::DEFAULT_URL.into())
+        });
+        if parts > 1 && store.is_none() {
+            return Err(AppError::invalid(anyhow::anyhow!(
+                "the parts of a split suite join in the store: drop --no-store"
+            )));
+        }
+        if parts > 1 && args.baseline.is_some() {
+            return Err(AppError::invalid(anyhow::anyhow!(
+                "a split suite's verdict is given once every part is done: run the parts without --baseline, then `rehearse compare BASELINE suite:ID`"
+            )));
+        }
+        let id = match (&args.suite_id, parts) {
+            (Some(id), _) => id.clone(),
+            (None, 1) => uuid::Uuid::now_v7().to_string(),
+            (None, _) => ci_suite_id().ok_or_else(|| {
+                AppError::invalid(anyhow::anyhow!(
+                    "the parts of a split suite find each other by its id: give --suite-id (no CI run id was found)"
+                ))
+            })?,
+        };
+        if id.trim().is_empty() || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(AppError::invalid(anyhow::anyhow!(
+                "--suite-id `{}` is not an id",
+                id.escape_debug()
+            )));
+        }
+        let baseline = args.baseline.as_deref().map(Spec::parse);
+        if let Some(spec) = &baseline
+            && store.is_none()
+            && needs_store(spec)
+        {
+            return Err(AppError::invalid(anyhow::anyhow!(
+                "--baseline {spec} needs the store; drop --no-store"
+            )));
+        }
+        let mut labels = suite.labels.clone();
+        labels.extend(self::labels(&args.labels));
+        let assignment = scenario::suite::shard(&suite.members, parts as usize)
+            .into_iter()
+            .map(|p| p as u32)
+            .collect();
+        Ok(Self {
+            id,
+            part,
+            parts,
+            assignment,
+            out_dir: args
+                .out
+                .clone()
+                .unwrap_or_else(|| default_out_dir(&suite.name)),
+            provenance: Provenance {
+                labels,
+                git: provenance::git(args.commit.clone(), args.branch.clone()),
+                host: Some(provenance::host()),
+                group: None,
+            },
+            seed: args.seed,
+            progress: Mode::detect(args.quiet),
+            store,
+            lookup_store: store_url.unwrap_or_else(|| crate::store::DEFAULT_URL.into()),
+            baseline,
+            repeat: args.repeat,
+            gate: Gate::new(&args.gate, &suite.compare),
+            publish: Publish::from(&args.publish),
+            suite,
+        })
+    }
+
+    /// The members this part runs, in suite order.
+    pub fn mine(&self) -> Vec<&scenario::suite::Member> {
+        self.suite
+            .members
+            .iter()
+            .zip(&self.assignment)
+            .filter(|(_, p)| **p == self.part)
+            .map(|(m, _)| m)
+            .collect()
+    }
+}
+
+/// A suite run's id from the CI system's own ids, so every job of one pipeline agrees.
+fn ci_suite_id() -> Option<String> {
+    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+    if let Some(run) = var("GITHUB_RUN_ID") {
+        return Some(format!(
+            "gh-{run}-{}",
+            var("GITHUB_RUN_ATTEMPT").unwrap_or_else(|| "1".into())
+        ));
+    }
+    var("CI_PIPELINE_ID").map(|p| format!("gl-{p}"))
+}
+
 impl RunSettings {
-    /// Validates `rehearse run`'s flags against its scenario; nothing is sent on an error.
-    pub fn from_args(args: &RunArgs) -> Result<Self, AppError> {
-        let plan = scenario::load(&args.scenario, &overrides(&args.load, args.target.clone()))?;
+    /// Validates `rehearse run`'s flags against its one scenario.
+    fn new(args: &RunArgs, plan: Plan) -> Result<Self, AppError> {
         super::allow::check(&plan.target.host, &args.allow.allowed_hosts)
             .map_err(|e| AppError::invalid(anyhow::anyhow!(e)))?;
-        let store = (!args.no_store).then(|| args.store.store.clone());
+        let store = (!args.no_store).then(|| args.store.url());
         let baseline = args.baseline.as_deref().map(Spec::parse);
         if let Some(spec) = &baseline
             && store.is_none()
@@ -135,11 +308,12 @@ impl RunSettings {
                 labels: labels(&args.labels),
                 git: provenance::git(args.commit.clone(), args.branch.clone()),
                 host: Some(provenance::host()),
+                group: None,
             },
             seed: args.seed,
             progress: Mode::detect(args.quiet),
             store,
-            lookup_store: args.store.store.clone(),
+            lookup_store: args.store.url(),
             baseline,
             repeat: args.repeat,
             gate: Gate::new(&args.gate, &plan.compare),
@@ -209,7 +383,7 @@ impl AbSettings {
             extra_labels: labels(&args.labels),
             seed: args.seed,
             progress: Mode::detect(args.quiet),
-            store: (!args.no_store).then(|| args.store.store.clone()),
+            store: (!args.no_store).then(|| args.store.url()),
             gate: Gate::verdicts(&args.verdict, &baseline.compare),
             publish: Publish::from(&args.publish),
             json: args.json,
@@ -244,6 +418,7 @@ impl AbSettings {
                 dirty: None,
             }),
             host: Some(provenance::host()),
+            group: None,
         }
     }
 }

@@ -27,11 +27,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Replay a scenario against a target and record latency histograms.
+    /// Replay a scenario (or a suite of them) against a target and record latency histograms.
     Run(RunArgs),
-    /// Check scenario files without sending anything.
+    /// Check scenario files, or a suite, without sending anything.
     Validate {
-        /// Scenario files.
+        /// Scenario files, or a suite: a folder of them, several files, or a suite file.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },

@@ -3,6 +3,7 @@
 
 mod evidence;
 pub mod harness;
+pub mod suite;
 
 use crate::model::{
     AbInfo, COMPARISON_SCHEMA, CompareSettings, Comparison, LogRatios, MetricComparison, Noise,
@@ -61,22 +62,85 @@ pub fn compare(
     thresholds: &[Threshold],
     candidate_spec: &str,
 ) -> Comparison {
-    let steps = evidence::gather(baseline, candidates);
-    let mut c = conclude(steps, params, thresholds, candidates, Vec::new());
-    c.notes.splice(0..0, evidence::notes(baseline, &c.steps));
-    c.notes.extend(comparability(&baseline.runs, candidates));
-    if harness::review(&mut c, &baseline.runs, candidates) {
-        c.overall = overall(&c.steps, &c.thresholds);
+    let member = SuiteMember {
+        baseline,
+        candidates,
+        thresholds,
+        candidate_spec: candidate_spec.to_string(),
+    };
+    compare_suite(&[member], params)
+        .pop()
+        .expect("one comparison per member")
+}
+
+/// One scenario of a suite: its candidates, the baseline they are compared with, and the
+/// thresholds checked on them.
+pub struct SuiteMember<'a> {
+    /// The scenario's baseline.
+    pub baseline: &'a Baseline,
+    /// The scenario's candidate runs.
+    pub candidates: &'a [RunResult],
+    /// Its absolute thresholds.
+    pub thresholds: &'a [Threshold],
+    /// How the candidates were named.
+    pub candidate_spec: String,
+}
+
+/// Compares every scenario of a suite with its own baseline in one Holm family: every step
+/// of every scenario (and each workflow of two steps or more), so the suite's chance of one
+/// false alarm stays at one scenario's. One comparison per member, in order.
+pub fn compare_suite(members: &[SuiteMember], params: &DaqParams) -> Vec<Comparison> {
+    let gathered: Vec<(Vec<StepEvidence>, Vec<StepEvidence>)> = members
+        .iter()
+        .map(|m| {
+            evidence::gather(m.baseline, m.candidates)
+                .into_iter()
+                .partition(|s| !s.id.is_workflow())
+        })
+        .collect();
+    // One family for the whole suite; a one-step scenario's workflow is that step measured
+    // twice, so it is tested alone at the step's level, as in a one-scenario comparison.
+    let mut family: Vec<(usize, &StepEvidence)> = Vec::new();
+    for (i, (steps, workflow)) in gathered.iter().enumerate() {
+        family.extend(steps.iter().map(|s| (i, s)));
+        if steps.len() >= 2 {
+            family.extend(workflow.iter().map(|s| (i, s)));
+        }
     }
-    if baseline.runs.iter().chain(candidates).any(|r| !r.complete) {
-        c.notes.push(
-            "some runs are incomplete (interrupted): their numbers cover part of the planned load"
-                .into(),
-        );
+    let refs: Vec<&StepEvidence> = family.iter().map(|(_, s)| *s).collect();
+    let mut per_member: Vec<Vec<(StepComparison, Vec<String>)>> =
+        (0..members.len()).map(|_| Vec::new()).collect();
+    for ((i, _), tested) in family.iter().zip(test_family(&refs, params)) {
+        per_member[*i].push(tested);
     }
-    c.baseline = side(&baseline.spec, &baseline.runs);
-    c.candidate = side(candidate_spec, candidates);
-    c
+    for (i, (steps, workflow)) in gathered.iter().enumerate() {
+        if steps.len() < 2 {
+            let alone: Vec<&StepEvidence> = workflow.iter().collect();
+            per_member[i].extend(test_family(&alone, params));
+        }
+    }
+    members
+        .iter()
+        .zip(per_member)
+        .map(|(m, tested)| {
+            let (steps, notes): (Vec<StepComparison>, Vec<Vec<String>>) = tested.into_iter().unzip();
+            let mut c = assemble(steps, notes.concat(), family.len(), params, m.thresholds, m.candidates);
+            c.notes.splice(0..0, evidence::notes(m.baseline, &c.steps));
+            c.notes.extend(comparability(&m.baseline.runs, m.candidates));
+            if m.baseline.runs.iter().chain(m.candidates).any(|r| !r.complete) {
+                c.notes.push(
+                    "some runs are incomplete (interrupted): their numbers cover part of the planned load"
+                        .into(),
+                );
+            }
+            if harness::review(&mut c, &m.baseline.runs, m.candidates) {
+                c.overall = overall(&c.steps, &c.thresholds);
+            }
+            c.baseline = side(&m.baseline.spec, &m.baseline.runs);
+            c.candidate = side(&m.candidate_spec, m.candidates);
+            c
+        })
+        .collect()
 }
 
 /// Differences that make runs less comparable than their verdicts assume, as notes.
@@ -255,12 +319,34 @@ fn conclude(
     if !separate_workflow {
         family.extend(workflow.iter());
     }
-    let mut notes = notes;
-    let mut tested = test_family(&family, params, &mut notes);
+    let mut tested = test_family(&family, params);
     if separate_workflow {
         let alone: Vec<&StepEvidence> = workflow.iter().collect();
-        tested.extend(test_family(&alone, params, &mut notes));
+        tested.extend(test_family(&alone, params));
     }
+    let (tested, step_notes): (Vec<StepComparison>, Vec<Vec<String>>) = tested.into_iter().unzip();
+    let mut all_notes = notes;
+    all_notes.extend(step_notes.concat());
+    assemble(
+        tested,
+        all_notes,
+        family.len(),
+        params,
+        thresholds,
+        candidates,
+    )
+}
+
+/// A comparison from its tested steps: thresholds checked on the candidates pooled, the
+/// settings used, and the overall conclusion.
+fn assemble(
+    tested: Vec<StepComparison>,
+    notes: Vec<String>,
+    family: usize,
+    params: &DaqParams,
+    thresholds: &[Threshold],
+    candidates: &[RunResult],
+) -> Comparison {
     let refs: Vec<&RunResult> = candidates.iter().collect();
     let threshold_results = crate::model::thresholds::evaluate(thresholds, &refs);
     let overall = overall(&tested, &threshold_results);
@@ -277,7 +363,7 @@ fn conclude(
         notes,
         settings: Settings {
             alpha: params.alpha,
-            holm_family: family.len(),
+            holm_family: family,
             min_effect: Metric::ALL
                 .iter()
                 .map(|m| (summary_metric(*m), params.min_effect(*m)))
@@ -297,11 +383,8 @@ fn conclude(
 /// baseline run, that the gross-failure check considers.
 pub const GROSS_ERROR_RISE: f64 = 0.20;
 
-fn test_family(
-    family: &[&StepEvidence],
-    params: &DaqParams,
-    notes: &mut Vec<String>,
-) -> Vec<StepComparison> {
+/// Tests a Holm family of steps; each step comes with the notes its verdict needs.
+fn test_family(family: &[&StepEvidence], params: &DaqParams) -> Vec<(StepComparison, Vec<String>)> {
     let evidence: Vec<Vec<MetricEvidence>> = family.iter().map(|s| s.evidence()).collect();
     let results = stats::test_steps(&evidence, params);
     // Bonferroni's level: a step it rejects, Holm's procedure would reject too.
@@ -310,6 +393,7 @@ fn test_family(
         .iter()
         .zip(results)
         .map(|(step, tests)| {
+            let mut notes = Vec::new();
             let alpha = tests.first().map(|t| t.alpha).unwrap_or(params.alpha);
             if step.never_reached() {
                 // Nothing to measure, which is the worst news: an earlier step now fails.
@@ -318,12 +402,13 @@ fn test_family(
                     "`{}` was never reached by the candidate runs ({attempts} attempts in the baseline): an earlier step fails",
                     step.id
                 ));
-                return StepComparison {
+                let never = StepComparison {
                     id: step.id.clone(),
                     verdict: Verdict::Regressed,
                     alpha,
                     metrics: Vec::new(),
                 };
+                return (never, notes);
             }
             let mut metrics: Vec<MetricComparison> =
                 tests.iter().map(|t| metric_comparison(t, params)).collect();
@@ -369,12 +454,13 @@ fn test_family(
             } else {
                 worst
             };
-            StepComparison {
+            let tested = StepComparison {
                 id: step.id.clone(),
                 verdict,
                 alpha,
                 metrics,
-            }
+            };
+            (tested, notes)
         })
         .collect()
 }

@@ -8,6 +8,7 @@ pub mod interval_log;
 mod io;
 pub mod outcome;
 pub mod result;
+pub mod suite;
 pub mod thresholds;
 
 pub use comparison::{
@@ -20,3 +21,4 @@ pub use interval_log::{IntervalPoint, IntervalSeries, parse_interval_log};
 pub use io::{MAX_INTERVAL_LOG, MAX_RESULTS_FILE, ModelError, is_plain_file_name, read_capped};
 pub use outcome::{Outcome, OutcomeCounts};
 pub use result::*;
+pub use suite::{SUITE_SCHEMA, SuiteComparison, SuiteMemberResult, SuiteOverall};

@@ -82,6 +82,39 @@ pub struct RunResult {
     /// How the load generator itself fared: schedule lag, CPU, machine pressure.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<HarnessHealth>,
+    /// The group the run belongs to: a suite run, or a shard of a sharded run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<GroupRef>,
+}
+
+/// A run's place in a group of runs made together.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupRef {
+    /// The group's id (a suite run's id).
+    pub id: String,
+    /// What the group is.
+    pub kind: GroupKind,
+    /// The part of the group that made this run (1-based): the CI job of a split suite.
+    pub part: u32,
+    /// How many parts the group has.
+    pub parts: u32,
+}
+
+/// What a group of runs is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupKind {
+    /// Every scenario of a suite, run by one CI job or split across several.
+    Suite,
+}
+
+impl GroupKind {
+    /// The name stored with the group.
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupKind::Suite => "suite",
+        }
+    }
 }
 
 /// How the load generator fared during a run. A starved generator sends late (schedule

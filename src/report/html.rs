@@ -39,15 +39,51 @@ code{font-size:12px}
 pub fn html(input: &ReportInput) -> Result<String, ReportError> {
     let run = &input.candidates[0];
     let h = headline(input);
-    let banner = palette::conclusion(h.conclusion);
-    let mut out = String::with_capacity(256 * 1024);
+    let mut body = format!("<h1>rehearse report: {}</h1>\n", esc(&run.scenario));
+    body.push_str(&section(input, Detail::Full)?);
+    Ok(document(
+        &format!("rehearse: {} ({})", run.scenario, h.text),
+        &body,
+        run.ended_at.as_deref(),
+    ))
+}
+
+/// A whole page around `body`: the head with its strict Content-Security-Policy and the
+/// style, and the footer.
+pub(crate) fn document(title: &str, body: &str, ended: Option<&str>) -> String {
+    let mut out = String::with_capacity(body.len() + 4096);
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>rehearse: {} ({})</title>\n<style>{STYLE}</style></head><body><main>\n",
-        esc(&run.scenario),
-        esc(&h.text)
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{STYLE}</style></head><body><main>\n",
+        esc(title)
     );
-    let _ = writeln!(out, "<h1>rehearse report: {}</h1>", esc(&run.scenario));
+    out.push_str(body);
+    let _ = writeln!(
+        out,
+        "<footer>Made by rehearse {} on {}. Latencies are coordinated-omission corrected (measured from when each request was due). This page is self-contained: it loads nothing.</footer>\n</main></body></html>",
+        esc(env!("CARGO_PKG_VERSION")),
+        esc(&when(ended))
+    );
+    out
+}
+
+/// One scenario's report, everything under its heading: the verdict, what was compared,
+/// thresholds, the load generator, the tables and every plot.
+/// How many plots a scenario's section draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Detail {
+    /// Every step's plots.
+    Full,
+    /// The whole workflow's plots only: a suite's scenario with nothing to look into, so
+    /// 25 scenarios make a page that opens quickly.
+    Workflow,
+}
+
+pub(crate) fn section(input: &ReportInput, detail: Detail) -> Result<String, ReportError> {
+    let run = &input.candidates[0];
+    let h = headline(input);
+    let banner = palette::conclusion(h.conclusion);
+    let mut out = String::with_capacity(256 * 1024);
     let _ = writeln!(
         out,
         "<div class=\"banner\" style=\"background:{};color:{}\">{} {}</div>",
@@ -140,14 +176,17 @@ pub fn html(input: &ReportInput) -> Result<String, ReportError> {
         reported_side(input)
     );
     for (name, workflow) in steps(run) {
-        step_section(&mut out, input, &name, workflow)?;
+        if workflow || detail == Detail::Full {
+            step_section(&mut out, input, &name, workflow)?;
+        }
     }
-    let _ = writeln!(
-        out,
-        "<footer>Made by rehearse {} on {}. Latencies are coordinated-omission corrected (measured from when each request was due). This page is self-contained: it loads nothing.</footer>\n</main></body></html>",
-        esc(env!("CARGO_PKG_VERSION")),
-        esc(&when(run.ended_at.as_deref()))
-    );
+    if detail == Detail::Workflow {
+        let _ = writeln!(
+            out,
+            "<div class=\"note\">Nothing here regressed, improved or breached a threshold, so only the whole workflow is plotted; <code>rehearse report {} --out DIR</code> plots every step.</div>",
+            esc(&run.run_id)
+        );
+    }
     Ok(out)
 }
 

@@ -18,6 +18,19 @@ enum Case {
 
 /// The JUnit XML document.
 pub fn junit(input: &ReportInput) -> String {
+    let (suite, tests, failures, skipped) = testsuite(input);
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"rehearse\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">"
+    );
+    out.push_str(&suite);
+    out.push_str("</testsuites>\n");
+    out
+}
+
+/// One scenario's `<testsuite>` element, with its test, failure and skip counts.
+pub(crate) fn testsuite(input: &ReportInput) -> (String, usize, usize, usize) {
     let run = &input.candidates[0];
     let suite = &run.scenario;
     let mut cases: Vec<(String, String, Case)> = Vec::new();
@@ -81,12 +94,7 @@ pub fn junit(input: &ReportInput) -> String {
         .next()
         .unwrap_or("")
         .to_string();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"rehearse\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">",
-        cases.len()
-    );
+    let mut out = String::new();
     let _ = writeln!(
         out,
         "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" timestamp=\"{}\">",
@@ -125,8 +133,8 @@ pub fn junit(input: &ReportInput) -> String {
             }
         }
     }
-    out.push_str("  </testsuite>\n</testsuites>\n");
-    out
+    out.push_str("  </testsuite>\n");
+    (out, cases.len(), failures, skipped)
 }
 
 fn regression_case(s: &StepComparison) -> Case {

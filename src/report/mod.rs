@@ -9,6 +9,7 @@ mod markdown;
 pub mod palette;
 pub mod plots;
 mod png;
+pub mod suite;
 mod text;
 pub(crate) mod views;
 

@@ -96,6 +96,7 @@ pub async fn run<C: Deref<Target = Context>>(
         plan.captures.len(),
         launch.index,
         ctx.seed,
+        ctx.nonce,
     );
     let mut due = launch.intended;
     let (mut corrected_total, mut service_total) = (0u64, 0u64);

@@ -93,6 +93,8 @@ pub struct Provenance {
     pub git: Option<Git>,
     /// The load-generating machine.
     pub host: Option<Host>,
+    /// The group (suite run) the run is part of.
+    pub group: Option<crate::model::GroupRef>,
 }
 
 /// Everything a run recorded, before it becomes a results file.
@@ -143,6 +145,8 @@ pub(crate) struct Context {
     recorder: Recorder,
     gate: Gate,
     seed: u64,
+    /// Differs in every run: seeds `{{ uuid }}`.
+    nonce: u64,
     iteration_think: Option<Think>,
     tickets: tickets::Tickets,
     /// Set when the run is ending: closed-model users finish their iteration and leave.
@@ -232,6 +236,7 @@ async fn record_run(plan: Arc<Plan>, opts: RunOptions) -> Result<RunRecord, RunE
         recorder: recorder.clone(),
         gate: Gate::default(),
         seed: opts.seed,
+        nonce: fastrand::u64(..),
         iteration_think,
         tickets: tickets::Tickets::new(&plan, counters.clone(), start + plan.load.warmup),
         stopping: AtomicBool::new(false),

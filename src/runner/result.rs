@@ -68,6 +68,7 @@ pub(super) fn assemble(plan: &Plan, record: RunRecord, provenance: Provenance) -
         thresholds: Vec::new(),
         compare: plan.compare.clone(),
         health: None,
+        group: provenance.group,
     };
     result.health = Some(health(&record, &result.steps));
     result.thresholds = crate::model::thresholds::evaluate(&plan.thresholds, &[&result]);

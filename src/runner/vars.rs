@@ -14,8 +14,11 @@ pub struct IterationVars<'a> {
     pub captures: Vec<Option<String>>,
     /// The iteration's sequence number.
     pub iteration: u64,
-    /// Randomness for `uuid` and think times, seeded per iteration.
+    /// Randomness for think times, seeded per iteration.
     pub rng: fastrand::Rng,
+    /// Randomness for `uuid`: fresh in every run, because uuids name things the target
+    /// keeps (a second run with the same seed must not sign up the same customers).
+    ids: fastrand::Rng,
     scratch: String,
 }
 
@@ -27,13 +30,16 @@ impl<'a> IterationVars<'a> {
         captures: usize,
         iteration: u64,
         seed: u64,
+        nonce: u64,
     ) -> Self {
+        let spread = iteration.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         Self {
             rows,
             row,
             captures: vec![None; captures],
             iteration,
-            rng: fastrand::Rng::with_seed(seed ^ iteration.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+            rng: fastrand::Rng::with_seed(seed ^ spread),
+            ids: fastrand::Rng::with_seed(nonce ^ spread),
             scratch: String::new(),
         }
     }
@@ -52,8 +58,9 @@ impl<'a> IterationVars<'a> {
             row,
             captures,
             iteration,
-            rng,
+            ids,
             scratch,
+            ..
         } = self;
         t.render_into(out, scratch, |var, buf| match var {
             VarRef::Column(c) => {
@@ -65,7 +72,7 @@ impl<'a> IterationVars<'a> {
             VarRef::Builtin(Builtin::Iteration) => {
                 let _ = write!(buf, "{iteration}");
             }
-            VarRef::Builtin(Builtin::Uuid) => push_uuid(rng, buf),
+            VarRef::Builtin(Builtin::Uuid) => push_uuid(ids, buf),
             VarRef::Builtin(Builtin::NowMs) => {
                 let ms = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
@@ -102,7 +109,7 @@ mod tests {
     #[test]
     fn renders_rows_captures_and_builtins() {
         let rows = vec![vec!["a@x".to_string()], vec!["b@x".to_string()]];
-        let mut v = IterationVars::new(Some(rows.as_slice()), 1, 1, 7, 42);
+        let mut v = IterationVars::new(Some(rows.as_slice()), 1, 1, 7, 42, 9);
         v.captures[0] = Some("tok".into());
         let t = Template {
             segments: vec![

@@ -525,6 +525,38 @@ pub(super) fn build(
     })
 }
 
+/// A suite file's `[thresholds]` (workflow metrics only: step names differ between
+/// scenarios) and `[compare]`, checked as a scenario's are.
+pub(super) fn suite_gates(
+    thresholds: &BTreeMap<Spanned<String>, Spanned<Value>>,
+    compare: Option<&Spanned<RawCompare>>,
+    source: &SourceFile,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Vec<crate::model::Threshold>, crate::model::CompareSettings), Vec<Diagnostic>> {
+    let mut b = Builder {
+        source,
+        env,
+        diags: Vec::new(),
+        vars: BTreeMap::new(),
+        columns: Vec::new(),
+        captures: Vec::new(),
+        captured_by: Vec::new(),
+        step_names: Vec::new(),
+        data_failed: false,
+        secrets: Default::default(),
+        public_env: Vec::new(),
+    };
+    let mut t = super::gates::build_thresholds(&mut b, thresholds, &[]);
+    // The default threshold is each scenario's own business.
+    t.retain(|t| !t.default);
+    let c = super::gates::build_compare(&mut b, compare);
+    if b.diags.is_empty() {
+        Ok((t, c))
+    } else {
+        Err(b.diags)
+    }
+}
+
 fn build_target(
     b: &mut Builder,
     raw: Option<&Spanned<RawTarget>>,

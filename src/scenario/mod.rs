@@ -12,6 +12,7 @@ pub mod plan;
 mod raw;
 pub mod secrets;
 mod steps;
+pub mod suite;
 pub mod template;
 pub mod units;
 

@@ -29,6 +29,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0003_run_kinds.sql"),
         include_str!("../../migrations/postgres/0003_run_kinds.sql"),
     ),
+    (
+        4,
+        "run groups",
+        include_str!("../../migrations/sqlite/0004_run_groups.sql"),
+        include_str!("../../migrations/postgres/0004_run_groups.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

@@ -1,6 +1,7 @@
 //! The run store: every run kept, in SQLite (embedded, the default) or PostgreSQL (a team's
 //! shared history). Depends on `model` only; the CLI decides what to store and when.
 
+mod groups;
 mod location;
 mod migrate;
 mod read;
@@ -9,6 +10,7 @@ mod write;
 
 use sqlx::{PgPool, SqlitePool};
 
+pub use groups::{Group, GroupPart, PartState};
 pub use location::{DEFAULT_URL, redact, sqlite_path};
 pub use read::{HistoryMetric, HistoryPoint, RunFilter, RunSummary, Which};
 pub use sessions::AbSession;
@@ -121,6 +123,9 @@ pub enum StoreError {
         /// How many runs match.
         count: usize,
     },
+    /// Two writers disagree about what a shared record is.
+    #[error("{0}")]
+    Conflict(String),
     /// A stored document could not be read back.
     #[error("stored run `{id}` is unreadable: {message}")]
     Corrupt {

@@ -21,6 +21,8 @@ pub struct RunFilter {
     pub offset: i64,
     /// Which runs.
     pub which: Which,
+    /// Only the runs of this group (a suite run's full id).
+    pub group: Option<String>,
 }
 
 /// Which runs a listing takes.
@@ -66,6 +68,8 @@ pub struct RunSummary {
     pub p99: Option<i64>,
     /// The run's labels.
     pub labels: std::collections::BTreeMap<String, String>,
+    /// The suite run it belongs to, if any.
+    pub group: Option<String>,
 }
 
 /// A metric `history` can chart, read from a summary column.
@@ -149,16 +153,17 @@ pub struct HistoryPoint {
 impl Store {
     /// Runs matching a filter, newest first.
     pub async fn list(&self, f: &RunFilter) -> Result<Vec<RunSummary>, StoreError> {
-        const SQL: &str = "SELECT r.id, r.scenario, r.branch, r.commit_sha, r.started_ms, r.complete, r.failed, r.kind, r.target, r.labels, \
+        const SQL: &str = "SELECT r.id, r.scenario, r.branch, r.commit_sha, r.started_ms, r.complete, r.failed, r.kind, r.target, r.labels, r.group_id, \
              w.count, w.errors, w.p50, w.p99 \
              FROM runs r LEFT JOIN steps w ON w.run_id = r.id AND w.is_workflow \
              WHERE (CAST($1 AS TEXT) IS NULL OR r.scenario = $1) AND (CAST($2 AS TEXT) IS NULL OR r.branch = $2) \
              AND ($3 OR r.complete) AND ($6 OR (NOT r.failed AND r.kind = 'plain')) \
+             AND (CAST($7 AS TEXT) IS NULL OR r.group_id = $7) \
              ORDER BY r.started_ms DESC, r.id DESC LIMIT $4 OFFSET $5";
         let any_state = f.which == Which::All;
         let any_kind = f.which != Which::Baselines;
         with_pool!(self, pool => {
-            let rows = sqlx::query(SQL).bind(&f.scenario).bind(&f.branch).bind(any_state).bind(f.limit).bind(f.offset).bind(any_kind).fetch_all(pool).await?;
+            let rows = sqlx::query(SQL).bind(&f.scenario).bind(&f.branch).bind(any_state).bind(f.limit).bind(f.offset).bind(any_kind).bind(&f.group).fetch_all(pool).await?;
             rows.iter()
                 .map(|r| {
                     Ok(RunSummary {
@@ -176,6 +181,7 @@ impl Store {
                         p50: r.try_get("p50")?,
                         p99: r.try_get("p99")?,
                         labels: serde_json::from_str(&r.try_get::<String, _>("labels")?).unwrap_or_default(),
+                        group: r.try_get("group_id")?,
                     })
                 })
                 .collect::<Result<Vec<_>, sqlx::Error>>()

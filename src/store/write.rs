@@ -59,8 +59,8 @@ macro_rules! insert_in {
         let started = parse_ms(run.started_at.as_deref()).unwrap_or_else(|| epoch_ms(SystemTime::now()));
         let inserted = sqlx::query(
             "INSERT INTO runs (id, scenario, scenario_hash, target, branch, commit_sha, dirty, harness_version, \
-             host_fingerprint, started_ms, ended_ms, measured_seconds, complete, labels, document, interval_log, stored_ms, kind, failed) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (id) DO NOTHING",
+             host_fingerprint, started_ms, ended_ms, measured_seconds, complete, labels, document, interval_log, stored_ms, kind, failed, group_id, group_part) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) ON CONFLICT (id) DO NOTHING",
         )
         .bind(&run.run_id)
         .bind(&run.scenario)
@@ -81,6 +81,8 @@ macro_rules! insert_in {
         .bind(epoch_ms(SystemTime::now()))
         .bind(run.kind().name())
         .bind(run.failure().is_some())
+        .bind(run.group.as_ref().map(|g| g.id.clone()))
+        .bind(run.group.as_ref().map(|g| i64::from(g.part)))
         .execute(&mut *$tx)
         .await?
         .rows_affected();

@@ -71,6 +71,7 @@ pub fn run_result(branch: &str, minute: usize, cells: Vec<SimulatedRun>) -> RunR
         thresholds: Vec::new(),
         compare: Default::default(),
         health: None,
+        group: None,
     }
 }
 

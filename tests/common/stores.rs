@@ -173,5 +173,6 @@ pub fn synthetic_run(
         thresholds: Vec::new(),
         compare: Default::default(),
         health: None,
+        group: None,
     }
 }

@@ -144,8 +144,8 @@ pub async fn ab(args: AbArgs) -> AppResult {
         .collect();
     let (baselines, candidates): (Vec<RunResult>, Vec<RunResult>) = pairs.into_iter().unzip();
     let mut resolver = match store {
-        Some(store) => Resolver::with_store(&args.store.store, store),
-        None => Resolver::new(&args.store.store),
+        Some(store) => Resolver::with_store(&args.store.url(), store),
+        None => Resolver::new(&args.store.url()),
     };
     let published = publish::publish(
         &mut resolver,

@@ -6,15 +6,49 @@ use crate::app::args::CompareArgs;
 use crate::app::error::{AppError, AppResult};
 use crate::app::pipeline::{compare_with, selection_error, show_comparison};
 use crate::app::publish::{self, ReportRequest};
-use crate::app::select::{Resolver, Spec};
+use crate::app::select::{Resolver, Spec, SuiteSpec};
 use crate::app::settings::{Gate, Publish};
 use crate::model::RunResult;
 
 /// Runs the command.
 pub async fn compare(args: CompareArgs) -> AppResult {
-    let mut resolver = Resolver::new(&args.store.store);
+    let mut resolver = Resolver::new(&args.store.url());
     let baseline = Spec::parse(&args.baseline);
     let specs: Vec<Spec> = args.candidates.iter().map(|c| Spec::parse(c)).collect();
+    if let Some(suite) = one_suite(&specs)? {
+        let named =
+            super::suite::named(&mut resolver, suite, Some(&baseline), &args.gate, args.wait).await;
+        let named = match named {
+            Ok(n) => n,
+            Err(e) => {
+                resolver.close().await;
+                return Err(e);
+            }
+        };
+        super::suite::show(&named.verdict, args.out.as_deref(), args.json)
+            .map_err(AppError::invalid)?;
+        let outcome = super::suite::outcome(&named.verdict, &named.gate);
+        let published = publish::publish_suite(
+            &mut resolver,
+            &named.verdict,
+            publish::SuiteRuns {
+                runs: named.runs,
+                dirs: Default::default(),
+                baselines: named.baselines,
+            },
+            Publish::from(&args.publish),
+            true,
+        )
+        .await;
+        resolver.close().await;
+        published?;
+        return Ok(outcome);
+    }
+    if args.wait.is_some() {
+        return Err(AppError::invalid(anyhow!(
+            "--wait waits for the parts of a split suite: name one as suite:ID"
+        )));
+    }
     let (candidates, dirs) =
         candidates(&mut resolver, &specs, &baseline, args.scenario.clone()).await?;
     let gate = Gate::new(&args.gate, &candidates[0].compare);
@@ -42,6 +76,24 @@ pub async fn compare(args: CompareArgs) -> AppResult {
     .await?;
     resolver.close().await;
     Ok(outcome)
+}
+
+/// The suite run named among the candidates, when one is: it must be the only candidate.
+pub fn one_suite(specs: &[Spec]) -> Result<Option<&SuiteSpec>, AppError> {
+    let suites: Vec<&SuiteSpec> = specs
+        .iter()
+        .filter_map(|s| match s {
+            Spec::Suite(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    match (suites.as_slice(), specs.len()) {
+        ([], _) => Ok(None),
+        ([one], 1) => Ok(Some(one)),
+        _ => Err(AppError::invalid(anyhow!(
+            "a suite run is compared on its own: name one suite:… and no other runs"
+        ))),
+    }
 }
 
 /// The candidate runs (and the folders their files came from). The scenario comes from

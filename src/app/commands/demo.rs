@@ -67,7 +67,7 @@ pub async fn demo(args: DemoArgs) -> AppResult {
     // The sandbox listens on loopback; an allowlist that excludes it refuses the demo too.
     crate::app::allow::check("127.0.0.1", &args.allow.allowed_hosts)
         .map_err(|e| AppError::invalid(anyhow!(e)))?;
-    let store_url = (!args.no_store).then(|| args.store.store.clone());
+    let store_url = (!args.no_store).then(|| args.store.url());
     let store = pipeline::open_for_runs(store_url.as_deref()).await?;
 
     let server = sandbox::start(
@@ -84,8 +84,8 @@ pub async fn demo(args: DemoArgs) -> AppResult {
         humantime::format_duration(args.duration)
     ));
     let mut resolver = match &store {
-        Some(s) => Resolver::with_store(&args.store.store, s.clone()),
-        None => Resolver::new(&args.store.store),
+        Some(s) => Resolver::with_store(&args.store.url(), s.clone()),
+        None => Resolver::new(&args.store.url()),
     };
     let mut outcome = Ok(Outcome::Passed);
     for file in &files {
@@ -109,6 +109,7 @@ pub async fn demo(args: DemoArgs) -> AppResult {
                 labels: [(LABEL_SOURCE.to_string(), "demo".to_string())].into(),
                 git: provenance::git(None, None),
                 host: Some(provenance::host()),
+                group: None,
             },
             seed: 1,
             progress: Mode::detect(args.quiet),

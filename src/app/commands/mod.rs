@@ -7,4 +7,5 @@ pub mod report;
 pub mod run;
 pub mod runs;
 pub mod sandbox;
+pub mod suite;
 pub mod validate;

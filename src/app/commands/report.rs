@@ -13,9 +13,39 @@ use crate::app::settings::{Gate, Publish};
 
 /// Runs the command.
 pub async fn report(args: ReportArgs) -> AppResult {
-    let mut resolver = Resolver::new(&args.store.store);
+    let mut resolver = Resolver::new(&args.store.url());
     let specs: Vec<Spec> = args.runs.iter().map(|r| Spec::parse(r)).collect();
     let baseline = args.baseline.as_deref().map(Spec::parse);
+    if let Some(suite) = super::compare::one_suite(&specs)? {
+        let named =
+            super::suite::named(&mut resolver, suite, baseline.as_ref(), &args.gate, None).await;
+        let named = match named {
+            Ok(n) => n,
+            Err(e) => {
+                resolver.close().await;
+                return Err(e);
+            }
+        };
+        let outcome = super::suite::outcome(&named.verdict, &named.gate);
+        let published = publish::publish_suite(
+            &mut resolver,
+            &named.verdict,
+            publish::SuiteRuns {
+                runs: named.runs,
+                dirs: Default::default(),
+                baselines: named.baselines,
+            },
+            Publish {
+                report: Some(args.out.clone()),
+                link: args.link.clone(),
+            },
+            false,
+        )
+        .await;
+        resolver.close().await;
+        published?;
+        return Ok(outcome);
+    }
     let anchor = baseline.clone().unwrap_or(Spec::Latest);
     let (candidates, dirs) =
         super::compare::candidates(&mut resolver, &specs, &anchor, args.scenario.clone()).await?;

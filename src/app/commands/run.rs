@@ -9,13 +9,20 @@ use crate::app::error::{AppError, AppResult, Outcome};
 use crate::app::pipeline::{self, Placement, compare_with, selection_error, show_comparison};
 use crate::app::publish::{self, ReportRequest};
 use crate::app::select::{Resolver, SelectError, Spec};
-use crate::app::settings::RunSettings;
+use crate::app::settings::{RunPlan, RunSettings, run_plan};
 use crate::model::RunResult;
 use crate::report::console as text;
 
-/// Runs the command.
+/// Runs the command: one scenario, or a suite.
 pub async fn run(args: RunArgs) -> AppResult {
-    let settings = RunSettings::from_args(&args)?;
+    match run_plan(&args)? {
+        RunPlan::Single(settings) => single(*settings).await,
+        RunPlan::Suite(settings) => super::suite::run(*settings).await,
+    }
+}
+
+/// One scenario, optionally repeated, compared and reported.
+async fn single(settings: RunSettings) -> AppResult {
     // Everything that can be checked is checked before the first request: the store opens,
     // a baseline named by id or file exists and did not fail.
     let store = pipeline::open_for_runs(settings.store.as_deref()).await?;

@@ -6,14 +6,14 @@ use anyhow::anyhow;
 use crate::app::args::{HistoryArgs, RunsCommand, StoreArgs};
 use crate::app::console;
 use crate::app::error::{AppError, AppResult, Classify as _, Outcome};
-use crate::app::select::read_for_import;
-use crate::model::{RunResult, is_plain_file_name};
+use crate::app::select::{Spec, find_suite, read_for_import};
+use crate::model::{GroupKind, RunResult, is_plain_file_name};
 use crate::report::console::{fmt_us, format_value, summary};
-use crate::store::{Access, HistoryMetric, RunFilter, Store, Stored, Which};
+use crate::store::{Access, Group, GroupPart, HistoryMetric, RunFilter, Store, Stored, Which};
 
 /// Opens the store named by `--store` / `REHEARSE_STORE`.
 async fn open(args: &StoreArgs, access: Access) -> Result<Store, AppError> {
-    Store::open(&args.store, access).await.invalid()
+    Store::open(&args.url(), access).await.invalid()
 }
 
 /// Runs a `runs` subcommand.
@@ -25,16 +25,51 @@ pub async fn runs(command: RunsCommand) -> AppResult {
             branch,
             limit,
             all,
+            suites,
+            suite,
             json,
         } => {
             let store = open(&store, Access::Read).await?;
+            if suites {
+                let listed = suite_runs(&store, branch.as_deref(), limit).await;
+                store.close().await;
+                return listed.map(|groups| {
+                    if json {
+                        console::json(&groups);
+                    } else {
+                        console::out(&suite_table(&groups));
+                    }
+                    Outcome::Passed
+                });
+            }
+            let group = match &suite {
+                Some(text) => {
+                    let spec = match Spec::parse(&format!("suite:{text}")) {
+                        Spec::Suite(s) => s,
+                        _ => unreachable!("a suite: spec parses as a suite"),
+                    };
+                    match find_suite(&store, &spec).await {
+                        Ok(g) => Some(g.id),
+                        Err(e) => {
+                            store.close().await;
+                            return Err(AppError::invalid(anyhow!(e)));
+                        }
+                    }
+                }
+                None => None,
+            };
             let runs = store
                 .list(&RunFilter {
                     scenario,
                     branch,
                     limit,
                     offset: 0,
-                    which: if all { Which::All } else { Which::Complete },
+                    which: if all || group.is_some() {
+                        Which::All
+                    } else {
+                        Which::Complete
+                    },
+                    group,
                 })
                 .await
                 .invalid()?;
@@ -69,6 +104,10 @@ pub async fn runs(command: RunsCommand) -> AppResult {
                 }
                 if r.kind != "plain" {
                     flags.push(if r.kind == "ab" { "A/B round" } else { "demo" });
+                }
+                let member = r.group.as_ref().map(|g| format!("suite {}", cut(g, 13)));
+                if let Some(m) = &member {
+                    flags.push(m);
                 }
                 let flag = if flags.is_empty() {
                     String::new()
@@ -204,6 +243,77 @@ pub async fn runs(command: RunsCommand) -> AppResult {
             Ok(Outcome::Passed)
         }
     }
+}
+
+/// A suite run as `runs list --suites` shows it.
+#[derive(Debug, serde::Serialize)]
+struct SuiteRun {
+    #[serde(flatten)]
+    group: Group,
+    /// Each part that registered.
+    part_states: Vec<GroupPart>,
+    /// Runs stored under it.
+    runs: usize,
+}
+
+async fn suite_runs(
+    store: &Store,
+    branch: Option<&str>,
+    limit: i64,
+) -> Result<Vec<SuiteRun>, AppError> {
+    let mut out = Vec::new();
+    for group in store
+        .groups(GroupKind::Suite.name(), limit)
+        .await
+        .invalid()?
+        .into_iter()
+        .filter(|g| branch.is_none() || g.branch.as_deref() == branch)
+    {
+        let part_states = store.parts(&group.id).await.invalid()?;
+        let runs = store.group_runs(&group.id).await.invalid()?.len();
+        out.push(SuiteRun {
+            group,
+            part_states,
+            runs,
+        });
+    }
+    Ok(out)
+}
+
+fn suite_table(groups: &[SuiteRun]) -> String {
+    if groups.is_empty() {
+        return "no suite runs stored\n".into();
+    }
+    let mut out = format!(
+        "{:<36}  {:<20}  {:<20}  {:<12}  {:<9}  {:>5}  parts\n",
+        "suite run", "created (UTC)", "suite", "branch", "commit", "runs"
+    );
+    for g in groups {
+        let done = g.part_states.iter().filter(|p| p.state == "done").count();
+        let mut state = format!("{done}/{} done", g.group.parts);
+        for p in &g.part_states {
+            if p.state != "done" {
+                state.push_str(&format!(", part {} {}", p.part, p.state));
+            }
+        }
+        let absent = (1..=g.group.parts)
+            .filter(|n| !g.part_states.iter().any(|p| p.part == *n))
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>();
+        if !absent.is_empty() {
+            state.push_str(&format!(", never ran: {}", absent.join(", ")));
+        }
+        out.push_str(&format!(
+            "{:<36}  {:<20}  {:<20}  {:<12}  {:<9}  {:>5}  {state}\n",
+            cut(&g.group.id, 36),
+            when(g.group.created_ms),
+            cut(&g.group.name, 20),
+            cut(g.group.branch.as_deref().unwrap_or("-"), 12),
+            cut(g.group.commit.as_deref().unwrap_or("-"), 9),
+            g.runs,
+        ));
+    }
+    out
 }
 
 async fn load(store: &Store, id: &str) -> Result<RunResult, AppError> {

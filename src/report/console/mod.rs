@@ -2,9 +2,11 @@
 
 mod comparison;
 mod run;
+mod suite;
 
 pub use comparison::{comparison, thresholds};
 pub use run::{health, summary};
+pub use suite::suite;
 
 use crate::model::SummaryMetric;
 

@@ -76,7 +76,7 @@ mod tests {
         )
         .unwrap();
         let client = HttpClient::new(&plan.target, 0).unwrap();
-        let mut vars = IterationVars::new(None, 0, plan.captures.len(), 7, 1);
+        let mut vars = IterationVars::new(None, 0, plan.captures.len(), 7, 1, 1);
         plan.steps
             .iter()
             .map(|s| match &s.action {

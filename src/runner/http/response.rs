@@ -188,7 +188,7 @@ mod tests {
             resp = resp.header(*k, *v);
         }
         let (parts, ()) = resp.body(()).unwrap().into_parts();
-        let mut vars = IterationVars::new(None, 0, plan.captures.len(), 0, 1);
+        let mut vars = IterationVars::new(None, 0, plan.captures.len(), 0, 1, 1);
         let r = judge(
             &plan.steps[0],
             &parts,

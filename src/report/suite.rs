@@ -1,0 +1,415 @@
+//! A suite's report folder: index.html opens on the suite's summary (one row per scenario,
+//! linking to its section) and holds every scenario's section, collapsed unless it failed;
+//! summary.md is one compact table that fits a pull-request comment; summary.png shows the
+//! suite; junit.xml has one `<testsuite>` per scenario; suite.json is the verdict.
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use super::escape::{markdown as md, markdown_link, xml as esc};
+use super::palette::{self, css};
+use super::text::{Canvas, Style, fit};
+use super::views::{Conclusion, short};
+use super::{ReportError, ReportInput};
+use crate::model::{SuiteComparison, SuiteMemberResult, Verdict};
+
+/// GitHub's limit on a pull-request comment, in characters; summary.md stays under it.
+pub const COMMENT_LIMIT: usize = 65_536;
+
+/// Everything a suite report shows.
+#[derive(Debug, Clone)]
+pub struct SuiteReportInput {
+    /// The suite's verdict.
+    pub verdict: SuiteComparison,
+    /// Each scenario's report input, in suite order (members that ran).
+    pub scenarios: Vec<ReportInput>,
+    /// Where index.html will be reachable, for summary.md.
+    pub link: Option<String>,
+}
+
+/// How the suite concludes.
+pub fn conclusion(v: &SuiteComparison) -> Conclusion {
+    if !v.overall.passed {
+        Conclusion::Failed
+    } else if v.overall.inconclusive > 0 {
+        Conclusion::Inconclusive
+    } else {
+        Conclusion::Passed
+    }
+}
+
+/// Writes the suite's report folder; returns the files written.
+pub fn write_suite(input: &SuiteReportInput, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ReportError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let mut written = Vec::new();
+    let mut put = |name: &str, bytes: &[u8]| -> Result<(), ReportError> {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).map_err(io(&path))?;
+        written.push(path);
+        Ok(())
+    };
+    put("index.html", html(input)?.as_bytes())?;
+    put("summary.png", &png(&input.verdict)?)?;
+    put("summary.md", markdown(input, true).as_bytes())?;
+    put("junit.xml", junit(input).as_bytes())?;
+    put(
+        "suite.json",
+        (serde_json::to_string_pretty(&input.verdict).expect("verdicts serialize") + "\n")
+            .as_bytes(),
+    )?;
+    Ok(written)
+}
+
+fn anchor(scenario: &str) -> String {
+    let safe: String = scenario
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    format!("s-{safe}")
+}
+
+fn member_verdict(m: &SuiteMemberResult) -> Verdict {
+    match m.verdict.as_str() {
+        "regressed" => Verdict::Regressed,
+        "improved" => Verdict::Improved,
+        "unchanged" => Verdict::Unchanged,
+        _ if !m.passed => Verdict::Regressed,
+        _ => Verdict::Inconclusive,
+    }
+}
+
+/// index.html.
+pub fn html(input: &SuiteReportInput) -> Result<String, ReportError> {
+    let v = &input.verdict;
+    let banner = palette::conclusion(conclusion(v));
+    let mut out = String::with_capacity(256 * 1024);
+    let _ = writeln!(out, "<h1>rehearse suite report: {}</h1>", esc(&v.suite));
+    let _ = writeln!(
+        out,
+        "<div class=\"banner\" style=\"background:{};color:{}\">{}</div>",
+        css(banner),
+        css(palette::text_on(banner)),
+        esc(&v.overall.summary)
+    );
+    let _ = writeln!(
+        out,
+        "<table class=\"meta\"><tr><th>suite run</th><td><code>{}</code></td></tr><tr><th>compared with</th><td>{}</td></tr><tr><th>scenarios</th><td>{} ({} in one Holm family of {} steps)</td></tr></table>",
+        esc(&v.id),
+        esc(v.baseline.as_deref().unwrap_or("nothing: thresholds only")),
+        v.members.len(),
+        v.scenarios.len(),
+        v.overall.holm_family
+    );
+    let _ = writeln!(
+        out,
+        "<h2>Scenarios</h2><table class=\"data\"><tr><th></th><th>scenario</th><th>verdict</th><th>worst change</th><th>thresholds</th><th>runs</th></tr>"
+    );
+    for m in &v.members {
+        let colour = palette::verdict(member_verdict(m));
+        let _ = writeln!(
+            out,
+            "<tr><td><span class=\"badge\" style=\"background:{};color:{}\">{}</span></td><td class=\"l\"><a href=\"#{}\">{}</a></td><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td></tr>",
+            css(colour),
+            css(palette::text_on(colour)),
+            if m.passed { "ok" } else { "FAIL" },
+            anchor(&m.scenario),
+            esc(&m.scenario),
+            esc(&m.verdict),
+            esc(m.worst.as_deref().unwrap_or("–")),
+            if m.breaches.is_empty() {
+                "met".to_string()
+            } else {
+                esc(&format!("BREACHED: {}", m.breaches.join(", ")))
+            },
+            m.run_ids.len()
+        );
+    }
+    out.push_str("</table>\n");
+    for missing in &v.missing {
+        let _ = writeln!(out, "<div class=\"note\">missing: {}</div>", esc(missing));
+    }
+    for skipped in &v.skipped {
+        let _ = writeln!(
+            out,
+            "<div class=\"note\">skipped by the suite file: {}</div>",
+            esc(skipped)
+        );
+    }
+    // Each scenario's section, collapsed when it passed (a suite of 25 reads top down).
+    for (m, scenario) in v.members.iter().zip(&input.scenarios) {
+        let _ = writeln!(
+            out,
+            "<details id=\"{}\"{}><summary><h2 style=\"display:inline\">{} — {}</h2></summary>",
+            anchor(&m.scenario),
+            if m.passed { "" } else { " open" },
+            esc(&m.scenario),
+            esc(&m.verdict)
+        );
+        let notable = !m.passed || matches!(m.verdict.as_str(), "regressed" | "improved");
+        let detail = if notable {
+            super::html::Detail::Full
+        } else {
+            super::html::Detail::Workflow
+        };
+        out.push_str(&super::html::section(scenario, detail)?);
+        out.push_str("</details>\n");
+    }
+    let ended = input
+        .scenarios
+        .iter()
+        .filter_map(|s| s.candidates.last()?.ended_at.clone())
+        .max();
+    Ok(super::html::document(
+        &format!("rehearse suite: {} ({})", v.suite, v.overall.summary),
+        &out,
+        ended.as_deref(),
+    ))
+}
+
+/// summary.md: one compact table; details only for what failed, cut before GitHub's limit.
+pub fn markdown(input: &SuiteReportInput, beside_html: bool) -> String {
+    let v = &input.verdict;
+    let mark = match conclusion(v) {
+        Conclusion::Passed => "✅",
+        Conclusion::Inconclusive => "⚠️",
+        Conclusion::Failed => "❌",
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "### {mark} suite {}: {}\n",
+        md(&v.suite),
+        md(&v.overall.summary)
+    );
+    let link = match (input.link.as_deref().and_then(markdown_link), beside_html) {
+        (Some(url), _) => format!(" [Full report]({url})"),
+        (None, true) => " [Full report](index.html)".to_string(),
+        (None, false) => String::new(),
+    };
+    let against = v
+        .baseline
+        .as_deref()
+        .map(|b| format!(" vs `{}`", b.replace('`', "'")))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{} scenarios{against} · suite run `{}`.{link}\n",
+        v.members.len(),
+        short(&v.id)
+    );
+    let _ = writeln!(out, "| | scenario | verdict | worst change | thresholds |");
+    let _ = writeln!(out, "|---|---|---|---|---|");
+    for m in &v.members {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            if m.passed { "✅" } else { "❌" },
+            md(&m.scenario),
+            md(&m.verdict),
+            md(m.worst.as_deref().unwrap_or("–")),
+            if m.breaches.is_empty() {
+                "met".to_string()
+            } else {
+                md(&m.breaches.join(", "))
+            }
+        );
+    }
+    for missing in &v.missing {
+        let _ = writeln!(out, "\n❌ missing: {}", md(missing));
+    }
+    // What failed, in detail, as long as the comment stays under GitHub's limit.
+    let mut details = String::new();
+    for c in v.scenarios.iter().filter(|c| !c.overall.passed) {
+        let _ = writeln!(
+            details,
+            "- **{}**: {}",
+            md(&c.scenario),
+            md(&c.overall.summary)
+        );
+    }
+    if !details.is_empty() {
+        let block = format!("\n<details><summary>What failed</summary>\n\n{details}\n</details>\n");
+        if out.len() + block.len() < COMMENT_LIMIT - 1024 {
+            out.push_str(&block);
+        } else {
+            out.push_str("\n(details cut to fit a comment: see the full report)\n");
+        }
+    }
+    if out.len() > COMMENT_LIMIT - 256 {
+        let mut cut = COMMENT_LIMIT - 512;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+        out.push_str("\n\n… (cut to fit a comment: see the full report)\n");
+    }
+    out
+}
+
+/// junit.xml: one `<testsuite>` per scenario.
+pub fn junit(input: &SuiteReportInput) -> String {
+    let mut suites = String::new();
+    let (mut tests, mut failures, mut skipped) = (0, 0, 0);
+    for scenario in &input.scenarios {
+        let (xml, t, f, s) = super::junit::testsuite(scenario);
+        suites.push_str(&xml);
+        tests += t;
+        failures += f;
+        skipped += s;
+    }
+    for missing in &input.verdict.missing {
+        tests += 1;
+        failures += 1;
+        let _ = writeln!(
+            suites,
+            "  <testsuite name=\"missing\" tests=\"1\" failures=\"1\" errors=\"0\" skipped=\"0\">\n    <testcase classname=\"suite\" name=\"missing\" time=\"0\">\n      <failure message=\"{}\" type=\"missing\">{}</failure>\n    </testcase>\n  </testsuite>",
+            esc(missing),
+            esc(missing)
+        );
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"rehearse suite {}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">\n{suites}</testsuites>\n",
+        esc(&input.verdict.suite)
+    )
+}
+
+const WIDTH: u32 = 1200;
+const ROW: u32 = 26;
+const TOP: u32 = 96;
+const MARGIN: f32 = 18.0;
+
+/// summary.png: the suite's verdict and one row per scenario.
+pub fn png(v: &SuiteComparison) -> Result<Vec<u8>, ReportError> {
+    let rows = (v.members.len() + v.missing.len()) as u32;
+    let height = TOP + ROW * (rows + 1) + 40;
+    let mut pixels = vec![255u8; (WIDTH * height * 3) as usize];
+    let banner = palette::conclusion(conclusion(v));
+    fill(&mut pixels, 0, 0, WIDTH, 84, banner);
+    let mut canvas = Canvas {
+        pixels: &mut pixels,
+        width: WIDTH,
+        height,
+    };
+    let on_banner = palette::text_on(banner);
+    let title = Style {
+        size: 22.0,
+        bold: true,
+        colour: on_banner,
+    };
+    let small = Style {
+        size: 14.0,
+        bold: false,
+        colour: on_banner,
+    };
+    let ink = Style {
+        size: 14.0,
+        bold: false,
+        colour: palette::INK,
+    };
+    let head = Style { bold: true, ..ink };
+    let width = WIDTH as f32 - 2.0 * MARGIN;
+    canvas.text(
+        &fit(
+            &format!("suite {}: {}", v.suite, v.overall.summary),
+            width,
+            title,
+        ),
+        MARGIN,
+        38.0,
+        title,
+    );
+    canvas.text(
+        &fit(
+            &format!(
+                "{} scenarios · compared with {} · suite run {}",
+                v.members.len(),
+                v.baseline.as_deref().unwrap_or("nothing (thresholds only)"),
+                short(&v.id)
+            ),
+            width,
+            small,
+        ),
+        MARGIN,
+        66.0,
+        small,
+    );
+    let y0 = TOP as f32 + 14.0;
+    canvas.text("scenario", MARGIN + 26.0, y0, head);
+    canvas.text("verdict", 380.0, y0, head);
+    canvas.text("worst change", 520.0, y0, head);
+    let mut marks = Vec::new();
+    for (i, m) in v.members.iter().enumerate() {
+        let y = y0 + ROW as f32 * (i as f32 + 1.0);
+        marks.push((y, palette::verdict(member_verdict(m))));
+        canvas.text(&fit(&m.scenario, 330.0, ink), MARGIN + 26.0, y, ink);
+        canvas.text(&m.verdict, 380.0, y, ink);
+        let mut tail = m.worst.clone().unwrap_or_default();
+        if !m.breaches.is_empty() {
+            tail = format!("{tail}  breached: {}", m.breaches.join(", "));
+        }
+        canvas.text(
+            &fit(&tail, WIDTH as f32 - 520.0 - MARGIN, ink),
+            520.0,
+            y,
+            ink,
+        );
+    }
+    for (j, missing) in v.missing.iter().enumerate() {
+        let y = y0 + ROW as f32 * ((v.members.len() + j) as f32 + 1.0);
+        marks.push((y, palette::verdict(Verdict::Regressed)));
+        canvas.text(
+            &fit(&format!("missing: {missing}"), width - 26.0, ink),
+            MARGIN + 26.0,
+            y,
+            ink,
+        );
+    }
+    canvas.text(
+        &format!(
+            "rehearse {} · latencies corrected for coordinated omission · one Holm family of {} steps",
+            env!("CARGO_PKG_VERSION"),
+            v.overall.holm_family
+        ),
+        MARGIN,
+        height as f32 - 14.0,
+        Style { size: 12.0, ..ink },
+    );
+
+    for (y, colour) in marks {
+        fill(
+            &mut pixels,
+            MARGIN as u32,
+            (y - 12.0) as u32,
+            14,
+            14,
+            colour,
+        );
+    }
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, WIDTH, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder
+        .write_header()
+        .and_then(|mut w| w.write_image_data(&pixels).and_then(|_| w.finish()))
+        .map_err(|e| ReportError::Plot {
+            what: "suite summary.png".into(),
+            message: e.to_string(),
+        })?;
+    Ok(bytes)
+}
+
+fn fill(pixels: &mut [u8], x: u32, y: u32, w: u32, h: u32, c: plotters::style::RGBColor) {
+    for yy in y..y + h {
+        for xx in x..(x + w).min(WIDTH) {
+            let i = ((yy * WIDTH + xx) * 3) as usize;
+            if i + 2 < pixels.len() {
+                pixels[i..i + 3].copy_from_slice(&[c.0, c.1, c.2]);
+            }
+        }
+    }
+}
