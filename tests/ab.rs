@@ -78,6 +78,11 @@ fn plumbing(run: &assert_cmd::assert::Assert, c: &serde_json::Value) {
     assert!(stdout.contains(&format!("verdict: {summary}")), "{stdout}");
 }
 
+/// How many rounds the session left out because a side's load generator was starved.
+fn left_out(c: &serde_json::Value) -> usize {
+    c["ab"]["left_out"].as_array().map_or(0, Vec::len)
+}
+
 #[test]
 fn interleaved_rounds_run_in_abba_order_and_every_run_is_stored_with_its_side_and_round() {
     // Checked to fail when rounds run AAAA-style (round parity flipped in cli/ab.rs).
@@ -114,13 +119,18 @@ fn interleaved_rounds_run_in_abba_order_and_every_run_is_stored_with_its_side_an
     plumbing(&run, &c);
     assert_eq!(c["ab"]["rounds"], 6);
     assert_eq!(c["ab"]["same_target"], false);
+    // On a busy machine a starved round is left out of the verdict; the rest keep one ratio each.
+    let used = 6 - left_out(&c);
     assert_eq!(c["baseline"]["spec"], "main");
     assert_eq!(c["candidate"]["spec"], "my-branch");
     for step in STEPS.iter().chain(&["workflow"]) {
         let p50 = c["ab"]["log_ratios"][step]["p50"].as_array().unwrap();
-        assert_eq!(p50.len(), 6, "one log ratio per round: {step}");
+        assert_eq!(p50.len(), used, "one log ratio per round used: {step}");
     }
-    assert!(stdout.contains("6 rounds can detect"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{used} rounds can detect")),
+        "{stdout}"
+    );
 
     // ABBA: round 1 runs the baseline first, round 2 the candidate first, and so on.
     let started = |round: usize, side: &str| {
@@ -187,6 +197,7 @@ fn a_a_sessions_are_stored_and_their_noise_serves_later_sessions() {
             String::from_utf8_lossy(&run.get_output().stdout)
                 .contains("noise measured by this A/A session")
         );
+        assert!(left_out(&c) <= 1, "two of three rounds always stay: {c}");
     }
     // A/B rounds are not runs of a branch: they never become a `latest` or branch baseline.
     let plain = rehearse()
@@ -224,7 +235,15 @@ fn a_a_sessions_are_stored_and_their_noise_serves_later_sessions() {
         "{stdout}"
     );
     // Without them the session would say its noise comes from its rounds and the priors.
-    assert!(c["notes"].as_array().unwrap().is_empty(), "{}", c["notes"]);
+    // (Other notes, such as a run starved on a busy machine, may be there.)
+    let notes = c["notes"].as_array().unwrap();
+    assert!(
+        !notes
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("paired priors")),
+        "{}",
+        c["notes"]
+    );
 }
 
 /// The paired comparison of seeded rounds, as `rehearse ab` makes it from measured ones.

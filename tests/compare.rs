@@ -245,9 +245,14 @@ fn a_run_repeated_against_a_branch_is_compared_with_that_branch_s_last_runs() {
         "six runs teach the noise: {notes:?}"
     );
     // The slow sandbox listens on another port: the runs are flagged as not quite alike.
-    assert_eq!(notes.len(), 1, "{notes:?}");
+    // (A busy machine may add notes on starved runs; those are the harness tests' concern.)
+    let alike: Vec<&&str> = notes
+        .iter()
+        .filter(|n| n.contains("differ from the candidate"))
+        .collect();
+    assert_eq!(alike.len(), 1, "{notes:?}");
     assert!(
-        notes[0].starts_with("6 of 6 baseline runs differ from the candidate in the target (candidate http://127.0.0.1:"),
+        alike[0].starts_with("6 of 6 baseline runs differ from the candidate in the target (candidate http://127.0.0.1:"),
         "{notes:?}"
     );
 }

@@ -98,6 +98,11 @@ fn every_toml_example_in_the_docs_validates() {
     for doc in docs {
         let text = std::fs::read_to_string(&doc).unwrap();
         for (line, block) in toml_blocks(&text) {
+            if block.lines().any(|l| l.trim() == "[suite]") {
+                suite_file_validates(&doc, line, &block);
+                checked += 1;
+                continue;
+            }
             let whole =
                 block.lines().any(|l| l.starts_with("name =")) && block.contains("[[steps]]");
             let scenario = if whole {
@@ -124,6 +129,41 @@ fn every_toml_example_in_the_docs_validates() {
         }
     }
     assert!(checked >= 5, "found only {checked} TOML examples");
+}
+
+/// A suite file example is validated as the suite file of a copy of the shipped scenarios.
+fn suite_file_validates(doc: &std::path::Path, line: usize, block: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let from = scenarios();
+    for f in [
+        "pay-invoice.toml",
+        "browse-invoices.toml",
+        "signup-add-card.toml",
+        "data/customers.csv",
+    ] {
+        let dest = dir.path().join(f);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(from.join(f), dest).unwrap();
+    }
+    let path = write(dir.path(), "rehearse.toml", block);
+    let out = rehearse()
+        .env("STAGING_URL", "http://127.0.0.1:8080")
+        .env_remove("REHEARSE_STORE")
+        .arg("validate")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}:{line}: the suite file example does not validate:\n{}\n{block}",
+        doc.display(),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("ok: suite"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]

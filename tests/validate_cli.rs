@@ -18,7 +18,12 @@ fn the_shipped_scenarios_are_valid() {
     .collect();
     let out = rehearse().arg("validate").args(&files).assert().success();
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
-    assert_eq!(stdout.matches("ok: ").count(), 3, "{stdout}");
+    assert_eq!(stdout.matches("ok: /").count(), 3, "{stdout}");
+    // Several files are also checked as the suite they make.
+    assert!(
+        stdout.contains("ok: suite `suite`: 3 scenarios"),
+        "{stdout}"
+    );
 }
 
 /// (what, file text, expected `line:col`, words in the message)

@@ -64,7 +64,7 @@ pub struct PublishArgs {
 /// Where runs are stored.
 #[derive(Debug, Args, Clone)]
 pub struct StoreArgs {
-    /// Store URL: sqlite://PATH or postgres://USER@HOST/DB [default: a suite file's `store`, else sqlite://.rehearse/rehearse.db].
+    /// Store URL: sqlite://PATH or postgres://USER@HOST/DB [default: sqlite://.rehearse/rehearse.db; `run` of a suite takes its suite file's `store` first].
     #[arg(
         long = "store",
         env = "REHEARSE_STORE",
@@ -145,7 +145,7 @@ pub struct RunArgs {
     /// Run only part I of N of a suite (parts balanced by expected duration), e.g. 2/3; the parts join in the store.
     #[arg(long, value_name = "I/N", value_parser = shard_arg)]
     pub shard: Option<(u32, u32)>,
-    /// The suite run's id, shared by every part [default: from CI variables when sharding (GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT, CI_PIPELINE_ID), else a new one].
+    /// The suite run's id, shared by every part [default when sharding: gh-$GITHUB_RUN_ID-$GITHUB_RUN_ATTEMPT in GitHub Actions, gl-$CI_PIPELINE_ID in GitLab; else a new one].
     #[arg(long, value_name = "ID")]
     pub suite_id: Option<String>,
 }

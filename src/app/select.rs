@@ -114,6 +114,8 @@ impl From<StoreError> for SelectError {
 pub struct Resolver {
     url: String,
     store: Option<Store>,
+    /// The suite run being judged, which `suite:…` baselines never name.
+    candidate_suite: Option<String>,
 }
 
 /// Runs stored between two pages shift the next one; pages of this size keep lookups cheap.
@@ -125,6 +127,7 @@ impl Resolver {
         Self {
             url: url.to_string(),
             store: None,
+            candidate_suite: None,
         }
     }
 
@@ -133,7 +136,13 @@ impl Resolver {
         Self {
             url: url.to_string(),
             store: Some(store),
+            candidate_suite: None,
         }
+    }
+
+    /// Names the suite run being judged, so no `suite:…` baseline resolves to it.
+    pub fn judging_suite(&mut self, id: &str) {
+        self.candidate_suite = Some(id.to_string());
     }
 
     /// The store's URL with any password hidden.
@@ -191,12 +200,13 @@ impl Resolver {
                     )));
                 };
                 let url = self.shown_url();
+                let not = self.candidate_suite.clone();
                 let Some(store) = self.existing_store().await? else {
                     return Err(SelectError::Invalid(anyhow!(
                         "there is no store at `{url}`, so `{spec}` names no suite run"
                     )));
                 };
-                let group = find_suite(store, suite).await?;
+                let group = find_suite(store, suite, not.as_deref()).await?;
                 let mut runs = Vec::new();
                 for id in store.group_runs(&group.id).await? {
                     if exclude.contains(&id) {
@@ -357,23 +367,38 @@ impl Resolver {
     }
 }
 
-/// The suite run a spec names; an error that says what is there when nothing matches.
-pub async fn find_suite(store: &Store, spec: &SuiteSpec) -> Result<Group, SelectError> {
+/// The suite run a spec names, never `not` (the suite run being judged: `suite:latest` as its
+/// baseline means the one before it); an error that says what is there when nothing matches.
+pub async fn find_suite(
+    store: &Store,
+    spec: &SuiteSpec,
+    not: Option<&str>,
+) -> Result<Group, SelectError> {
     let kind = GroupKind::Suite.name();
     let found = match spec {
         SuiteSpec::Id(id) => store.group(id).await?.filter(|g| g.kind == kind),
-        SuiteSpec::Latest => store.latest_group(kind, None, None).await?,
-        SuiteSpec::Branch(b) => store.latest_group(kind, None, Some(b)).await?,
+        SuiteSpec::Latest => store.latest_group(kind, None, None, not).await?,
+        SuiteSpec::Branch(b) => store.latest_group(kind, None, Some(b), not).await?,
     };
-    found.ok_or_else(|| {
-        SelectError::Invalid(anyhow!(match spec {
-            SuiteSpec::Id(id) => format!(
-                "no suite run `{id}` in the store (`rehearse runs list --suites` lists them)"
-            ),
-            SuiteSpec::Latest => "the store holds no suite run yet".to_string(),
-            SuiteSpec::Branch(b) => format!("the store holds no suite run of branch `{b}`"),
-        }))
-    })
+    match (found, spec) {
+        (Some(g), SuiteSpec::Id(_)) if Some(g.id.as_str()) == not => {
+            Err(SelectError::Invalid(anyhow!(
+                "suite run {} is the candidate itself: name another as its baseline",
+                g.id
+            )))
+        }
+        (Some(g), _) => Ok(g),
+        (None, SuiteSpec::Id(id)) => Err(SelectError::Invalid(anyhow!(
+            "no suite run `{id}` in the store (`rehearse runs list --suites` lists them)"
+        ))),
+        // Like `branch:NAME` before a branch's first run: nothing to compare with yet.
+        (None, SuiteSpec::Latest) => Err(SelectError::NoRuns(
+            "the store holds no other suite run yet".to_string(),
+        )),
+        (None, SuiteSpec::Branch(b)) => Err(SelectError::NoRuns(format!(
+            "the store holds no other suite run of branch `{b}`"
+        ))),
+    }
 }
 
 /// Reads a results file for import, with the interval log beside it when there is one.

@@ -251,19 +251,23 @@ pub fn paired(
     c.harness_limited = harness::limited(&baselines, &candidates);
     c.baseline = side(labels.0, &baselines);
     c.candidate = side(labels.1, &candidates);
-    let rounds = &usable;
     let measured = same_target || aa_sessions > 0;
     let mde = Metric::ALL
         .iter()
         .map(|m| {
             (
                 summary_metric(*m),
-                mde(&c, *m, rounds.len(), params, measured),
+                mde(&c, *m, usable.len(), params, measured),
             )
         })
         .collect();
     c.ab = Some(AbInfo {
         rounds: rounds.len(),
+        left_out: if left_out {
+            starved.iter().map(|i| i + 1).collect()
+        } else {
+            Vec::new()
+        },
         same_target,
         aa_sessions,
         log_ratios,

@@ -395,7 +395,10 @@ fn starved_rounds_are_left_out_of_an_a_b_session() {
         "{:?}",
         c.notes
     );
-    assert_eq!(c.ab.as_ref().unwrap().rounds, 5);
+    let ab = c.ab.as_ref().unwrap();
+    assert_eq!((ab.rounds, ab.left_out.clone()), (6, vec![2]));
+    assert_eq!(ab.used_rounds(), [1, 3, 4, 5, 6]);
+    assert_eq!(ab.log_ratios["workflow"][&SummaryMetric::P50].len(), 5);
     assert!(c.overall.regressed.is_empty(), "{}", c.overall.summary);
     assert_eq!(c.harness_limited.len(), 1);
 }

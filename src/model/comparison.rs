@@ -271,6 +271,10 @@ pub struct MetricComparison {
 pub struct AbInfo {
     /// Rounds run (each a baseline run and a candidate run, in ABBA order).
     pub rounds: usize,
+    /// Rounds (numbered from 1) left out of the verdict because a side's load generator was
+    /// starved; `log_ratios` holds the other rounds, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<usize>,
     /// True when both sides were the same target (an A/A session measuring noise).
     pub same_target: bool,
     /// Earlier A/A sessions of the scenario whose noise was pooled in.
@@ -287,6 +291,13 @@ pub struct AbInfo {
 pub type LogRatios = BTreeMap<String, BTreeMap<SummaryMetric, Vec<f64>>>;
 
 impl AbInfo {
+    /// The rounds (numbered from 1) the verdict used, in order: one per entry of `log_ratios`.
+    pub fn used_rounds(&self) -> Vec<usize> {
+        (1..=self.rounds)
+            .filter(|r| !self.left_out.contains(r))
+            .collect()
+    }
+
     /// "p50 +15.1%, p90 +18.6%, p99 +59.4%, mean +20.4%": what the rounds can detect.
     pub fn detectable(&self) -> String {
         [

@@ -25,7 +25,8 @@ h1{font-size:22px;margin:8px 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bo
 table.data{border-collapse:collapse;font-size:13px;background:#fff;margin:6px 0;width:100%}
 table.data th{background:#f0f0f0;text-align:right;padding:5px 8px;border-bottom:1px solid #ccc;white-space:nowrap}
 table.data td{padding:4px 8px;border-bottom:1px solid #eee;text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
-table.data th:first-child,table.data td:first-child,table.data td.l{text-align:left}
+table.data th:first-child,table.data td:first-child,table.data td.l,table.data th.l{text-align:left}
+details>summary{cursor:pointer;margin:18px 0 4px}details>summary h2{border:0}
 tr.step td{background:#f7f7f7;font-weight:600}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:12px;font-weight:600}
 .plots{display:flex;flex-wrap:wrap;gap:12px}.plots svg{background:#fff;border:1px solid #e3e3e3;border-radius:4px;max-width:100%;height:auto}
@@ -144,9 +145,13 @@ pub(crate) fn section(input: &ReportInput, detail: Detail) -> Result<String, Rep
                 } else {
                     "interleaved A/B session"
                 };
+                let left_out = match ab.left_out.len() {
+                    0 => String::new(),
+                    n => format!(" ({n} left out: the load generator was starved there)"),
+                };
                 let _ = writeln!(
                     out,
-                    "<h2>Rounds</h2><p>{} rounds in ABBA order, {kind}; {} earlier A/A sessions pooled in. These rounds can detect, 80% of the time, changes of at least {}.</p><div class=\"plots\">{svg}</div>",
+                    "<h2>Rounds</h2><p>{} rounds in ABBA order{left_out}, {kind}; {} earlier A/A sessions pooled in. These rounds can detect, 80% of the time, changes of at least {}.</p><div class=\"plots\">{svg}</div>",
                     ab.rounds,
                     ab.aa_sessions,
                     esc(&ab.detectable())

@@ -106,7 +106,7 @@ pub fn html(input: &SuiteReportInput) -> Result<String, ReportError> {
     );
     let _ = writeln!(
         out,
-        "<h2>Scenarios</h2><table class=\"data\"><tr><th></th><th>scenario</th><th>verdict</th><th>worst change</th><th>thresholds</th><th>runs</th></tr>"
+        "<h2>Scenarios</h2><table class=\"data\"><tr><th></th><th class=\"l\">scenario</th><th class=\"l\">verdict</th><th class=\"l\">worst change</th><th class=\"l\">thresholds</th><th>runs</th></tr>"
     );
     for m in &v.members {
         let colour = palette::verdict(member_verdict(m));
@@ -179,12 +179,7 @@ pub fn markdown(input: &SuiteReportInput, beside_html: bool) -> String {
         Conclusion::Failed => "❌",
     };
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "### {mark} suite {}: {}\n",
-        md(&v.suite),
-        md(&v.overall.summary)
-    );
+    let _ = writeln!(out, "### {mark} suite {}: {}\n", md(&v.suite), headline(v));
     let link = match (input.link.as_deref().and_then(markdown_link), beside_html) {
         (Some(url), _) => format!(" [Full report]({url})"),
         (None, true) => " [Full report](index.html)".to_string(),
@@ -201,25 +196,61 @@ pub fn markdown(input: &SuiteReportInput, beside_html: bool) -> String {
         v.members.len(),
         short(&v.id)
     );
-    let _ = writeln!(out, "| | scenario | verdict | worst change | thresholds |");
-    let _ = writeln!(out, "|---|---|---|---|---|");
-    for m in &v.members {
+    for missing in &v.missing {
+        let _ = writeln!(out, "❌ missing: {}\n", md(missing));
+    }
+    let rows: Vec<(bool, String)> = v
+        .members
+        .iter()
+        .map(|m| {
+            let row = format!(
+                "| {} | {} | {} | {} | {} |\n",
+                if m.passed { "✅" } else { "❌" },
+                md(&m.scenario),
+                md(&m.verdict),
+                md(m.worst.as_deref().unwrap_or("–")),
+                if m.breaches.is_empty() {
+                    "met".to_string()
+                } else {
+                    md(&m.breaches.join(", "))
+                }
+            );
+            (m.passed, row)
+        })
+        .collect();
+    out.push_str("| | scenario | verdict | worst change | thresholds |\n|---|---|---|---|---|\n");
+    // Room for the table: the comment's limit, less what is written and a closing line.
+    let budget = COMMENT_LIMIT.saturating_sub(out.chars().count() + 512);
+    let total: usize = rows.iter().map(|(_, r)| r.chars().count()).sum();
+    if total <= budget {
+        for (_, row) in &rows {
+            out.push_str(row);
+        }
+    } else {
+        // Too many rows for one comment: failing scenarios first, then passing ones, in suite
+        // order, as many as fit; the rest are counted.
+        let mut used = 0;
+        let (mut failing_left, mut passing_left) = (0, 0);
+        let order = rows
+            .iter()
+            .filter(|r| !r.0)
+            .chain(rows.iter().filter(|r| r.0));
+        for (passed, row) in order {
+            let n = row.chars().count();
+            if used + n <= budget && failing_left + passing_left == 0 {
+                out.push_str(row);
+                used += n;
+            } else if *passed {
+                passing_left += 1;
+            } else {
+                failing_left += 1;
+            }
+        }
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} |",
-            if m.passed { "✅" } else { "❌" },
-            md(&m.scenario),
-            md(&m.verdict),
-            md(m.worst.as_deref().unwrap_or("–")),
-            if m.breaches.is_empty() {
-                "met".to_string()
-            } else {
-                md(&m.breaches.join(", "))
-            }
+            "\n… {} more scenarios not shown ({failing_left} failing, {passing_left} passing), cut to fit a comment: see the full report",
+            failing_left + passing_left
         );
-    }
-    for missing in &v.missing {
-        let _ = writeln!(out, "\n❌ missing: {}", md(missing));
     }
     // What failed, in detail, as long as the comment stays under GitHub's limit.
     let mut details = String::new();
@@ -233,21 +264,36 @@ pub fn markdown(input: &SuiteReportInput, beside_html: bool) -> String {
     }
     if !details.is_empty() {
         let block = format!("\n<details><summary>What failed</summary>\n\n{details}\n</details>\n");
-        if out.len() + block.len() < COMMENT_LIMIT - 1024 {
+        if out.chars().count() + block.chars().count() < COMMENT_LIMIT - 256 {
             out.push_str(&block);
         } else {
-            out.push_str("\n(details cut to fit a comment: see the full report)\n");
+            out.push_str(
+                "\n(what failed, step by step, is in the full report: too long for a comment)\n",
+            );
         }
-    }
-    if out.len() > COMMENT_LIMIT - 256 {
-        let mut cut = COMMENT_LIMIT - 512;
-        while !out.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        out.truncate(cut);
-        out.push_str("\n\n… (cut to fit a comment: see the full report)\n");
     }
     out
+}
+
+/// The heading's verdict: the suite's summary while it is short, else what it counts (a
+/// suite with hundreds of regressions would otherwise fill the comment with its heading).
+fn headline(v: &SuiteComparison) -> String {
+    const SHORT: usize = 300;
+    if v.overall.summary.chars().count() <= SHORT {
+        return md(&v.overall.summary);
+    }
+    let failing = v.members.iter().filter(|m| !m.passed).count();
+    let mut parts = vec![format!("{failing} of {} scenarios failed", v.members.len())];
+    if !v.missing.is_empty() {
+        parts.push(format!("{} missing", v.missing.len()));
+    }
+    if !v.overall.regressed.is_empty() {
+        parts.push(format!("{} steps regressed", v.overall.regressed.len()));
+    }
+    if !v.overall.breaches.is_empty() {
+        parts.push(format!("{} thresholds breached", v.overall.breaches.len()));
+    }
+    parts.join(", ")
 }
 
 /// junit.xml: one `<testsuite>` per scenario.

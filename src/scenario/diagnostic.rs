@@ -177,7 +177,14 @@ impl fmt::Display for ScenarioErrors {
             writeln!(f, "{d}")?;
         }
         let n = self.0.len();
-        write!(f, "{n} error{} in scenario", if n == 1 { "" } else { "s" })
+        let mut files: Vec<&Path> = self.0.iter().map(|d| d.file.as_path()).collect();
+        files.sort();
+        files.dedup();
+        let plural = if n == 1 { "" } else { "s" };
+        match files.as_slice() {
+            [one] => write!(f, "{n} error{plural} in {}", one.display()),
+            _ => write!(f, "{n} error{plural} in {} files", files.len()),
+        }
     }
 }
 

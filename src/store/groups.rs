@@ -112,18 +112,20 @@ impl Store {
         }
     }
 
-    /// The newest group of a kind (of one name and branch, when given).
+    /// The newest group of a kind (of one name and branch, when given), other than `not`.
     pub async fn latest_group(
         &self,
         kind: &str,
         name: Option<&str>,
         branch: Option<&str>,
+        not: Option<&str>,
     ) -> Result<Option<Group>, StoreError> {
         const SQL: &str = "SELECT id, kind, name, branch, commit_sha, parts, created_ms, document FROM run_groups \
              WHERE kind = $1 AND (CAST($2 AS TEXT) IS NULL OR name = $2) AND (CAST($3 AS TEXT) IS NULL OR branch = $3) \
+             AND (CAST($4 AS TEXT) IS NULL OR id <> $4) \
              ORDER BY created_ms DESC, id DESC LIMIT 1";
         let group: Option<Group> = with_pool!(self, pool => {
-            let row = sqlx::query(SQL).bind(kind).bind(name).bind(branch).fetch_optional(pool).await?;
+            let row = sqlx::query(SQL).bind(kind).bind(name).bind(branch).bind(not).fetch_optional(pool).await?;
             row.as_ref().map(group_row).transpose()?
         });
         Ok(group)
@@ -141,10 +143,12 @@ impl Store {
     }
 
     /// A part starts: it is `running` until it finishes. A part that starts again (a retried
-    /// CI job) replaces its earlier attempt: those runs stay stored but leave the group, so
-    /// no scenario is counted twice.
+    /// CI job) replaces its earlier attempt: those runs stay stored, marked `superseded`, but
+    /// leave the group, so no scenario is counted twice.
     pub async fn start_part(&self, group: &str, part: i64, host: &str) -> Result<(), StoreError> {
-        const DETACH: &str = "UPDATE runs SET group_id = NULL, group_part = NULL WHERE group_id = $1 AND group_part = $2";
+        // Marked superseded, the earlier attempt is no branch's history either: the retry of
+        // the same commit must not become its own baseline.
+        const DETACH: &str = "UPDATE runs SET group_id = NULL, group_part = NULL, kind = 'superseded' WHERE group_id = $1 AND group_part = $2";
         with_pool!(self, pool => sqlx::query(DETACH).bind(group).bind(part).execute(pool).await?.rows_affected());
         const SQL: &str = "INSERT INTO run_group_parts (group_id, part, state, host, registered_ms) VALUES ($1, $2, 'running', $3, $4) \
              ON CONFLICT (group_id, part) DO UPDATE SET state = 'running', host = $3, registered_ms = $4, finished_ms = NULL, detail = NULL";

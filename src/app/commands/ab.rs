@@ -132,10 +132,14 @@ pub async fn ab(args: AbArgs) -> AppResult {
         } else {
             "with the priors"
         };
+        let left_out = match ab.left_out.len() {
+            0 => String::new(),
+            n => format!(", {n} left out (the load generator was starved)"),
+        };
         console::out(&format!(
-            "session {session}: {} rounds (ABBA); {} rounds can detect, 80% of the time, {} (noise {source})\n",
+            "session {session}: {} rounds (ABBA){left_out}; {} rounds can detect, 80% of the time, {} (noise {source})\n",
             s.rounds,
-            s.rounds,
+            ab.used_rounds().len(),
             ab.detectable()
         ));
     }

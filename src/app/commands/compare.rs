@@ -16,33 +16,19 @@ pub async fn compare(args: CompareArgs) -> AppResult {
     let baseline = Spec::parse(&args.baseline);
     let specs: Vec<Spec> = args.candidates.iter().map(|c| Spec::parse(c)).collect();
     if let Some(suite) = one_suite(&specs)? {
-        let named =
-            super::suite::named(&mut resolver, suite, Some(&baseline), &args.gate, args.wait).await;
-        let named = match named {
-            Ok(n) => n,
-            Err(e) => {
-                resolver.close().await;
-                return Err(e);
-            }
-        };
-        super::suite::show(&named.verdict, args.out.as_deref(), args.json)
-            .map_err(AppError::invalid)?;
-        let outcome = super::suite::outcome(&named.verdict, &named.gate);
-        let published = publish::publish_suite(
-            &mut resolver,
-            &named.verdict,
-            publish::SuiteRuns {
-                runs: named.runs,
-                dirs: Default::default(),
-                baselines: named.baselines,
+        return super::suite::verdict(
+            resolver,
+            super::suite::NamedRequest {
+                suite,
+                baseline: Some(&baseline),
+                gate: &args.gate,
+                wait: args.wait,
+                show: Some((args.out.as_deref(), args.json)),
+                publish: Publish::from(&args.publish),
+                job_summary: true,
             },
-            Publish::from(&args.publish),
-            true,
         )
         .await;
-        resolver.close().await;
-        published?;
-        return Ok(outcome);
     }
     if args.wait.is_some() {
         return Err(AppError::invalid(anyhow!(

@@ -17,34 +17,22 @@ pub async fn report(args: ReportArgs) -> AppResult {
     let specs: Vec<Spec> = args.runs.iter().map(|r| Spec::parse(r)).collect();
     let baseline = args.baseline.as_deref().map(Spec::parse);
     if let Some(suite) = super::compare::one_suite(&specs)? {
-        let named =
-            super::suite::named(&mut resolver, suite, baseline.as_ref(), &args.gate, None).await;
-        let named = match named {
-            Ok(n) => n,
-            Err(e) => {
-                resolver.close().await;
-                return Err(e);
-            }
-        };
-        let outcome = super::suite::outcome(&named.verdict, &named.gate);
-        let published = publish::publish_suite(
-            &mut resolver,
-            &named.verdict,
-            publish::SuiteRuns {
-                runs: named.runs,
-                dirs: Default::default(),
-                baselines: named.baselines,
+        return super::suite::verdict(
+            resolver,
+            super::suite::NamedRequest {
+                suite,
+                baseline: baseline.as_ref(),
+                gate: &args.gate,
+                wait: None,
+                show: None,
+                publish: Publish {
+                    report: Some(args.out.clone()),
+                    link: args.link.clone(),
+                },
+                job_summary: false,
             },
-            Publish {
-                report: Some(args.out.clone()),
-                link: args.link.clone(),
-            },
-            false,
         )
         .await;
-        resolver.close().await;
-        published?;
-        return Ok(outcome);
     }
     let anchor = baseline.clone().unwrap_or(Spec::Latest);
     let (candidates, dirs) =

@@ -48,7 +48,7 @@ pub async fn runs(command: RunsCommand) -> AppResult {
                         Spec::Suite(s) => s,
                         _ => unreachable!("a suite: spec parses as a suite"),
                     };
-                    match find_suite(&store, &spec).await {
+                    match find_suite(&store, &spec, None).await {
                         Ok(g) => Some(g.id),
                         Err(e) => {
                             store.close().await;
@@ -103,7 +103,11 @@ pub async fn runs(command: RunsCommand) -> AppResult {
                     flags.push("failed: no baseline");
                 }
                 if r.kind != "plain" {
-                    flags.push(if r.kind == "ab" { "A/B round" } else { "demo" });
+                    flags.push(match r.kind.as_str() {
+                        "ab" => "A/B round",
+                        "superseded" => "superseded by a retried suite part",
+                        _ => "demo",
+                    });
                 }
                 let member = r.group.as_ref().map(|g| format!("suite {}", cut(g, 13)));
                 if let Some(m) = &member {
@@ -150,6 +154,15 @@ pub async fn runs(command: RunsCommand) -> AppResult {
                 git.branch.as_deref().unwrap_or("-"),
                 git.commit.as_deref().unwrap_or("-")
             ));
+            if let Some(g) = &run.group {
+                console::out(&format!(
+                    "{} run {} (part {} of {})\n",
+                    g.kind.name(),
+                    g.id,
+                    g.part,
+                    g.parts
+                ));
+            }
             if let Some(why) = run.not_a_baseline() {
                 console::out(&format!("not a baseline: {why}\n"));
             }

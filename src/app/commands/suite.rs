@@ -15,7 +15,7 @@ use crate::app::error::{AppError, AppResult, Classify as _, Outcome};
 use crate::app::pipeline::{self, Placement, selection_error};
 use crate::app::publish;
 use crate::app::select::{Resolver, SelectError, Spec, SuiteSpec, check_baseline, find_suite};
-use crate::app::settings::{Gate, SuiteSettings};
+use crate::app::settings::{Gate, Publish, SuiteSettings};
 use crate::compare::suite::{MemberOutcome, SuiteFacts};
 use crate::compare::{self, Baseline, SuiteMember};
 use crate::model::CompareSettings;
@@ -191,6 +191,12 @@ pub async fn run(s: SuiteSettings) -> AppResult {
         }
     };
     show(&verdict, Some(&s.out_dir), false).map_err(AppError::run_failed)?;
+    if s.parts > 1 {
+        console::note(&format!(
+            "this was part {} of {}: the suite's verdict comes from `rehearse compare BASELINE suite:{}` once every part is done",
+            s.part, s.parts, s.id
+        ));
+    }
     let outcome = outcome(&verdict, &s.gate);
     let dirs: BTreeMap<String, Vec<Option<PathBuf>>> = runs
         .iter()
@@ -244,6 +250,7 @@ pub async fn judge(
     if let Some(spec) = baseline {
         suite_baseline(spec)?;
     }
+    resolver.judging_suite(&facts.id);
     let mut baselines: Vec<Option<Baseline>> = Vec::new();
     for (scenario, _, candidates) in &members {
         let Some(spec) = baseline else {
@@ -369,6 +376,63 @@ pub fn outcome(v: &SuiteComparison, gate: &Gate) -> Outcome {
     }
 }
 
+/// What `compare` and `report` ask of a suite run named on the command line.
+pub struct NamedRequest<'a> {
+    /// The suite run.
+    pub suite: &'a SuiteSpec,
+    /// What its scenarios are compared with, if anything.
+    pub baseline: Option<&'a Spec>,
+    /// Verdict flags (over the suite's recorded `[compare]`).
+    pub gate: &'a GateArgs,
+    /// How long to wait for parts still running.
+    pub wait: Option<Duration>,
+    /// Print the verdict (as JSON when the flag says so) and write suite.json to the folder.
+    pub show: Option<(Option<&'a std::path::Path>, bool)>,
+    /// The report folder and link.
+    pub publish: Publish,
+    /// Also append the summary to `$GITHUB_STEP_SUMMARY`.
+    pub job_summary: bool,
+}
+
+/// Judges a suite run named on the command line, shows and publishes its verdict; one that
+/// is not whole is published as such, then fails with exit 3.
+pub async fn verdict(mut resolver: Resolver, r: NamedRequest<'_>) -> AppResult {
+    let judged = match named(&mut resolver, r.suite, r.baseline, r.gate, r.wait).await {
+        Ok(n) => n,
+        Err(e) => {
+            resolver.close().await;
+            return Err(e);
+        }
+    };
+    let shown = match r.show {
+        Some((out, json)) => show(&judged.verdict, out, json).map_err(AppError::invalid),
+        None => Ok(()),
+    };
+    let published = match shown {
+        Ok(()) => {
+            publish::publish_suite(
+                &mut resolver,
+                &judged.verdict,
+                publish::SuiteRuns {
+                    runs: judged.runs,
+                    dirs: Default::default(),
+                    baselines: judged.baselines,
+                },
+                r.publish,
+                r.job_summary,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    resolver.close().await;
+    published?;
+    match judged.incomplete {
+        Some(why) => Err(AppError::run_failed(anyhow!(why))),
+        None => Ok(outcome(&judged.verdict, &judged.gate)),
+    }
+}
+
 /// A suite run named on the command line, judged.
 pub struct Named {
     /// The verdict.
@@ -379,6 +443,9 @@ pub struct Named {
     pub baselines: BTreeMap<String, Vec<RunResult>>,
     /// The standard it was judged by.
     pub gate: Gate,
+    /// Why the suite run is not whole, when it is not: the verdict then fails with exit 3
+    /// after its report is written.
+    pub incomplete: Option<String>,
 }
 
 /// The verdict of a suite run named as `suite:ID` (or `suite:latest`, `suite:branch:NAME`):
@@ -393,9 +460,11 @@ pub async fn named(
     wait: Option<Duration>,
 ) -> Result<Named, AppError> {
     let deadline = wait.map(|w| Instant::now() + w);
-    let (group, expected) = loop {
+    let (group, expected, missing) = loop {
         let store = resolver.store().await.invalid()?;
-        let group = find_suite(store, spec).await.map_err(selection_error)?;
+        let group = find_suite(store, spec, None)
+            .await
+            .map_err(selection_error)?;
         let expected: Expected = serde_json::from_str(&group.document).map_err(|e| {
             AppError::invalid(anyhow!(
                 "suite run {}: its stored expectations: {e}",
@@ -404,28 +473,13 @@ pub async fn named(
         })?;
         let parts = store.parts(&group.id).await.invalid()?;
         let missing = missing_parts(&group, &expected, &parts);
-        if missing.is_empty() {
-            break (group, expected);
-        }
-        let still_running = missing.iter().all(|m| m.running);
+        let still_running = !missing.is_empty() && missing.iter().all(|m| m.running);
         match deadline {
             Some(d) if still_running && Instant::now() < d => {
                 let left = d.saturating_duration_since(Instant::now());
                 tokio::time::sleep(left.min(Duration::from_secs(5))).await;
             }
-            _ => {
-                let said: Vec<String> = missing.into_iter().map(|m| m.text).collect();
-                return Err(AppError::run_failed(anyhow!(
-                    "suite run {} is not whole: {}; its verdict needs every part{}",
-                    group.id,
-                    said.join("; "),
-                    if still_running && wait.is_none() {
-                        " (--wait DURATION waits for parts still running)"
-                    } else {
-                        ""
-                    }
-                )));
-            }
+            _ => break (group, expected, missing),
         }
     };
     let store = resolver.store().await.invalid()?;
@@ -437,29 +491,44 @@ pub async fn named(
             .or_default()
             .push(run);
     }
-    let absent: Vec<&str> = expected
-        .scenarios
-        .iter()
-        .filter(|(n, _)| !by_scenario.contains_key(n))
-        .map(|(n, _)| n.as_str())
-        .collect();
-    if !absent.is_empty() {
-        return Err(AppError::run_failed(anyhow!(
-            "suite run {} has no runs of {}: its verdict needs every scenario",
+    // What a part that did not finish ran is left out: the verdict is of whole parts, and
+    // every scenario it owed is named as missing (never a pass with one absent).
+    let unfinished: Vec<u32> = missing.iter().map(|m| m.part).collect();
+    let mut said: Vec<String> = missing.iter().map(|m| m.text.clone()).collect();
+    let mut members: Vec<(String, u32, Vec<RunResult>)> = Vec::new();
+    for (name, part) in &expected.scenarios {
+        if unfinished.contains(part) {
+            continue;
+        }
+        match by_scenario.get(name) {
+            Some(runs) => members.push((name.clone(), *part, runs.clone())),
+            None => said.push(format!("{name} (part {part}) has no stored runs")),
+        }
+    }
+    let incomplete = (!said.is_empty()).then(|| {
+        let running = !missing.is_empty() && missing.iter().all(|m| m.running);
+        format!(
+            "suite run {} is not whole: {}; its verdict needs every part{}",
             group.id,
-            absent.join(", ")
+            said.join("; "),
+            if running && wait.is_none() {
+                " (--wait DURATION waits for parts still running)"
+            } else {
+                ""
+            }
+        )
+    });
+    if members.is_empty() {
+        return Err(AppError::run_failed(anyhow!(
+            "{}",
+            incomplete.unwrap_or_else(|| format!("suite run {} holds no runs", group.id))
         )));
     }
-    let members: Vec<(String, u32, Vec<RunResult>)> = expected
-        .scenarios
-        .iter()
-        .map(|(n, p)| (n.clone(), *p, by_scenario[n].clone()))
-        .collect();
     let facts = SuiteFacts {
         name: group.name.clone(),
         id: group.id.clone(),
         baseline: baseline.map(|b| b.to_string()),
-        missing: Vec::new(),
+        missing: said,
         skipped: expected.skipped.clone(),
     };
     let gate = Gate::new(gate, &expected.compare);
@@ -469,11 +538,13 @@ pub async fn named(
         runs: by_scenario,
         baselines,
         gate,
+        incomplete,
     })
 }
 
 /// A part of a suite run that has not (yet) given its runs.
 struct Missing {
+    part: u32,
     text: String,
     /// It registered and is still running (waiting may help).
     running: bool,
@@ -492,14 +563,17 @@ fn missing_parts(group: &Group, expected: &Expected, parts: &[GroupPart]) -> Vec
         let list = scenarios.join(", ");
         match parts.iter().find(|p| p.part == part) {
             None => missing.push(Missing {
+                part: part as u32,
                 text: format!("{of} never ran ({list})"),
                 running: false,
             }),
             Some(p) if p.state == "running" => missing.push(Missing {
+                part: part as u32,
                 text: format!("{of} has not finished ({list})"),
                 running: true,
             }),
             Some(p) if p.state == "failed" => missing.push(Missing {
+                part: part as u32,
                 text: format!(
                     "{of} failed ({list}): {}",
                     p.detail.as_deref().unwrap_or("no detail")

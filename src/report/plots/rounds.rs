@@ -86,11 +86,13 @@ pub fn draw<DB: DrawingBackend>(
         };
         palette::verdict(verdict).stroke_width(width)
     };
+    // Rounds left out of the verdict have no ratio; the others keep their round numbers.
+    let used = ab.used_rounds();
     for (_, verdict, values) in &series {
         chart
             .draw_series(
                 LineSeries::new(
-                    values.iter().enumerate().map(|(i, v)| (i as f64 + 1.0, *v)),
+                    used.iter().zip(values).map(|(r, v)| (*r as f64, *v)),
                     stroke(*verdict),
                 )
                 .point_size(3),
