@@ -8,7 +8,7 @@ use crate::scenario::ScenarioErrors;
 pub enum AppError {
     /// Bad input or configuration (a flag, a file, a run that does not exist, a store that
     /// cannot be opened). For `run`, `ab` and `demo` it is found before anything is sent.
-    #[error("{0:#}")]
+    #[error("{}", chain(.0))]
     Invalid(anyhow::Error),
     /// Scenario files with errors, each located at file:line:col; nothing was sent.
     #[error("{0}")]
@@ -16,7 +16,7 @@ pub enum AppError {
     /// A run failed (the target never answered), or something after the load failed
     /// (storing, comparing, reporting): what was measured is kept, the message says where.
     /// Also a run named on the command line that failed as a run.
-    #[error("{0:#}")]
+    #[error("{}", chain(.0))]
     RunFailed(anyhow::Error),
     /// Stopped by Ctrl-C or SIGTERM; what was finished is kept.
     #[error("{0}")]
@@ -41,6 +41,25 @@ impl AppError {
     pub fn run_failed(e: impl Into<anyhow::Error>) -> Self {
         AppError::RunFailed(e.into())
     }
+}
+
+/// "context: cause: its cause", leaving out a cause its error's message already quotes (sqlx
+/// and io errors often repeat their source in their own text).
+fn chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    let mut last = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !last.is_empty() && last.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+        last = text;
+    }
+    out
 }
 
 impl From<ScenarioErrors> for AppError {
@@ -113,5 +132,23 @@ mod tests {
         assert_eq!(AppError::run_failed(anyhow::anyhow!("x")).exit_code(), 3);
         assert_eq!(AppError::Interrupted("SIGINT".into()).exit_code(), 3);
         assert_eq!(Outcome::Passed.and(Outcome::Failed), Outcome::Failed);
+    }
+
+    #[test]
+    fn a_cause_already_quoted_by_its_error_is_said_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("error communicating with database: {0}")]
+        struct Io(#[source] std::io::Error);
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
+        let e = anyhow::Error::new(Io(io)).context("cannot open the store `x`");
+        assert_eq!(
+            AppError::invalid(e).to_string(),
+            "cannot open the store `x`: error communicating with database: Connection refused"
+        );
+        let plain = anyhow::anyhow!("disk full").context("writing results.json");
+        assert_eq!(
+            AppError::run_failed(plain).to_string(),
+            "writing results.json: disk full"
+        );
     }
 }
