@@ -91,40 +91,62 @@ pub enum ReportError {
 /// Writes the report folder: index.html, summary.png, summary.md, junit.xml, results.json
 /// and comparison.json. Returns the files written.
 pub fn write(input: &ReportInput, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ReportError::Io { path, source }
-    };
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let mut written = Vec::new();
-    let mut put = |name: &str, bytes: &[u8]| -> Result<(), ReportError> {
-        let path = dir.join(name);
-        std::fs::write(&path, bytes).map_err(io(&path))?;
-        written.push(path);
-        Ok(())
-    };
-    put("index.html", html::html(input)?.as_bytes())?;
-    put("summary.png", &png::png(input)?)?;
-    put("summary.md", markdown(input, true).as_bytes())?;
-    put("junit.xml", junit(input).as_bytes())?;
+    let mut folder = Folder::create(dir)?;
+    folder.put("index.html", html::html(input)?.as_bytes())?;
+    folder.put("summary.png", &png::png(input)?)?;
+    folder.put("summary.md", markdown(input, true).as_bytes())?;
+    folder.put("junit.xml", junit(input).as_bytes())?;
     if let [only] = input.candidates.as_slice() {
-        put(
-            "results.json",
-            (serde_json::to_string_pretty(only).expect("results serialize") + "\n").as_bytes(),
-        )?;
+        folder.json("results.json", only)?;
     } else {
         for (i, run) in input.candidates.iter().enumerate() {
-            put(
-                &format!("results-{}.json", i + 1),
-                (serde_json::to_string_pretty(run).expect("results serialize") + "\n").as_bytes(),
-            )?;
+            folder.json(&format!("results-{}.json", i + 1), run)?;
         }
     }
     if let Some(c) = &input.comparison {
-        put(
-            "comparison.json",
-            (serde_json::to_string_pretty(c).expect("comparison serializes") + "\n").as_bytes(),
-        )?;
+        folder.json("comparison.json", c)?;
     }
-    Ok(written)
+    Ok(folder.written)
+}
+
+/// A report folder being written: what went in so far, and errors that name the file.
+pub(crate) struct Folder {
+    dir: PathBuf,
+    /// The files written, in order.
+    pub(crate) written: Vec<PathBuf>,
+}
+
+impl Folder {
+    /// Creates the folder (and its parents).
+    pub(crate) fn create(dir: &Path) -> Result<Self, ReportError> {
+        std::fs::create_dir_all(dir).map_err(|source| ReportError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        Ok(Folder {
+            dir: dir.to_path_buf(),
+            written: Vec::new(),
+        })
+    }
+
+    /// Writes one file of the folder.
+    pub(crate) fn put(&mut self, name: &str, bytes: &[u8]) -> Result<(), ReportError> {
+        let path = self.dir.join(name);
+        std::fs::write(&path, bytes).map_err(|source| ReportError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        self.written.push(path);
+        Ok(())
+    }
+
+    /// Writes one value as pretty JSON with a final newline.
+    pub(crate) fn json(
+        &mut self,
+        name: &str,
+        value: &impl serde::Serialize,
+    ) -> Result<(), ReportError> {
+        let text = serde_json::to_string_pretty(value).expect("model types serialize") + "\n";
+        self.put(name, text.as_bytes())
+    }
 }

@@ -10,7 +10,7 @@ use super::escape::{markdown as md, markdown_link, xml as esc};
 use super::palette::{self, css};
 use super::text::{Canvas, Style, fit};
 use super::views::{Conclusion, short};
-use super::{ReportError, ReportInput};
+use super::{Folder, ReportError, ReportInput};
 use crate::model::{SuiteComparison, SuiteMemberResult, Verdict};
 
 /// GitHub's limit on a pull-request comment, in characters; summary.md stays under it.
@@ -40,28 +40,13 @@ pub fn conclusion(v: &SuiteComparison) -> Conclusion {
 
 /// Writes the suite's report folder; returns the files written.
 pub fn write_suite(input: &SuiteReportInput, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ReportError::Io { path, source }
-    };
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let mut written = Vec::new();
-    let mut put = |name: &str, bytes: &[u8]| -> Result<(), ReportError> {
-        let path = dir.join(name);
-        std::fs::write(&path, bytes).map_err(io(&path))?;
-        written.push(path);
-        Ok(())
-    };
-    put("index.html", html(input)?.as_bytes())?;
-    put("summary.png", &png(&input.verdict)?)?;
-    put("summary.md", markdown(input, true).as_bytes())?;
-    put("junit.xml", junit(input).as_bytes())?;
-    put(
-        "suite.json",
-        (serde_json::to_string_pretty(&input.verdict).expect("verdicts serialize") + "\n")
-            .as_bytes(),
-    )?;
-    Ok(written)
+    let mut folder = Folder::create(dir)?;
+    folder.put("index.html", html(input)?.as_bytes())?;
+    folder.put("summary.png", &png(&input.verdict)?)?;
+    folder.put("summary.md", markdown(input, true).as_bytes())?;
+    folder.put("junit.xml", junit(input).as_bytes())?;
+    folder.json("suite.json", &input.verdict)?;
+    Ok(folder.written)
 }
 
 fn anchor(scenario: &str) -> String {
