@@ -460,7 +460,7 @@ pub async fn named(
     wait: Option<Duration>,
 ) -> Result<Named, AppError> {
     let deadline = wait.map(|w| Instant::now() + w);
-    let (group, expected, missing) = loop {
+    let (group, expected, missing, still_running) = loop {
         let store = resolver.store().await.invalid()?;
         let group = find_suite(store, spec, None)
             .await
@@ -479,7 +479,7 @@ pub async fn named(
                 let left = d.saturating_duration_since(Instant::now());
                 tokio::time::sleep(left.min(Duration::from_secs(5))).await;
             }
-            _ => break (group, expected, missing),
+            _ => break (group, expected, missing, still_running),
         }
     };
     let store = resolver.store().await.invalid()?;
@@ -506,12 +506,11 @@ pub async fn named(
         }
     }
     let incomplete = (!said.is_empty()).then(|| {
-        let running = !missing.is_empty() && missing.iter().all(|m| m.running);
         format!(
             "suite run {} is not whole: {}; its verdict needs every part{}",
             group.id,
             said.join("; "),
-            if running && wait.is_none() {
+            if still_running && wait.is_none() {
                 " (--wait DURATION waits for parts still running)"
             } else {
                 ""
