@@ -19,27 +19,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SESSIONS=${1:-50}
 SLOW_SESSIONS=${2:-20}
-if [ -z "${REHEARSE_BIN:-}" ]; then
-  cargo build --release --locked -q
-  REHEARSE_BIN=$PWD/target/release/rehearse
-fi
-BIN=$REHEARSE_BIN
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  pkill -P $$ 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-sandbox() { # sandbox NAME [flags…]: starts one on a free port, prints its URL
-  local name=$1; shift
-  timeout 7200 "$BIN" sandbox --port 0 "$@" > "$WORK/$name.url" 2>/dev/null &
-  PIDS+=($!)
-  for _ in $(seq 1 50); do [ -s "$WORK/$name.url" ] && break; sleep 0.1; done
-  head -n1 "$WORK/$name.url"
-}
+# shellcheck source=benches/common.sh
+source benches/common.sh
 
 bursty_hog() { # alternates busy and idle spells of 0.2-1.5 s until killed
   timeout 7200 python3 - <<'PY' &
@@ -54,8 +35,8 @@ PY
   PIDS+=($!)
 }
 
-MAIN=$(sandbox main)
-SLOW=$(sandbox slow --slowdown pay=1.3)
+sandbox main; MAIN=$(url main)
+sandbox slow --slowdown pay=1.3; SLOW=$(url slow)
 STORE="sqlite://$WORK/store.db"
 AB=(ab scenarios/pay-invoice.toml --rate 150/s --duration 2s --warmup 500ms -q --json --store "$STORE")
 

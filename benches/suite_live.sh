@@ -16,29 +16,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 TRIALS=${1:-5}
 HISTORY=${2:-6}
-if [ -z "${REHEARSE_BIN:-}" ]; then
-  cargo build --release --locked -q
-  REHEARSE_BIN=$PWD/target/release/rehearse
-fi
-BIN=$REHEARSE_BIN
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=benches/common.sh
+source benches/common.sh
 
-sandbox() { # sandbox NAME [flags…]: starts one on a free port, prints its URL
-  local name=$1; shift
-  timeout 7200 "$BIN" sandbox --port 0 "$@" > "$WORK/$name.url" 2>/dev/null &
-  PIDS+=($!)
-  for _ in $(seq 1 50); do [ -s "$WORK/$name.url" ] && break; sleep 0.1; done
-  head -n1 "$WORK/$name.url"
-}
-
-MAIN=$(sandbox main)
-SLOW=$(sandbox slow --slowdown pay=1.3)
+sandbox main; MAIN=$(url main)
+sandbox slow --slowdown pay=1.3; SLOW=$(url slow)
 # Every scenario at 50 arrivals/s (the shipped 10/s gives ~50 iterations in 5 s: a p50 whose
 # sampling error alone is ~9% per run, too coarse for a 15-step Holm family to see +30%).
 LOAD=(--rate 50/s --duration 5s --warmup 1s -q)
