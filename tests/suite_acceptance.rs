@@ -7,11 +7,9 @@
 //! 20 ms, a Pareto tail, hiccups, a drift of sd 4% per run), so the verdicts are a function of
 //! the seed alone.
 //!
-//! - A/A: one 5-step scenario compared on its own stays within the project's single-scenario
-//!   bound (`daq_acceptance.rs`, history of 10, one candidate run: <= 2.5%); the suite in one
-//!   family false-alarms far less often than its 25 scenarios compared separately, but more
-//!   than one scenario alone: it holds twice that bound, and issue 12's own acceptance (the
-//!   single-scenario bound) is an ignored test that fails today.
+//! - A/A: the suite in one Holm family false-alarms within the project's single-scenario bound
+//!   (`daq_acceptance.rs`, history of 10, one candidate run: <= 2.5%), as one 5-step scenario
+//!   compared on its own does, and far less often than its 25 scenarios compared separately.
 //! - The same suites with one step of one scenario +30%: that step alone is flagged in at
 //!   least 35% of suites (one candidate run, tested at alpha/150), nothing else more often
 //!   than the suite's A/A bound.
@@ -24,7 +22,7 @@
 //! Trials: `REHEARSE_SUITE_TRIALS` sets how many suites each statistical cell draws; by default
 //! 200 in a release build, and none in a debug build (`cargo test`), where the statistical
 //! cells print why they skip: a debug build draws and compares ~15x slower, and 8 trials
-//! cannot hold a 5% bound. The report and summary tests run in every build.
+//! cannot hold a 2.5% bound. The report and summary tests run in every build.
 //! `cargo test --release --test suite_acceptance -- --nocapture` prints every figure.
 
 use rehearse::compare::suite::{MemberOutcome, SuiteFacts, conclude};
@@ -59,15 +57,16 @@ const RELEASE_TRIALS: usize = 200;
 
 /// The project's single-scenario bound on A/A false alarms with a history of 10 and one
 /// candidate run (`daq_acceptance.rs::aa_false_alarms_stay_rare`, docs/method.md); `.1` is
-/// what one 5-step scenario compared on its own gave here (release run, 200 x 25 comparisons).
-const SINGLE_SCENARIO_BOUND: Bound = Bound::AtMost(0.025, 0.019);
-/// What the whole suite holds today: twice the single-scenario bound (see
-/// `a_suite_false_alarms_within_the_single_scenario_bound`, ignored, for issue 12's own).
-/// `.1`: 31 of 1,000 suites in a release run (8 of the default 200).
-const SUITE_BOUND: Bound = Bound::AtMost(0.05, 0.031);
+/// what one 5-step scenario compared on its own gave here (release run, 1,000 x 25 comparisons).
+const SINGLE_SCENARIO_BOUND: Bound = Bound::AtMost(0.025, SINGLE_MEASURED);
+/// Issue 12: the whole suite in one family holds the single-scenario bound. `.1`: a release
+/// run of 1,000 suites.
+const SUITE_BOUND: Bound = Bound::AtMost(0.025, SUITE_MEASURED);
+const SINGLE_MEASURED: f64 = 0.003;
+const SUITE_MEASURED: f64 = 0.001;
 /// The share of suites in which the slowed step, and nothing else, is flagged: one candidate
-/// run, tested at alpha/150 in the suite's family (alone, in a family of 6, it is caught 96%).
-const SUITE_POWER_FLOOR: Bound = Bound::AtLeast(0.35, 0.45);
+/// run, tested at alpha/150 in the suite's family (alone, in a family of 6, it is caught 94%).
+const SUITE_POWER_FLOOR: Bound = Bound::AtLeast(0.35, 0.498);
 
 /// Trials per statistical cell, or None (with the reason printed) where a debug build would
 /// draw too few for its bounds to mean anything: one trial takes ~30 s of CPU there.
@@ -428,8 +427,15 @@ fn check(label: &str, hits: usize, of: usize, bound: Bound) {
     assert!(bound.holds(rate), "cell failed: {line}");
 }
 
+/// Issue 12's acceptance: "25 scenarios x 5 steps of A/A data give a suite-wide false-alarm
+/// rate within the single-scenario bound". Holm's correction keeps a family's false alarms at
+/// one test's level only if each test's p-values are valid down to alpha/150 = 3.3e-5. They
+/// first were not: 31 of 1,000 suites (3.1%) false-alarmed, 30 of them on a p99 that more than
+/// doubled in the one candidate run (a hiccup burst over ~1% of its requests) against a
+/// history spread of 9-13% (Student-t, df 13). A tail quantile of one run is now judged
+/// against a Student-t of at most 6 df per candidate run (`DaqParams::run_df`).
 #[test]
-fn a_suite_false_alarms_far_less_often_than_its_scenarios_compared_separately() {
+fn a_suite_false_alarms_within_the_single_scenario_bound() {
     let Some(f) = figures() else { return };
     let n = f.trials;
     check(
@@ -469,30 +475,6 @@ fn one_slower_step_in_a_suite_is_caught_and_little_else_is_flagged() {
         f.others,
         n,
         SUITE_BOUND,
-    );
-}
-
-/// Issue 12's acceptance: "25 scenarios x 5 steps of A/A data give a suite-wide false-alarm
-/// rate within the single-scenario bound". Not met today: 31 of 1,000 suites (3.1%; 8 of the
-/// default 200) false-alarm, where one scenario compared on its own does 1.9% (93 of 5,000).
-/// Holm's correction keeps a family's false alarms at one test's level only if p-values are
-/// valid down to alpha/150 = 3.3e-5. Of the 31, 30 are a p99 that more than doubled in the
-/// one candidate run (+95% to +152%, hiccup bursts over about 1% of its requests) against a
-/// history whose p99 spread was 9-13% (df 13), one a p90 +30%: the run-to-run distribution of
-/// a tail quantile is a mixture with a heavier tail than the test's Student-t, which matters
-/// only this deep in the tail, so a larger family false-alarms more. Run in release:
-/// `REHEARSE_SUITE_TRIALS=1000 cargo test --release --test suite_acceptance -- --ignored`.
-#[test]
-#[ignore = "product finding: the suite's A/A false-alarm rate (3.1% of 1,000 suites) exceeds the single-scenario bound (2.5%)"]
-fn a_suite_false_alarms_within_the_single_scenario_bound() {
-    let Some(f) = figures() else { return };
-    let strict = Bound::AtMost(SINGLE_SCENARIO_BOUND.value(), SUITE_BOUND.simulated());
-    check("(a) the suite, A/A false alarms", f.suite, f.trials, strict);
-    check(
-        "A/B: another scenario or step flagged",
-        f.others,
-        f.trials,
-        strict,
     );
 }
 
@@ -999,6 +981,59 @@ fn summary_md_of_many_scenarios_keeps_its_table_and_counts_what_it_cut() {
                 counted,
                 "{n} scenarios: {} of {n} rows were cut and the comment does not say how many",
                 n - kept
+            );
+        }
+    }
+}
+
+/// summary.png draws each compared scenario's worst latency change as a bar on one axis:
+/// the regressed ones reach right of zero in the regressed colour, no other row has that
+/// colour in the change column.
+#[test]
+fn summary_png_draws_each_scenarios_worst_change_on_one_axis() {
+    use rehearse::report::suite::{CHART, change_axis, png, row_centre};
+    let templates = templates();
+    let input = long_suite(10, &templates);
+    let v = &input.verdict;
+    let bytes = png(v).expect("summary.png renders");
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .unwrap();
+    let mut rgb = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut rgb).unwrap();
+    let w = info.width as usize;
+    let red = rehearse::report::palette::verdict(model::Verdict::Regressed);
+    let (low, high) = change_axis(v);
+    assert!(
+        low < 0.0 && high > 0.0 && low >= -100.0,
+        "axis {low}..{high}"
+    );
+    let zero = CHART.0 + ((-low) / (high - low) * f64::from(CHART.1 - CHART.0)) as u32;
+    for (i, m) in v.members.iter().enumerate() {
+        // Above the whisker drawn through the bar's middle: the bar's own colour.
+        let y = row_centre(i) as usize - 4;
+        let reds: Vec<u32> = (CHART.0..CHART.1)
+            .filter(|&x| rgb[(y * w + x as usize) * 3..][..3] == [red.0, red.1, red.2])
+            .collect();
+        let regressed = v
+            .overall
+            .regressed
+            .iter()
+            .any(|r| r.starts_with(&format!("{}/", m.scenario)));
+        if regressed {
+            assert!(
+                reds.len() > 10 && reds.iter().all(|&x| x >= zero),
+                "{}: its regression is not a bar right of zero ({} pixels)",
+                m.scenario,
+                reds.len()
+            );
+        } else {
+            assert!(
+                reds.is_empty(),
+                "{} ({}): {} regressed-coloured pixels in the change column",
+                m.scenario,
+                m.verdict,
+                reds.len()
             );
         }
     }

@@ -3,8 +3,7 @@
 //! [`SuiteComparison`]. A missing scenario is never a pass.
 
 use crate::model::{
-    Comparison, RunResult, SUITE_SCHEMA, SuiteComparison, SuiteMemberResult, SuiteOverall, Unit,
-    Verdict,
+    Comparison, RunResult, SUITE_SCHEMA, SuiteComparison, SuiteMemberResult, SuiteOverall,
 };
 
 /// One scenario of a suite run, with its comparison when there was a baseline.
@@ -124,21 +123,10 @@ pub fn conclude(facts: SuiteFacts, members: Vec<MemberOutcome>) -> SuiteComparis
     }
 }
 
-/// The comparison's worst change for people: the largest regressed latency change, else the
-/// largest latency change of any step, with its interval.
+/// The comparison's worst change for people (see [`Comparison::worst_latency`]), with its
+/// interval.
 fn worst(c: &Comparison) -> Option<String> {
-    let candidates = c.steps.iter().flat_map(|s| {
-        s.metrics
-            .iter()
-            .filter(|m| m.unit == Unit::Us)
-            .map(move |m| (s, m))
-    });
-    let regressed = candidates
-        .clone()
-        .filter(|(_, m)| m.verdict == Verdict::Regressed)
-        .max_by(|a, b| a.1.change.total_cmp(&b.1.change));
-    let (s, m) =
-        regressed.or_else(|| candidates.max_by(|a, b| a.1.change.total_cmp(&b.1.change)))?;
+    let (s, m) = c.worst_latency()?;
     Some(format!(
         "{} {} {:+.1}% [{:+.1}%, {:+.1}%]",
         s.id,

@@ -42,6 +42,27 @@ pub struct Comparison {
     pub overall: Overall,
 }
 
+impl Comparison {
+    /// Its worst latency change: the largest regressed one, else the largest of any step.
+    pub fn worst_latency(&self) -> Option<(&StepComparison, &MetricComparison)> {
+        let latencies = self.steps.iter().flat_map(|s| {
+            s.metrics
+                .iter()
+                .filter(|m| m.unit == Unit::Us)
+                .map(move |m| (s, m))
+        });
+        let largest = |a: &(&StepComparison, &MetricComparison),
+                       b: &(&StepComparison, &MetricComparison)| {
+            a.1.change.total_cmp(&b.1.change)
+        };
+        latencies
+            .clone()
+            .filter(|(_, m)| m.verdict == Verdict::Regressed)
+            .max_by(largest)
+            .or_else(|| latencies.max_by(largest))
+    }
+}
+
 /// A run whose load generator was starved, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LimitedRun {

@@ -308,18 +308,142 @@ pub fn junit(input: &SuiteReportInput) -> String {
     )
 }
 
-const WIDTH: u32 = 1200;
+const WIDTH: u32 = 1400;
 const ROW: u32 = 26;
 const TOP: u32 = 96;
 const MARGIN: f32 = 18.0;
+/// Left and right ends of the change column, pixels: every scenario's worst latency change on
+/// one axis, so the regressed ones stand out without reading a number.
+pub const CHART: (u32, u32) = (940, 1380);
+/// Gridlines: light enough that bars and whiskers read over them.
+const GRID: plotters::style::RGBColor = plotters::style::RGBColor(0xDD, 0xDD, 0xDD);
 
-/// summary.png: the suite's verdict and one row per scenario.
+/// The text baseline of table row `i` of summary.png (0 is the column headings).
+fn row_baseline(i: usize) -> f32 {
+    TOP as f32 + 14.0 + ROW as f32 * i as f32
+}
+
+/// The vertical centre, pixels, of scenario row `i` (0-based) of summary.png.
+pub fn row_centre(i: usize) -> u32 {
+    (row_baseline(i + 1) - 5.0) as u32
+}
+
+/// A scenario's worst latency change and its interval, percent, with the verdict.
+struct Bar {
+    change: f64,
+    low: f64,
+    high: f64,
+    verdict: Verdict,
+    /// e.g. `p99 of pay`.
+    what: String,
+}
+
+fn bars(v: &SuiteComparison) -> Vec<Option<Bar>> {
+    v.members
+        .iter()
+        .map(|m| {
+            let c = v.scenarios.iter().find(|c| c.scenario == m.scenario)?;
+            let (step, metric) = c.worst_latency()?;
+            Some(Bar {
+                change: metric.change * 100.0,
+                low: metric.interval[0] * 100.0,
+                high: metric.interval[1] * 100.0,
+                verdict: metric.verdict,
+                what: format!("{} of {}", metric.metric.name(), step.id),
+            })
+        })
+        .collect()
+}
+
+/// The change axis, percent (low, high), and its tick step: it follows the changes and clamps
+/// whiskers rather than squash every bar (as the single-run change chart does), and never
+/// goes below -100%, which no latency can. Steps are 1, 2 or 5 times a power of ten, at most
+/// three of them either side of zero.
+fn axis(bars: &[Option<Bar>]) -> (f64, f64, f64) {
+    let shown = bars.iter().flatten();
+    let by_change = shown
+        .clone()
+        .map(|b| b.change.abs() * 3.0)
+        .fold(20.0, f64::max);
+    let reach = shown
+        .flat_map(|b| [b.change.abs() * 1.2, b.low.abs(), b.high.abs()])
+        .filter(|x| x.is_finite())
+        .fold(10.0, f64::max)
+        .min(by_change);
+    let step = (0..12)
+        .flat_map(|k| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(k)))
+        .find(|step| reach / step <= 3.0)
+        .unwrap_or(1e12);
+    let high = (reach / step).ceil() * step;
+    let low = -((reach.min(100.0) / step).ceil() * step).min(100.0);
+    (low, high, step)
+}
+
+/// The change axis of a suite's summary.png, percent: its left and right ends.
+pub fn change_axis(v: &SuiteComparison) -> (f64, f64) {
+    let (low, high, _) = axis(&bars(v));
+    (low, high)
+}
+
+/// summary.png: the suite's verdict, one row per scenario (verdict, worst change, breaches),
+/// and beside each its worst change as a bar with its interval on one shared axis.
 pub fn png(v: &SuiteComparison) -> Result<Vec<u8>, ReportError> {
     let rows = (v.members.len() + v.missing.len()) as u32;
     let height = TOP + ROW * (rows + 1) + 40;
     let mut pixels = vec![255u8; (WIDTH * height * 3) as usize];
     let banner = palette::conclusion(conclusion(v));
     fill(&mut pixels, 0, 0, WIDTH, 84, banner);
+    let bars = bars(v);
+    let (low, high, step) = axis(&bars);
+    let (left, right) = CHART;
+    let x_of = |value: f64| {
+        let t = (value.clamp(low, high) - low) / (high - low);
+        left + (t * f64::from(right - left)).round() as u32
+    };
+    let first = row_centre(0) - ROW / 2;
+    let last = row_centre(v.members.len().max(1) - 1) + ROW / 2;
+    let mut ticks = ((low / step).ceil() as i64..=(high / step).floor() as i64)
+        .map(|k| k as f64 * step)
+        .collect::<Vec<_>>();
+    if ticks.first().is_some_and(|&t| t > low) {
+        // -100% when the step does not reach it: the axis's end is labelled.
+        ticks.insert(0, low);
+    }
+    if bars.iter().any(Option::is_some) {
+        for &t in &ticks {
+            let colour = if t == 0.0 { palette::INK } else { GRID };
+            fill(&mut pixels, x_of(t), first, 1, last - first, colour);
+        }
+        for (i, bar) in bars.iter().enumerate() {
+            let Some(b) = bar else { continue };
+            let y = row_centre(i);
+            let (zero, end) = (x_of(0.0), x_of(b.change));
+            let colour = palette::verdict(b.verdict);
+            fill(
+                &mut pixels,
+                zero.min(end),
+                y - 7,
+                zero.abs_diff(end).max(2),
+                14,
+                colour,
+            );
+            let (lo, hi) = (x_of(b.low), x_of(b.high));
+            fill(
+                &mut pixels,
+                lo.min(hi),
+                y - 1,
+                lo.abs_diff(hi).max(1),
+                2,
+                palette::INK,
+            );
+            for (edge, x) in [(b.low, lo), (b.high, hi)] {
+                // An open end (clamped) gets no cap: the interval goes on.
+                if (low..=high).contains(&edge) {
+                    fill(&mut pixels, x.saturating_sub(1), y - 5, 2, 10, palette::INK);
+                }
+            }
+        }
+    }
     let mut canvas = Canvas {
         pixels: &mut pixels,
         width: WIDTH,
@@ -368,29 +492,55 @@ pub fn png(v: &SuiteComparison) -> Result<Vec<u8>, ReportError> {
         66.0,
         small,
     );
-    let y0 = TOP as f32 + 14.0;
+    let y0 = row_baseline(0);
     canvas.text("scenario", MARGIN + 26.0, y0, head);
-    canvas.text("verdict", 380.0, y0, head);
-    canvas.text("worst change", 520.0, y0, head);
+    canvas.text("verdict", 400.0, y0, head);
+    canvas.text("worst change [interval]", 520.0, y0, head);
+    if bars.iter().any(Option::is_some) {
+        let tick = Style { size: 12.0, ..ink };
+        // Left to right, a label that would touch the one before it is left out.
+        let mut free_from = f32::MIN;
+        for &t in &ticks {
+            let label = if t == 0.0 {
+                "0".to_string()
+            } else {
+                format!("{t:+.0}%")
+            };
+            let w = super::text::width(&label, tick);
+            let x = (x_of(t) as f32 - w / 2.0).clamp(left as f32 - 20.0, WIDTH as f32 - MARGIN - w);
+            if x >= free_from {
+                canvas.text(&label, x, y0, tick);
+                free_from = x + w + 8.0;
+            }
+        }
+    }
+    let text_end = left as f32 - 16.0;
     let mut marks = Vec::new();
     for (i, m) in v.members.iter().enumerate() {
-        let y = y0 + ROW as f32 * (i as f32 + 1.0);
+        let y = row_baseline(i + 1);
         marks.push((y, palette::verdict(member_verdict(m))));
-        canvas.text(&fit(&m.scenario, 330.0, ink), MARGIN + 26.0, y, ink);
-        canvas.text(&m.verdict, 380.0, y, ink);
-        let mut tail = m.worst.clone().unwrap_or_default();
-        if !m.breaches.is_empty() {
-            tail = format!("{tail}  breached: {}", m.breaches.join(", "));
+        canvas.text(&fit(&m.scenario, 344.0, ink), MARGIN + 26.0, y, ink);
+        canvas.text(&m.verdict, 400.0, y, ink);
+        // The numbers first, then the breaches: a long step name is what gets cut.
+        let mut parts: Vec<String> = Vec::new();
+        match &bars[i] {
+            Some(b) => parts.push(format!(
+                "{:+.1}% [{:+.1}%, {:+.1}%]",
+                b.change, b.low, b.high
+            )),
+            None => parts.extend(m.worst.clone()),
         }
-        canvas.text(
-            &fit(&tail, WIDTH as f32 - 520.0 - MARGIN, ink),
-            520.0,
-            y,
-            ink,
-        );
+        if !m.breaches.is_empty() {
+            parts.push(format!("breached: {}", m.breaches.join(", ")));
+        }
+        if let Some(b) = &bars[i] {
+            parts.push(b.what.clone());
+        }
+        let tail = parts.join("  ");
+        canvas.text(&fit(&tail, text_end - 520.0, ink), 520.0, y, ink);
     }
     for (j, missing) in v.missing.iter().enumerate() {
-        let y = y0 + ROW as f32 * ((v.members.len() + j) as f32 + 1.0);
+        let y = row_baseline(v.members.len() + j + 1);
         marks.push((y, palette::verdict(Verdict::Regressed)));
         canvas.text(
             &fit(&format!("missing: {missing}"), width - 26.0, ink),
@@ -400,10 +550,14 @@ pub fn png(v: &SuiteComparison) -> Result<Vec<u8>, ReportError> {
         );
     }
     canvas.text(
-        &format!(
-            "rehearse {} · latencies corrected for coordinated omission · one Holm family of {} steps",
-            env!("CARGO_PKG_VERSION"),
-            v.overall.holm_family
+        &fit(
+            &format!(
+                "rehearse {} · latencies corrected for coordinated omission · one Holm family of {} steps · bars: each scenario's worst latency change, whiskers its confidence interval",
+                env!("CARGO_PKG_VERSION"),
+                v.overall.holm_family
+            ),
+            width,
+            Style { size: 12.0, ..ink },
         ),
         MARGIN,
         height as f32 - 14.0,

@@ -500,7 +500,7 @@ pub(super) fn build(
         }
     }
     let step_names: Vec<String> = steps.iter().map(|s: &StepPlan| s.name.clone()).collect();
-    let thresholds = super::gates::build_thresholds(&mut b, &raw.thresholds, &step_names);
+    let thresholds = super::gates::build_thresholds(&mut b, &raw.thresholds, Some(&step_names));
     let compare = super::gates::build_compare(&mut b, raw.compare.as_ref());
     if !b.diags.is_empty() {
         b.diags.sort_by_key(|d| (d.line, d.column));
@@ -546,7 +546,7 @@ pub(super) fn suite_gates(
         secrets: Default::default(),
         public_env: Vec::new(),
     };
-    let mut t = super::gates::build_thresholds(&mut b, thresholds, &[]);
+    let mut t = super::gates::build_thresholds(&mut b, thresholds, None);
     // The default threshold is each scenario's own business.
     t.retain(|t| !t.default);
     let c = super::gates::build_compare(&mut b, compare);

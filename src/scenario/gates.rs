@@ -25,11 +25,15 @@ use crate::stats::Metric;
 /// The workflow error rate a run must stay under when the scenario sets none: 5% of iterations.
 pub const DEFAULT_ERROR_RATE: f64 = 0.05;
 
+/// The thresholds of a scenario with these `steps`, or (`None`) a suite file's defaults,
+/// which every scenario takes and so can name no step.
 pub(super) fn build_thresholds(
     b: &mut Builder,
     raw: &BTreeMap<Spanned<String>, Spanned<Value>>,
-    steps: &[String],
+    steps: Option<&[String]>,
 ) -> Vec<Threshold> {
+    let suite = steps.is_none();
+    let steps = steps.unwrap_or_default();
     let mut out = Vec::new();
     // Whether the scenario says anything about the workflow's error rate (a limit or "off").
     let mut own_error_rate = false;
@@ -40,7 +44,11 @@ pub(super) fn build_thresholds(
                 let workflow = step == "workflow" && !steps.iter().any(|s| s == "workflow");
                 if !workflow && !steps.iter().any(|s| s == step) {
                     let names: Vec<&str> = steps.iter().map(String::as_str).collect();
-                    let help = closest(step, &names).map(|c| format!("did you mean `{c}`?")).unwrap_or_else(|| format!("steps: {}, or `workflow`", names.join(", ")));
+                    let help = if suite {
+                        "a suite file's [thresholds] apply to every scenario, so they name the workflow's metrics only (`p99 = \"1s\"` or `workflow.p99 = \"1s\"`); a step's threshold goes in its scenario file".to_string()
+                    } else {
+                        closest(step, &names).map(|c| format!("did you mean `{c}`?")).unwrap_or_else(|| format!("steps: {}, or `workflow`", names.join(", ")))
+                    };
                     b.error_help(key.span(), format!("thresholds name an unknown step `{step}`"), help);
                     continue;
                 }

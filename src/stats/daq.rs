@@ -58,18 +58,21 @@ pub fn daq(
     let baseline_term = centre_factor * (sigma2 + mean(baselines.iter().map(|e| e.se * e.se))) / n;
     let variance_with = |runs: f64| candidate_per_run / runs + baseline_term;
 
+    // Step 6: a tail quantile of few candidate runs is judged against a heavier tail.
+    let df_with = |runs: f64| params.reference_df(metric, noise.df, runs);
     let contrast = Contrast {
         metric,
         baseline_centre,
         delta: candidate_centre - baseline_centre,
         variance: variance_with(k),
-        df: noise.df,
+        df: df_with(k),
         sigma: sigma2.sqrt(),
         noise: noise.source,
     };
-    // More candidate runs shrink only the candidate's share; the noise df is the history's.
+    // More candidate runs shrink only the candidate's share and lighten its tail.
     conclude(&contrast, params, alpha, |more| {
-        (variance_with(k + f64::from(more)), noise.df)
+        let runs = k + f64::from(more);
+        (variance_with(runs), df_with(runs))
     })
 }
 
@@ -151,6 +154,25 @@ mod tests {
         assert_eq!(t.df, 4.0);
         // V = 2 sigma0^2, no pi/2 factor.
         assert!((t.std_error - (2.0f64 * 0.15 * 0.15).sqrt()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn one_candidate_run_judges_its_p99_against_a_heavier_tail() {
+        // A p99 one run doubles (a hiccup burst) is as likely as the history's spread says
+        // only within a Student-t of 6 df; three runs average such a burst away.
+        let h: Vec<Estimate> = (0..10)
+            .map(|i| est(f64::from(i % 5) * 0.04, 0.01))
+            .collect();
+        let p = DaqParams::default();
+        let one = daq(Metric::P99, &[est(0.5, 0.01)], &h, &h, &p, 0.005);
+        assert_eq!(one.df, 6.0);
+        assert!(one.t_star > daq(Metric::P50, &[est(0.5, 0.01)], &h, &h, &p, 0.005).t_star);
+        let three = daq(Metric::P99, &[est(0.5, 0.01); 3], &h, &h, &p, 0.005);
+        assert_eq!(three.df, 13.0);
+        assert_eq!(
+            daq(Metric::P50, &[est(0.5, 0.01)], &h, &h, &p, 0.005).df,
+            13.0
+        );
     }
 
     #[test]

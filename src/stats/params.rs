@@ -64,6 +64,11 @@ pub struct DaqParams {
     /// *Unchanged* needs the 90% interval of the change inside plus or minus this margin:
     /// relative for latency and throughput, absolute (fraction of requests) for the error rate.
     pub eq_margin: PerMetric<f64>,
+    /// Most degrees of freedom one candidate run's deviation can claim: a tail quantile moves
+    /// from run to run with a heavier tail than a normal (a hiccup burst over 1% of a run's
+    /// requests doubles its p99), so its reference Student-t has at most this many df per
+    /// candidate run; infinite where the history's own df is right.
+    pub run_df: PerMetric<f64>,
 }
 
 impl Default for DaqParams {
@@ -102,6 +107,19 @@ impl Default for DaqParams {
                 error_rate: 0.005,
                 throughput: 0.10,
             },
+            // Calibrated on the reference generator (100,000 seeded A/A cells, history of 10,
+            // one candidate run: daq_acceptance's `p99_tail_calibration_over_100000_cells`):
+            // with the history's df 13 a p99 rose past t* 2.4x as often as alpha = 0.005
+            // says, 3.7x at alpha / 6 and 5.4x at alpha / 150; with 6 per run 0.89x, 0.32x and
+            // never. Three candidate runs (18) keep the history's df.
+            run_df: PerMetric {
+                p50: f64::INFINITY,
+                p90: f64::INFINITY,
+                p99: 6.0,
+                mean: f64::INFINITY,
+                error_rate: f64::INFINITY,
+                throughput: f64::INFINITY,
+            },
         }
     }
 }
@@ -120,6 +138,12 @@ impl DaqParams {
     /// Equivalence margin for `metric` (see [`DaqParams::eq_margin`]).
     pub fn eq_margin(&self, metric: Metric) -> f64 {
         self.eq_margin.get(metric)
+    }
+
+    /// Degrees of freedom of the reference Student-t for `metric` with `runs` candidate runs
+    /// and a noise estimate of `noise_df`: the fewer of the two (see [`DaqParams::run_df`]).
+    pub fn reference_df(&self, metric: Metric, noise_df: f64, runs: f64) -> f64 {
+        noise_df.min(self.run_df.get(metric) * runs)
     }
 
     /// Prior noise of one interleaved round's log-ratio: sqrt(2) x sigma0, as the ratio
@@ -145,6 +169,10 @@ mod tests {
         assert_eq!(p.min_effect(Metric::ErrorRate), 0.001);
         assert_eq!(p.eq_margin(Metric::P99), 0.10);
         assert!((p.paired_sigma0(Metric::P50) - 0.070_710_678_118_654_76).abs() < 1e-15);
+        assert_eq!(p.reference_df(Metric::P99, 13.0, 1.0), 6.0);
+        assert_eq!(p.reference_df(Metric::P99, 13.0, 3.0), 13.0);
+        assert_eq!(p.reference_df(Metric::P50, 13.0, 1.0), 13.0);
+        assert_eq!(p.reference_df(Metric::P99, 4.0, 1.0), 4.0);
     }
 
     #[test]

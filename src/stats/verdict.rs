@@ -186,7 +186,7 @@ pub(crate) fn conclude(
         .then(|| {
             (1..=MAX_EXTRA_RUNS).find(|&m| {
                 let (variance, df) = with_more(m);
-                // Independent runs keep the history's df: reuse t* rather than re-invert.
+                // Where more runs leave the df as it is, reuse t* rather than re-invert.
                 let t_more = if df == contrast.df {
                     t_star
                 } else {

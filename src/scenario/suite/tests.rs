@@ -113,6 +113,22 @@ fn problems_in_any_file_are_reported_together_and_overrides_must_name_a_scenario
         text.contains("rehearse.toml:2:12: error: no scenario of the suite is called `ayy`"),
         "{text}"
     );
+    // A suite's thresholds are every scenario's: a step's name means nothing there.
+    let dir = folder(&[
+        ("a.toml", scenario("ay", "")),
+        (
+            SUITE_FILE,
+            "[suite]\n[thresholds]\n\"pay\".p99 = \"2s\"\n".into(),
+        ),
+    ]);
+    let e = load(&[dir.path().to_path_buf()], &Overrides::default()).unwrap_err();
+    let text = format!("{e:#}");
+    assert!(
+        text.contains("rehearse.toml:3:1: error: thresholds name an unknown step `pay`")
+            && text.contains("a step's threshold goes in its scenario file")
+            && !text.contains("steps: ,"),
+        "{text}"
+    );
     let dir = folder(&[
         ("a.toml", scenario("same", "")),
         ("b.toml", scenario("same", "")),
