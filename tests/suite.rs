@@ -86,6 +86,24 @@ fn cli(cwd: &Path, args: &[&str]) -> Ran {
     exec(cmd)
 }
 
+/// `rehearse compare branch:main SPEC`, without waiting and with `--wait 10m`: each must
+/// refuse a verdict (exit 3) for an incomplete suite run, and say `why` in its stderr.
+fn refuses_verdict(cwd: &Path, store: &str, spec: &str, why: &str, label: &str) -> Vec<Ran> {
+    [None, Some("10m")]
+        .into_iter()
+        .map(|wait| {
+            let mut args = vec!["compare", "branch:main", spec, "--store", store];
+            if let Some(w) = wait {
+                args.extend(["--wait", w]);
+            }
+            let ran = cli(cwd, &args);
+            assert_eq!(ran.code, 3, "{label} {wait:?}: {ran}");
+            assert!(ran.stderr.contains(why), "{label} {wait:?}: {ran}");
+            ran
+        })
+        .collect()
+}
+
 /// `rehearse run` of a suite (or part of one) on branch main with short loads.
 fn run_suite(
     cwd: &Path,
@@ -744,19 +762,8 @@ fn split_parts_join_in_every_store_and_give_the_one_job_verdict() {
 
         // No verdict without every part, waiting or not: a part that never ran is named.
         let suite_spec = format!("suite:{split}");
-        for wait in [None, Some("10m")] {
-            let mut args = vec!["compare", "branch:main", &suite_spec, "--store", &store];
-            if let Some(w) = wait {
-                args.extend(["--wait", w]);
-            }
-            let ran = cli(cwd, &args);
-            assert_eq!(ran.code, 3, "{label} {wait:?}: {ran}");
-            assert!(
-                ran.stderr
-                    .contains(&format!("part 3 of 3 never ran ({missing})")),
-                "{label}: {ran}"
-            );
-        }
+        let why = format!("part 3 of 3 never ran ({missing})");
+        refuses_verdict(cwd, &store, &suite_spec, &why, label);
         let ran = cli(
             cwd,
             &[
@@ -954,18 +961,8 @@ fn a_failed_part_makes_the_verdict_exit_3_naming_it() {
         assert_eq!(members.len(), 2, "{label}: {members:?}");
 
         let spec = format!("suite:{id}");
-        for wait in [None, Some("10m")] {
-            let mut args = vec!["compare", "branch:main", &spec, "--store", &store];
-            if let Some(w) = wait {
-                args.extend(["--wait", w]);
-            }
-            let ran = cli(cwd, &args);
-            assert_eq!(ran.code, 3, "{label} {wait:?}: {ran}");
-            assert!(
-                ran.stderr
-                    .contains(&format!("part 2 of 2 failed ({failed})")),
-                "{label}: {ran}"
-            );
+        let why = format!("part 2 of 2 failed ({failed})");
+        for ran in refuses_verdict(cwd, &store, &spec, &why, label) {
             assert!(!ran.stderr.contains("part 1 of 2"), "{label}: {ran}");
         }
 
@@ -986,6 +983,58 @@ fn a_failed_part_makes_the_verdict_exit_3_naming_it() {
             "{label}: {ran}"
         );
     }
+}
+
+/// A CI matrix may have more jobs than the suite has scenarios: a part with nothing to run
+/// still registers and finishes (a job skipped instead would leave the suite "never ran"), says
+/// so, and the suite run is whole once every part is done.
+#[test]
+fn a_part_with_no_scenario_still_finishes_so_the_suite_run_is_whole() {
+    let target = fast_sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let store = sqlite(cwd);
+    let id = format!("wide-{}", tag());
+    let two = [shipped("browse-invoices"), shipped("pay-invoice")];
+    let mut empty = Vec::new();
+    for part in ["1/3", "2/3", "3/3"] {
+        let out = cwd.join(part.replace('/', "-of-"));
+        let ran = run_suite(
+            cwd,
+            &store,
+            &target.url,
+            &out,
+            &["--shard", part, "--suite-id", &id],
+            &two,
+        );
+        assert_eq!(ran.code, 0, "part {part}: {ran}");
+        if ran.all().contains("runs none of them") {
+            assert!(
+                run_folders(&out).is_empty(),
+                "part {part} ran something: {ran}"
+            );
+            empty.push(part);
+        }
+    }
+    assert_eq!(
+        empty.len(),
+        1,
+        "two scenarios over three parts: one part is empty"
+    );
+    let line = suites_line(cwd, &store, &id);
+    assert!(line.contains("3/3 done"), "{line}");
+    let ran = cli(
+        cwd,
+        &[
+            "compare",
+            "branch:main",
+            &format!("suite:{id}"),
+            "--store",
+            &store,
+        ],
+    );
+    assert_ne!(ran.code, 3, "{ran}");
+    assert!(!ran.all().contains("never ran"), "{ran}");
 }
 
 #[test]

@@ -47,6 +47,27 @@ pub(super) struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
+    /// A builder for one file, with nothing found yet.
+    pub fn new(
+        source: &'a SourceFile,
+        env: &'a dyn Fn(&str) -> Option<String>,
+        public_env: Vec<String>,
+    ) -> Self {
+        Builder {
+            source,
+            env,
+            diags: Vec::new(),
+            vars: BTreeMap::new(),
+            columns: Vec::new(),
+            captures: Vec::new(),
+            captured_by: Vec::new(),
+            step_names: Vec::new(),
+            data_failed: false,
+            secrets: Default::default(),
+            public_env,
+        }
+    }
+
     /// Records a problem at a span.
     pub fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
         self.diags.push(Diagnostic::at(self.source, span, message));
@@ -377,19 +398,8 @@ pub(super) fn build(
     overrides: &Overrides,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Plan, Vec<Diagnostic>> {
-    let mut b = Builder {
-        source,
-        env,
-        diags: Vec::new(),
-        vars: BTreeMap::new(),
-        columns: Vec::new(),
-        captures: Vec::new(),
-        captured_by: Vec::new(),
-        step_names: Vec::new(),
-        data_failed: false,
-        secrets: Default::default(),
-        public_env: raw.public_env.iter().map(|n| n.get_ref().clone()).collect(),
-    };
+    let public_env = raw.public_env.iter().map(|n| n.get_ref().clone()).collect();
+    let mut b = Builder::new(source, env, public_env);
     let name = match &raw.name {
         Some(n) if !n.get_ref().trim().is_empty() => n.get_ref().trim().to_string(),
         Some(n) => {
@@ -533,19 +543,7 @@ pub(super) fn suite_gates(
     source: &SourceFile,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(Vec<crate::model::Threshold>, crate::model::CompareSettings), Vec<Diagnostic>> {
-    let mut b = Builder {
-        source,
-        env,
-        diags: Vec::new(),
-        vars: BTreeMap::new(),
-        columns: Vec::new(),
-        captures: Vec::new(),
-        captured_by: Vec::new(),
-        step_names: Vec::new(),
-        data_failed: false,
-        secrets: Default::default(),
-        public_env: Vec::new(),
-    };
+    let mut b = Builder::new(source, env, Vec::new());
     let mut t = super::gates::build_thresholds(&mut b, thresholds, None);
     // The default threshold is each scenario's own business.
     t.retain(|t| !t.default);
