@@ -64,6 +64,7 @@ fn run(i: usize) -> RunResult {
         compare: Default::default(),
         health: None,
         group: None,
+        shards: Vec::new(),
     }
 }
 

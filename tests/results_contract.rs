@@ -78,6 +78,29 @@ fn a_run_matches_the_schema_and_loads_back_unchanged() {
     // Reading fills nothing in for our own files: what was written is what loads.
     assert_eq!(serde_json::to_value(&run).unwrap(), json);
 
+    // Two shards of a sharded run merge into one run that matches the schema too, its
+    // provenance listing both, and loads back unchanged.
+    use rehearse::record::merge::{Expected, Shard, merge};
+    let shards: Vec<Shard> = (1..=2)
+        .map(|part| Shard {
+            part,
+            run: run.clone(),
+        })
+        .collect();
+    let expected = Expected {
+        group_id: "shards-of-browse".into(),
+        parts: 2,
+        ..Expected::default()
+    };
+    let merged = merge(&expected, &shards).unwrap();
+    assert!(merged.complete, "{:?}", merged.stop_reason);
+    assert_eq!(merged.shards.len(), 2);
+    assert_eq!(merged.steps[0].count, 2 * run.steps[0].count);
+    let merged_json = serde_json::to_value(&merged).unwrap();
+    schema_check(&merged_json).unwrap();
+    let back: rehearse::model::RunResult = serde_json::from_value(merged_json.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&back).unwrap(), merged_json);
+
     // Every step's histograms decode and agree with the summaries.
     for s in run.steps.iter().chain(run.workflow.as_ref()) {
         let h = rehearse::model::decode(&s.histogram).unwrap();

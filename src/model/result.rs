@@ -85,6 +85,35 @@ pub struct RunResult {
     /// The group the run belongs to: a suite run, or a shard of a sharded run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<GroupRef>,
+    /// A run merged from the shards of a sharded run: each shard's provenance, by part.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<ShardInfo>,
+}
+
+/// Where one shard of a merged run came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    /// Its part of the group (1-based).
+    pub part: u32,
+    /// The shard's own run id.
+    pub run_id: String,
+    /// The machine (pod) that ran it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// The commit it ran from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// Hash of the scenario file it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario_hash: Option<String>,
+    /// The rehearse version that ran it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// When it started (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// Whether it ran to its end.
+    pub complete: bool,
 }
 
 /// A run's place in a group of runs made together.

@@ -7,6 +7,7 @@
 mod cell;
 pub mod interval;
 pub mod machine;
+pub mod merge;
 pub mod summary;
 
 use std::cell::RefCell;

@@ -69,6 +69,7 @@ pub(super) fn assemble(plan: &Plan, record: RunRecord, provenance: Provenance) -
         compare: plan.compare.clone(),
         health: None,
         group: provenance.group,
+        shards: Vec::new(),
     };
     result.health = Some(health(&record, &result.steps));
     result.thresholds = crate::model::thresholds::evaluate(&plan.thresholds, &[&result]);

@@ -72,6 +72,7 @@ pub fn run_result(branch: &str, minute: usize, cells: Vec<SimulatedRun>) -> RunR
         compare: Default::default(),
         health: None,
         group: None,
+        shards: Vec::new(),
     }
 }
 

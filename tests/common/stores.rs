@@ -174,5 +174,6 @@ pub fn synthetic_run(
         compare: Default::default(),
         health: None,
         group: None,
+        shards: Vec::new(),
     }
 }
