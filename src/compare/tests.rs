@@ -397,6 +397,18 @@ fn starved_rounds_are_left_out_of_an_a_b_session() {
     );
     let ab = c.ab.as_ref().unwrap();
     assert_eq!((ab.rounds, ab.left_out.clone()), (6, vec![2]));
+    assert_eq!(
+        ab.left_out_words().as_deref(),
+        Some("round 2 left out: the load generator was starved there")
+    );
+    let several = crate::model::AbInfo {
+        left_out: vec![2, 3, 5],
+        ..ab.clone()
+    };
+    assert_eq!(
+        several.left_out_words().as_deref(),
+        Some("rounds 2, 3 and 5 left out: the load generator was starved there")
+    );
     assert_eq!(ab.used_rounds(), [1, 3, 4, 5, 6]);
     assert_eq!(ab.log_ratios["workflow"][&SummaryMetric::P50].len(), 5);
     assert!(c.overall.regressed.is_empty(), "{}", c.overall.summary);

@@ -312,6 +312,20 @@ pub struct AbInfo {
 pub type LogRatios = BTreeMap<String, BTreeMap<SummaryMetric, Vec<f64>>>;
 
 impl AbInfo {
+    /// "rounds 2 and 5 left out: the load generator was starved there", or None when every
+    /// round counted: the one wording of the console and the report.
+    pub fn left_out_words(&self) -> Option<String> {
+        let rounds: Vec<String> = self.left_out.iter().map(usize::to_string).collect();
+        let named = match rounds.as_slice() {
+            [] => return None,
+            [one] => format!("round {one}"),
+            [init @ .., last] => format!("rounds {} and {last}", init.join(", ")),
+        };
+        Some(format!(
+            "{named} left out: the load generator was starved there"
+        ))
+    }
+
     /// The rounds (numbered from 1) the verdict used, in order: one per entry of `log_ratios`.
     pub fn used_rounds(&self) -> Vec<usize> {
         (1..=self.rounds)

@@ -145,10 +145,10 @@ pub(crate) fn section(input: &ReportInput, detail: Detail) -> Result<String, Rep
                 } else {
                     "interleaved A/B session"
                 };
-                let left_out = match ab.left_out.len() {
-                    0 => String::new(),
-                    n => format!(" ({n} left out: the load generator was starved there)"),
-                };
+                let left_out = ab
+                    .left_out_words()
+                    .map(|w| format!(" ({w})"))
+                    .unwrap_or_default();
                 let _ = writeln!(
                     out,
                     "<h2>Rounds</h2><p>{} rounds in ABBA order{left_out}, {kind}; {} earlier A/A sessions pooled in. These rounds can detect, 80% of the time, changes of at least {}.</p><div class=\"plots\">{svg}</div>",

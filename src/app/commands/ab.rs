@@ -132,10 +132,10 @@ pub async fn ab(args: AbArgs) -> AppResult {
         } else {
             "with the priors"
         };
-        let left_out = match ab.left_out.len() {
-            0 => String::new(),
-            n => format!(", {n} left out (the load generator was starved)"),
-        };
+        let left_out = ab
+            .left_out_words()
+            .map(|w| format!(" ({w})"))
+            .unwrap_or_default();
         console::out(&format!(
             "session {session}: {} rounds (ABBA){left_out}; {} rounds can detect, 80% of the time, {} (noise {source})\n",
             s.rounds,
