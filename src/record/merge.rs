@@ -74,7 +74,7 @@ pub fn merge(expected: &Expected, shards: &[Shard]) -> Result<RunResult, MergeEr
         .first()
         .ok_or(MergeError::NoShards(group.clone()))?
         .run;
-    let names: Vec<&str> = distinct(shards.iter().map(|s| s.run.scenario.as_str()));
+    let names: Vec<&str> = first_seen(shards.iter().map(|s| s.run.scenario.as_str()));
     if names.len() > 1 {
         return Err(MergeError::Scenarios {
             group,
@@ -129,19 +129,22 @@ pub fn merge(expected: &Expected, shards: &[Shard]) -> Result<RunResult, MergeEr
         });
     if let Some(intervals) = merged.intervals.as_mut() {
         let each = |f: fn(&crate::model::Intervals) -> &Vec<u64>| {
-            aligned(shards.iter().zip(&shifts).map(|(s, &shift)| {
-                (
-                    s.run.intervals.as_ref().map(f).cloned().unwrap_or_default(),
-                    shift,
-                )
-            }))
+            aligned(
+                shards.iter().zip(&shifts).map(|(s, &shift)| {
+                    (
+                        s.run.intervals.as_ref().map(f).cloned().unwrap_or_default(),
+                        shift,
+                    )
+                }),
+                |a, b| a + b,
+            )
         };
         intervals.started = each(|i| &i.started);
         intervals.dropped = each(|i| &i.dropped);
     }
 
     let measured = merged.measured_seconds.unwrap_or(0.0);
-    let step_names = union(
+    let step_names = first_seen(
         shards
             .iter()
             .flat_map(|s| s.run.steps.iter().map(|x| &x.name)),
@@ -153,7 +156,7 @@ pub fn merge(expected: &Expected, shards: &[Shard]) -> Result<RunResult, MergeEr
                 .iter()
                 .zip(&shifts)
                 .filter_map(|(s, &shift)| {
-                    let step = s.run.steps.iter().find(|x| &x.name == name)?;
+                    let step = s.run.steps.iter().find(|x| &x.name == *name)?;
                     Some((s.part, step, shift))
                 })
                 .collect();
@@ -298,23 +301,18 @@ fn merge_step(
         }
     }
     let timeline = |f: fn(&StepResult) -> &Vec<u64>| {
-        aligned(parts.iter().map(|(_, s, shift)| (f(s).clone(), *shift)))
+        aligned(
+            parts.iter().map(|(_, s, shift)| (f(s).clone(), *shift)),
+            |a, b| a + b,
+        )
     };
     Ok(StepResult {
         name: first.name.clone(),
         request: first.request.clone(),
         count,
         errors,
-        error_rate: if count == 0 {
-            0.0
-        } else {
-            errors as f64 / count as f64
-        },
-        throughput: if measured_seconds > 0.0 {
-            (outcomes.ok as f64 / measured_seconds * 1000.0).round() / 1000.0
-        } else {
-            0.0
-        },
+        error_rate: super::summary::error_rate(errors, count),
+        throughput: super::summary::throughput(outcomes.ok, measured_seconds),
         latency: LatencySummary::of(&corrected),
         service_time: service
             .as_ref()
@@ -368,36 +366,24 @@ fn merge_health(
         healths.iter().filter_map(|(_, h, _)| f(h)).reduce(f64::max)
     };
     let cores: Vec<f64> = healths.iter().filter_map(|(_, h, _)| h.cpu_cores).collect();
-    // Per interval, the worst shard's lag (percentiles of parts do not add) and the cores of
-    // every shard together.
+    // Per interval, the worst shard's lag and pressure (shares and percentiles of parts do not
+    // add) and the cores of every shard together.
     let per_interval = |f: fn(&HealthIntervals) -> &Vec<u64>| {
-        let mut out: Vec<u64> = Vec::new();
-        for (_, h, shift) in &healths {
-            for (i, v) in f(&h.intervals).iter().enumerate() {
-                if out.len() <= i + shift {
-                    out.resize(i + shift + 1, 0);
-                }
-                out[i + shift] = out[i + shift].max(*v);
-            }
-        }
-        out
+        aligned(
+            healths
+                .iter()
+                .map(|(_, h, s)| (f(&h.intervals).clone(), *s)),
+            u64::max,
+        )
     };
-    let mut cpu_cores: Vec<f64> = Vec::new();
-    let mut pressure: Vec<f64> = Vec::new();
-    for (_, h, shift) in &healths {
-        for (i, v) in h.intervals.cpu_cores.iter().enumerate() {
-            if cpu_cores.len() <= i + shift {
-                cpu_cores.resize(i + shift + 1, 0.0);
-            }
-            cpu_cores[i + shift] += v;
-        }
-        for (i, v) in h.intervals.pressure_some.iter().enumerate() {
-            if pressure.len() <= i + shift {
-                pressure.resize(i + shift + 1, 0.0);
-            }
-            pressure[i + shift] = pressure[i + shift].max(*v);
-        }
-    }
+    let per_interval_f64 = |f: fn(&HealthIntervals) -> &Vec<f64>, join: fn(f64, f64) -> f64| {
+        aligned(
+            healths
+                .iter()
+                .map(|(_, h, s)| (f(&h.intervals).clone(), *s)),
+            join,
+        )
+    };
     Ok(Some(HarnessHealth {
         lag: LatencySummary::of(&lag),
         lag_histogram: if lag.is_empty() {
@@ -411,8 +397,8 @@ fn merge_health(
         intervals: HealthIntervals {
             lag_p99: per_interval(|i| &i.lag_p99),
             lag_max: per_interval(|i| &i.lag_max),
-            cpu_cores,
-            pressure_some: pressure,
+            cpu_cores: per_interval_f64(|i| &i.cpu_cores, |a, b| a + b),
+            pressure_some: per_interval_f64(|i| &i.pressure_some, f64::max),
         },
         harness_limited: healths.iter().any(|(_, h, _)| h.harness_limited),
         reasons: healths
@@ -422,36 +408,30 @@ fn merge_health(
     }))
 }
 
-/// Series added element by element, each first shifted right by its offset.
-fn aligned(series: impl Iterator<Item = (Vec<u64>, usize)>) -> Vec<u64> {
-    let mut out: Vec<u64> = Vec::new();
+/// Series combined element by element with `join`, each first shifted right by its offset;
+/// a slot no series reaches stays at the default.
+fn aligned<T: Copy + Default>(
+    series: impl Iterator<Item = (Vec<T>, usize)>,
+    join: impl Fn(T, T) -> T,
+) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
     for (values, shift) in series {
         if values.is_empty() {
             continue;
         }
         if out.len() < values.len() + shift {
-            out.resize(values.len() + shift, 0);
+            out.resize(values.len() + shift, T::default());
         }
-        for (i, v) in values.iter().enumerate() {
-            out[i + shift] += v;
-        }
-    }
-    out
-}
-
-/// Names in order of first appearance, each once.
-fn union<'a>(names: impl Iterator<Item = &'a String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for n in names {
-        if !out.contains(n) {
-            out.push(n.clone());
+        for (i, v) in values.into_iter().enumerate() {
+            out[i + shift] = join(out[i + shift], v);
         }
     }
     out
 }
 
-fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
-    let mut out: Vec<&str> = Vec::new();
+/// Values in order of first appearance, each once.
+fn first_seen<T: PartialEq>(values: impl Iterator<Item = T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
     for v in values {
         if !out.contains(&v) {
             out.push(v);

@@ -45,16 +45,8 @@ pub fn step_results(
                 request: info.request.clone(),
                 count,
                 errors,
-                error_rate: if count == 0 {
-                    0.0
-                } else {
-                    errors as f64 / count as f64
-                },
-                throughput: if measured_seconds > 0.0 {
-                    round3(outcomes.ok as f64 / measured_seconds)
-                } else {
-                    0.0
-                },
+                error_rate: error_rate(errors, count),
+                throughput: throughput(outcomes.ok, measured_seconds),
                 outcomes,
                 latency: LatencySummary::of(&t.corrected),
                 service_time: LatencySummary::of(&t.service),
@@ -68,6 +60,24 @@ pub fn step_results(
             }
         })
         .collect()
+}
+
+/// `errors / count`, 0 with no attempts.
+pub fn error_rate(errors: u64, count: u64) -> f64 {
+    if count == 0 {
+        0.0
+    } else {
+        errors as f64 / count as f64
+    }
+}
+
+/// Successful attempts per second of the measured window, to 3 decimals; 0 without a window.
+pub fn throughput(ok: u64, measured_seconds: f64) -> f64 {
+    if measured_seconds > 0.0 {
+        round3(ok as f64 / measured_seconds)
+    } else {
+        0.0
+    }
 }
 
 fn round3(x: f64) -> f64 {

@@ -394,6 +394,8 @@ pub fn png(v: &SuiteComparison) -> Result<Vec<u8>, ReportError> {
     let banner = palette::conclusion(conclusion(v));
     fill(&mut pixels, 0, 0, WIDTH, 84, banner);
     let bars = bars(v);
+    // Nothing was compared (thresholds only): no change column to draw.
+    let charted = bars.iter().any(Option::is_some);
     let (low, high, step) = axis(&bars);
     let (left, right) = CHART;
     let x_of = |value: f64| {
@@ -409,7 +411,7 @@ pub fn png(v: &SuiteComparison) -> Result<Vec<u8>, ReportError> {
         // -100% when the step does not reach it: the axis's end is labelled.
         ticks.insert(0, low);
     }
-    if bars.iter().any(Option::is_some) {
+    if charted {
         for &t in &ticks {
             let colour = if t == 0.0 { palette::INK } else { GRID };
             fill(&mut pixels, x_of(t), first, 1, last - first, colour);
@@ -496,7 +498,7 @@ pub fn png(v: &SuiteComparison) -> Result<Vec<u8>, ReportError> {
     canvas.text("scenario", MARGIN + 26.0, y0, head);
     canvas.text("verdict", 400.0, y0, head);
     canvas.text("worst change [interval]", 520.0, y0, head);
-    if bars.iter().any(Option::is_some) {
+    if charted {
         let tick = Style { size: 12.0, ..ink };
         // Left to right, a label that would touch the one before it is left out.
         let mut free_from = f32::MIN;
