@@ -56,6 +56,8 @@ fn iteration(c: &mut Criterion) {
                 stop: stop.clone(),
                 on_interval: Box::new(|_| {}),
                 provenance: Default::default(),
+                shard: runner::Shard::WHOLE,
+                start_at: None,
             };
             let start = Instant::now();
             let record = rt.block_on(runner::run(Arc::new(plan), opts)).unwrap();

@@ -148,6 +148,47 @@ pub struct RunArgs {
     /// The suite run's id, shared by every part [default when sharding: gh-$GITHUB_RUN_ID-$GITHUB_RUN_ATTEMPT in GitHub Actions, gl-$CI_PIPELINE_ID in GitLab; else a new one].
     #[arg(long, value_name = "ID")]
     pub suite_id: Option<String>,
+    #[command(flatten)]
+    pub sharding: ShardArgs,
+}
+
+/// Splitting one scenario's load over several machines (shards), merged in the store.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ShardArgs {
+    /// Split this scenario's load over N processes (2 to 1,000), one per machine or pod, started together through the store; their runs merge into one.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=limits::MAX_SHARDS as i64))]
+    pub shards: Option<u32>,
+    /// This process's shard, 0 to N-1 [default: $JOB_COMPLETION_INDEX, set by Kubernetes Indexed Jobs].
+    #[arg(long, value_name = "I")]
+    pub shard_index: Option<u32>,
+    /// The sharded run's id, the same for every shard [default: $REHEARSE_GROUP; in GitHub Actions gh-$GITHUB_RUN_ID-$GITHUB_RUN_ATTEMPT-<scenario>, in GitLab gl-$CI_PIPELINE_ID-<scenario>].
+    #[arg(long, value_name = "ID", env = "REHEARSE_GROUP")]
+    pub group: Option<String>,
+    /// How long a shard waits for every other shard to register before giving up without sending anything [default: 2m].
+    #[arg(long, value_name = "DURATION", value_parser = barrier_arg)]
+    pub barrier_timeout: Option<Duration>,
+}
+
+/// `rehearse merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The sharded run's group id (or a unique prefix).
+    pub group: String,
+    /// Wait up to this long for shards still running (e.g. 10m); shards that have not stored a run by then are missing.
+    #[arg(long, value_name = "DURATION", value_parser = wait_arg)]
+    pub wait: Option<Duration>,
+    /// Compare the merged run with this baseline: branch:NAME, latest, a run id or a results.json.
+    #[arg(long, value_name = "SPEC")]
+    pub baseline: Option<String>,
+    /// Directory for the merged run's results.json and intervals.hlog [default: reports/<scenario>-<time>/].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub publish: PublishArgs,
+    #[command(flatten)]
+    pub gate: GateArgs,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 /// `rehearse ab`.
@@ -435,6 +476,11 @@ fn duration_arg(s: &str) -> Result<Duration, String> {
 fn wait_arg(s: &str) -> Result<Duration, String> {
     let d = crate::scenario::units::parse_duration(s)?;
     limits::check_duration("--wait", d, false, limits::MAX_WARMUP)
+}
+
+fn barrier_arg(s: &str) -> Result<Duration, String> {
+    let d = crate::scenario::units::parse_duration(s)?;
+    limits::check_duration("--barrier-timeout", d, true, limits::MAX_WARMUP)
 }
 
 fn warmup_arg(s: &str) -> Result<Duration, String> {

@@ -15,7 +15,7 @@ use super::select::{Resolver, SelectError, Spec, check_baseline};
 use super::settings::Gate;
 use super::signals::Signals;
 use crate::compare::{self, Baseline};
-use crate::model::{Comparison, MAX_INTERVAL_LOG, RunResult, read_capped};
+use crate::model::{Comparison, GroupKind, MAX_INTERVAL_LOG, RunResult, read_capped};
 use crate::runner::{self, Provenance, RunOptions};
 use crate::scenario::Plan;
 use crate::store::{Access, Store, redact};
@@ -32,6 +32,10 @@ pub struct Placement {
     pub seed: u64,
     /// Progress display.
     pub progress: Mode,
+    /// This process's share of a sharded run's load.
+    pub shard: crate::runner::Shard,
+    /// When the load starts (a sharded run's common start); `None` starts now.
+    pub start_at: Option<std::time::Instant>,
 }
 
 /// Opens the store a command will write runs to, before any load is sent: a wrong URL,
@@ -77,6 +81,8 @@ pub async fn execute(
             stop,
             on_interval: report,
             provenance: place.provenance.clone(),
+            shard: place.shard,
+            start_at: place.start_at,
         },
     )
     .await;
@@ -109,6 +115,13 @@ pub async fn execute(
 /// Why a finished run cannot be judged, if so: it was interrupted, or the target never
 /// answered (exit 3; its results are written and stored).
 pub fn run_failure(run: &RunResult) -> Option<AppError> {
+    if !run.complete && !run.shards.is_empty() {
+        return Some(AppError::run_failed(anyhow!(
+            "the merged run `{}` is incomplete ({}): it is kept and reported, but it cannot stand for the scenario's load and is never a baseline",
+            run.run_id,
+            run.stop_reason.as_deref().unwrap_or("a shard is missing")
+        )));
+    }
     if !run.complete {
         return Some(AppError::Interrupted(format!(
             "the run was {}: its results are kept, marked incomplete",
@@ -141,6 +154,24 @@ pub async fn compare_with(
             "no candidate runs to compare"
         )));
     };
+    for c in candidates {
+        if let Some(g) = c.group.as_ref().filter(|g| g.kind == GroupKind::Sharded) {
+            return Err(SelectError::Invalid(anyhow!(
+                "run {} is one shard of the sharded run `{}`, with a share of its load: compare the merged run `{}` (`rehearse merge {}` makes it)",
+                c.run_id,
+                g.id,
+                g.id,
+                g.id
+            )));
+        }
+        if !c.complete && !c.shards.is_empty() {
+            return Err(SelectError::FailedRun(format!(
+                "run {} was merged from an incomplete set of shards ({}): it cannot stand for the scenario's load",
+                c.run_id,
+                c.stop_reason.as_deref().unwrap_or("a shard is missing")
+            )));
+        }
+    }
     let exclude: Vec<String> = candidates.iter().map(|c| c.run_id.clone()).collect();
     let runs = resolver
         .runs(spec, Some(&first.scenario), gate.history, &exclude)

@@ -430,6 +430,13 @@ pub fn read_for_import(file: &Path) -> anyhow::Result<(RunResult, Option<Vec<u8>
 /// with a note (the comparison says so).
 pub fn check_baseline(runs: &[RunResult], spec: &Spec) -> Result<(), SelectError> {
     for r in runs {
+        if !r.complete && !r.shards.is_empty() {
+            return Err(SelectError::FailedRun(format!(
+                "run {} (`{spec}`) was merged from an incomplete set of shards ({}): it is no baseline",
+                r.run_id,
+                r.stop_reason.as_deref().unwrap_or("a shard is missing")
+            )));
+        }
         if let Some(why) = r.failure() {
             return Err(SelectError::FailedRun(format!(
                 "run {} (`{spec}`) failed ({why}): a failed run is no baseline; compare with an earlier run",

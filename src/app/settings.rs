@@ -108,6 +108,72 @@ pub struct RunSettings {
     pub gate: Gate,
     /// The report folder.
     pub publish: Publish,
+    /// This process's shard of a sharded run, if the load is split.
+    pub sharding: Option<Sharding>,
+}
+
+/// One shard of a sharded run: which share of the load, and the group the shards meet in.
+#[derive(Debug, Clone)]
+pub struct Sharding {
+    /// The sharded run's id, the same for every shard.
+    pub group: String,
+    /// This process's share.
+    pub shard: crate::runner::Shard,
+    /// How long to wait for every shard to register.
+    pub barrier_timeout: std::time::Duration,
+}
+
+/// How long a shard waits for the others by default: long enough for pods to be scheduled
+/// and pull an image, short enough that a missing one fails the job promptly.
+pub const DEFAULT_BARRIER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+impl Sharding {
+    /// Reads `--shards`, `--shard-index` (or `JOB_COMPLETION_INDEX`) and `--group` (or the CI
+    /// system's run id); None when the load is not split.
+    fn from_args(args: &RunArgs, plan: &Plan) -> Result<Option<Self>, AppError> {
+        let a = &args.sharding;
+        let invalid = |m: String| Err(AppError::invalid(anyhow::anyhow!(m)));
+        let Some(count) = a.shards else {
+            if a.shard_index.is_some() || a.barrier_timeout.is_some() {
+                return invalid("--shard-index and --barrier-timeout belong to a sharded run: add --shards N".into());
+            }
+            return Ok(None);
+        };
+        let index = match a.shard_index {
+            Some(i) => i,
+            None => match std::env::var("JOB_COMPLETION_INDEX") {
+                Ok(v) => match v.trim().parse::<u32>() {
+                    Ok(i) => i,
+                    Err(_) => return invalid(format!("JOB_COMPLETION_INDEX `{}` is not a shard index", v.escape_debug())),
+                },
+                Err(_) => return invalid(format!("which shard of {count} is this? give --shard-index 0..{} (Kubernetes Indexed Jobs set JOB_COMPLETION_INDEX)", count - 1)),
+            },
+        };
+        if index >= count {
+            return invalid(format!("--shard-index {index} is out of range: the shards of --shards {count} are 0 to {}", count - 1));
+        }
+        if args.no_store {
+            return invalid("the shards of a sharded run meet and merge in the store: drop --no-store".into());
+        }
+        if args.baseline.is_some() || args.repeat > 1 {
+            return invalid("a sharded run is judged once, on the merged run: run the shards without --baseline and --repeat, then `rehearse merge GROUP --baseline SPEC`".into());
+        }
+        let group = match a.group.clone().filter(|g| !g.trim().is_empty()) {
+            Some(g) => g,
+            None => match ci_suite_id() {
+                Some(id) => format!("{id}-{}", plan.name),
+                None => return invalid("the shards of a sharded run find each other by one id: give --group ID (or REHEARSE_GROUP) to every shard".into()),
+            },
+        };
+        if group.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return invalid(format!("--group `{}` is not an id", group.escape_debug()));
+        }
+        Ok(Some(Self {
+            group,
+            shard: crate::runner::Shard { index, count },
+            barrier_timeout: a.barrier_timeout.unwrap_or(DEFAULT_BARRIER_TIMEOUT),
+        }))
+    }
 }
 
 /// What `rehearse run` was asked to run.
@@ -126,7 +192,7 @@ pub fn run_plan(args: &RunArgs) -> Result<RunPlan, AppError> {
         scenario::suite::Target::Scenario(path) => {
             if args.shard.is_some() || args.suite_id.is_some() {
                 return Err(AppError::invalid(anyhow::anyhow!(
-                    "--shard and --suite-id split a suite across CI jobs; `{}` is one scenario",
+                    "--shard and --suite-id split a suite across CI jobs; `{}` is one scenario (to split its load over machines, use --shards N --shard-index I)",
                     path.display()
                 )));
             }
@@ -134,6 +200,11 @@ pub fn run_plan(args: &RunArgs) -> Result<RunPlan, AppError> {
             Ok(RunPlan::Single(Box::new(RunSettings::new(args, plan)?)))
         }
         scenario::suite::Target::Suite(suite) => {
+            if args.sharding.shards.is_some() {
+                return Err(AppError::invalid(anyhow::anyhow!(
+                    "--shards splits one scenario's load over machines; to split a suite's scenarios over CI jobs, use --shard I/N"
+                )));
+            }
             Ok(RunPlan::Suite(Box::new(SuiteSettings::new(args, suite)?)))
         }
     }
@@ -318,6 +389,7 @@ impl RunSettings {
             repeat: args.repeat,
             gate: Gate::new(&args.gate, &plan.compare),
             publish: Publish::from(&args.publish),
+            sharding: Sharding::from_args(args, &plan)?,
             plan,
         })
     }

@@ -48,6 +48,8 @@ enum Command {
     Compare(CompareArgs),
     /// Write a report folder: index.html, summary.png, summary.md, junit.xml.
     Report(ReportArgs),
+    /// Merge the shards of a sharded run into one run, then compare, check and report it like any run.
+    Merge(MergeArgs),
     /// Interleaved A/B rounds of two targets (ABBA), compared pairwise; --same for an A/A session.
     Ab(AbArgs),
 }
@@ -74,6 +76,7 @@ pub fn main() -> AppResult {
             Command::Compare(args) => commands::compare::compare(args).await,
             Command::Report(args) => commands::report::report(args).await,
             Command::Ab(args) => commands::ab::ab(args).await,
+            Command::Merge(args) => commands::merge::merge(args).await,
         }
     })
 }

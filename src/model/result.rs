@@ -119,11 +119,12 @@ pub struct ShardInfo {
 /// A run's place in a group of runs made together.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupRef {
-    /// The group's id (a suite run's id).
+    /// The group's id (a suite run's or a sharded run's).
     pub id: String,
     /// What the group is.
     pub kind: GroupKind,
-    /// The part of the group that made this run (1-based): the CI job of a split suite.
+    /// The part of the group that made this run (1-based): the CI job of a split suite, or
+    /// shard index + 1 of a sharded run.
     pub part: u32,
     /// How many parts the group has.
     pub parts: u32,
@@ -135,6 +136,8 @@ pub struct GroupRef {
 pub enum GroupKind {
     /// Every scenario of a suite, run by one CI job or split across several.
     Suite,
+    /// One scenario's load split across machines (shards), merged into one run.
+    Sharded,
 }
 
 impl GroupKind {
@@ -142,6 +145,7 @@ impl GroupKind {
     pub fn name(self) -> &'static str {
         match self {
             GroupKind::Suite => "suite",
+            GroupKind::Sharded => "sharded",
         }
     }
 }
@@ -211,6 +215,9 @@ pub enum RunKind {
     AbRound,
     /// A `rehearse demo` run against the built-in sandbox.
     Demo,
+    /// One shard of a sharded run: a share of the load, never a baseline by itself (the
+    /// merged run is).
+    Shard,
 }
 
 impl RunKind {
@@ -220,6 +227,7 @@ impl RunKind {
             RunKind::Plain => "plain",
             RunKind::AbRound => "ab",
             RunKind::Demo => "demo",
+            RunKind::Shard => "shard",
         }
     }
 }
@@ -227,7 +235,13 @@ impl RunKind {
 impl RunResult {
     /// What the run was made for, from its labels.
     pub fn kind(&self) -> RunKind {
-        if self.labels.contains_key(LABEL_AB_SESSION) {
+        if self
+            .group
+            .as_ref()
+            .is_some_and(|g| g.kind == GroupKind::Sharded)
+        {
+            RunKind::Shard
+        } else if self.labels.contains_key(LABEL_AB_SESSION) {
             RunKind::AbRound
         } else if self.labels.get(LABEL_SOURCE).map(String::as_str) == Some("demo") {
             RunKind::Demo

@@ -14,7 +14,7 @@ use crate::model::{
     ShardInfo, StepResult, decode, encode, new_histogram, thresholds,
 };
 
-/// One shard's stored run, with its part number in the group (1-based).
+/// One shard's stored run, with its part number in the group (1-based: shard index + 1).
 #[derive(Debug, Clone)]
 pub struct Shard {
     /// Which part of the group ran it.
@@ -30,8 +30,9 @@ pub struct Expected {
     pub group_id: String,
     /// Shards the group was made of.
     pub parts: u32,
-    /// The common start every shard's intervals are aligned on, Unix ms (the start barrier's
-    /// T0); `None` aligns on the earliest shard's start.
+    /// The common start every shard began at (the start barrier's T0 on the store's clock,
+    /// Unix ms): their intervals line up as they are, whatever each machine's own clock wrote
+    /// in `started_at`. `None` (no barrier) aligns each shard by its `started_at`.
     pub start_ms: Option<i64>,
     /// Parts that reported a failure, with what they said.
     pub failed: Vec<(u32, String)>,
@@ -52,7 +53,7 @@ pub enum MergeError {
         names: String,
     },
     /// A stored histogram did not decode or could not be added.
-    #[error("group {group}: part {part}, step `{step}`: {message}")]
+    #[error("group {group}: shard index {}, step `{step}`: {message}", part - 1)]
     Histogram {
         /// The group.
         group: String,
@@ -86,15 +87,15 @@ pub fn merge(expected: &Expected, shards: &[Shard]) -> Result<RunResult, MergeEr
         .iter()
         .map(|s| s.run.started_at.as_deref().and_then(unix_ms))
         .collect();
-    let origin = expected
-        .start_ms
-        .or_else(|| starts.iter().flatten().min().copied());
+    let origin = starts.iter().flatten().min().copied();
     let interval_seconds = first.intervals.as_ref().map_or(1.0, |i| i.seconds);
-    // Where each shard's first interval falls in the merged series.
+    // Where each shard's first interval falls in the merged series: shards that met at the
+    // barrier all began at T0; others are placed by their own clocks.
     let shifts: Vec<usize> = starts
         .iter()
-        .map(|start| match (start, origin) {
-            (Some(s), Some(o)) if *s > o => {
+        .map(|start| match (start, origin, expected.start_ms) {
+            (_, _, Some(_)) => 0,
+            (Some(s), Some(o), None) if *s > o => {
                 ((*s - o) as f64 / 1000.0 / interval_seconds).round() as usize
             }
             _ => 0,
@@ -106,7 +107,15 @@ pub fn merge(expected: &Expected, shards: &[Shard]) -> Result<RunResult, MergeEr
     merged.host = None;
     merged.stop_reason = None;
     merged.group = None;
-    merged.started_at = earliest(shards.iter().map(|s| s.run.started_at.as_deref()), true);
+    merged.started_at = match expected.start_ms {
+        Some(t0) => Some(
+            humantime::format_rfc3339_millis(
+                std::time::UNIX_EPOCH + std::time::Duration::from_millis(t0.max(0) as u64),
+            )
+            .to_string(),
+        ),
+        None => earliest(shards.iter().map(|s| s.run.started_at.as_deref()), true),
+    };
     merged.ended_at = earliest(shards.iter().map(|s| s.run.ended_at.as_deref()), false);
     merged.measured_seconds = shards
         .iter()
@@ -210,21 +219,21 @@ fn incomplete(expected: &Expected, shards: &[&Shard]) -> Vec<String> {
     let failed: Vec<u32> = expected.failed.iter().map(|(p, _)| *p).collect();
     let missing: Vec<String> = (1..=expected.parts)
         .filter(|p| !present.contains(p) && !failed.contains(p))
-        .map(|p| p.to_string())
+        .map(|p| (p - 1).to_string())
         .collect();
     if !missing.is_empty() {
         reasons.push(format!(
-            "part {} of {} stored no run",
+            "shard index {} of {} stored no run",
             missing.join(", "),
             expected.parts
         ));
     }
     for (part, why) in &expected.failed {
-        reasons.push(format!("part {part} of {} failed: {why}", expected.parts));
+        reasons.push(format!("shard index {} failed: {why}", part - 1));
     }
     for s in shards.iter().filter(|s| !s.run.complete) {
         let why = s.run.stop_reason.as_deref().unwrap_or("stopped early");
-        reasons.push(format!("part {} did not complete: {why}", s.part));
+        reasons.push(format!("shard index {} did not complete: {why}", s.part - 1));
     }
     for (what, values) in [
         (
@@ -245,12 +254,12 @@ fn incomplete(expected: &Expected, shards: &[&Shard]) -> Vec<String> {
         let mut by_value: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (part, value) in values {
             let value = value.unwrap_or_else(|| "unknown".into());
-            by_value.entry(value).or_default().push(part.to_string());
+            by_value.entry(value).or_default().push((part - 1).to_string());
         }
         if by_value.len() > 1 {
             let said: Vec<String> = by_value
                 .iter()
-                .map(|(v, parts)| format!("{v} on part {}", parts.join(", ")))
+                .map(|(v, parts)| format!("{v} on shard index {}", parts.join(", ")))
                 .collect();
             reasons.push(format!("shards ran different {what}: {}", said.join("; ")));
         }
@@ -403,9 +412,78 @@ fn merge_health(
         harness_limited: healths.iter().any(|(_, h, _)| h.harness_limited),
         reasons: healths
             .iter()
-            .flat_map(|(part, h, _)| h.reasons.iter().map(move |r| format!("part {part}: {r}")))
+            .flat_map(|(part, h, _)| {
+                h.reasons
+                    .iter()
+                    .map(move |r| format!("shard index {}: {r}", part - 1))
+            })
             .collect(),
     }))
+}
+
+/// The shards' interval logs as one: each step's histogram of an interval is the sum of every
+/// shard's for that interval (shards started together, so their intervals line up), so the
+/// merged log's per-interval percentiles are of every request, as the run's are. Unreadable
+/// lines are skipped, as when a log is read for a report.
+pub fn interval_logs(logs: &[Vec<u8>], start: std::time::SystemTime) -> Result<Vec<u8>, String> {
+    use hdrhistogram::serialization::V2DeflateSerializer;
+    use hdrhistogram::serialization::interval_log::{
+        IntervalLogIterator, IntervalLogWriterBuilder, LogEntry, Tag,
+    };
+    use std::time::Duration;
+
+    // (interval start in ms, tag order) -> (tag, length, histogram)
+    let mut tags: Vec<String> = Vec::new();
+    let mut cells: BTreeMap<(u64, usize), (Duration, Histogram<u64>)> = BTreeMap::new();
+    for log in logs {
+        for entry in IntervalLogIterator::new(log) {
+            let Ok(LogEntry::Interval(h)) = entry else {
+                continue;
+            };
+            let tag = h.tag().map(|t| t.as_str().to_string()).unwrap_or_default();
+            let Ok(hist) = crate::model::decode(h.encoded_histogram()) else {
+                continue;
+            };
+            let order = match tags.iter().position(|t| *t == tag) {
+                Some(i) => i,
+                None => {
+                    tags.push(tag);
+                    tags.len() - 1
+                }
+            };
+            let begin = h.start_timestamp().as_millis() as u64;
+            let cell = cells
+                .entry((begin, order))
+                .or_insert_with(|| (Duration::ZERO, new_histogram()));
+            cell.0 = cell.0.max(h.duration());
+            cell.1.add(&hist).map_err(|e| format!("{e:?}"))?;
+        }
+    }
+    let mut out = Vec::new();
+    let mut serializer = V2DeflateSerializer::new();
+    let mut writer = IntervalLogWriterBuilder::new()
+        .add_comment(&format!(
+            "rehearse {} interval log, merged from {} shards; values in microseconds; tags are steps",
+            env!("CARGO_PKG_VERSION"),
+            logs.len()
+        ))
+        .with_start_time(start)
+        .with_base_time(start)
+        .with_max_value_divisor(1000.0)
+        .begin_log_with(&mut out, &mut serializer)
+        .map_err(|e| e.to_string())?;
+    for ((begin, order), (length, h)) in &cells {
+        writer
+            .write_histogram(
+                h,
+                Duration::from_millis(*begin),
+                *length,
+                Tag::new(&tags[*order]),
+            )
+            .map_err(|e| format!("{e:?}"))?;
+    }
+    drop(writer);
+    Ok(out)
 }
 
 /// Series combined element by element with `join`, each first shifted right by its offset;

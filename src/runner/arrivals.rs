@@ -79,6 +79,39 @@ impl ArrivalClock {
     }
 }
 
+/// One shard's arrivals: every `count`-th arrival of the whole scenario's process, from the
+/// same start, so the shards together send exactly the arrivals one process would.
+#[derive(Debug, Clone)]
+pub struct ShardClock {
+    clock: ArrivalClock,
+    shard: super::Shard,
+    /// The number of the whole process's next arrival.
+    next: u64,
+}
+
+impl ShardClock {
+    /// The arrivals of `shard` under `load`.
+    pub fn new(load: &LoadPlan, shard: super::Shard) -> Self {
+        Self {
+            clock: ArrivalClock::new(load),
+            shard,
+            next: 0,
+        }
+    }
+
+    /// The offset of this shard's next arrival, or None when the profile has no more.
+    pub fn next_arrival(&mut self) -> Option<Duration> {
+        loop {
+            let at = self.clock.next_arrival()?;
+            let k = self.next;
+            self.next += 1;
+            if self.shard.owns(k) {
+                return Some(at);
+            }
+        }
+    }
+}
+
 fn push_profile(out: &mut Vec<Segment>, p: &Profile, offset: f64) {
     let mut from = p.start;
     let mut start = offset;
@@ -159,6 +192,26 @@ mod tests {
             let want = (2.0 * (k + 1) as f64 / 10.0).sqrt();
             assert!((x - want).abs() < 1e-6, "{k}: {x} vs {want}");
         }
+    }
+
+    #[test]
+    fn shards_take_every_nth_arrival_and_together_make_the_whole_process() {
+        let load = plan(Profile::constant(300.0, Duration::from_secs(1)), 0.5);
+        let whole = all(ArrivalClock::new(&load), 1.5);
+        let mut merged: Vec<f64> = Vec::new();
+        for index in 0..3 {
+            let mut c = ShardClock::new(&load, crate::runner::Shard { index, count: 3 });
+            let mine: Vec<f64> = std::iter::from_fn(|| c.next_arrival())
+                .map(|d| d.as_secs_f64())
+                .filter(|t| *t < 1.5 - 1e-9)
+                .collect();
+            // Shard i starts with arrival i and takes every third after it.
+            assert_eq!(mine[0], whole[index as usize]);
+            assert!(mine.len().abs_diff(whole.len() / 3) <= 1, "{}", mine.len());
+            merged.extend(mine);
+        }
+        merged.sort_by(f64::total_cmp);
+        assert_eq!(merged, whole);
     }
 
     #[test]

@@ -68,6 +68,50 @@ impl StopReason {
     }
 }
 
+/// Which share of a sharded run's load this process sends: shard `index` (0-based) of `count`.
+/// Arrival k of the whole process, iteration k of the cap, user j and row k of a `unique`
+/// feeder belong to the shard with `k mod count = index`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// This shard (0-based, as Kubernetes' JOB_COMPLETION_INDEX).
+    pub index: u32,
+    /// How many shards share the load.
+    pub count: u32,
+}
+
+impl Default for Shard {
+    fn default() -> Self {
+        Self::WHOLE
+    }
+}
+
+impl Shard {
+    /// One process sends all of the load.
+    pub const WHOLE: Shard = Shard { index: 0, count: 1 };
+
+    /// Whether item `k` of the whole run is this shard's.
+    pub fn owns(&self, k: u64) -> bool {
+        k % u64::from(self.count.max(1)) == u64::from(self.index)
+    }
+
+    /// How many of the first `total` items are this shard's.
+    pub fn share(&self, total: u64) -> u64 {
+        let (n, i) = (u64::from(self.count.max(1)), u64::from(self.index));
+        (total + n - 1 - i.min(n - 1)) / n
+    }
+
+    /// The number in the whole run of this shard's `local`-th item.
+    pub fn global(&self, local: u64) -> u64 {
+        local * u64::from(self.count.max(1)) + u64::from(self.index)
+    }
+
+    /// This shard's seed: the run's seed for shard 0 (so an unsharded run is unchanged), a
+    /// different one for each other shard, so shards do not draw the same random rows.
+    pub fn seed(&self, seed: u64) -> u64 {
+        seed.wrapping_add(u64::from(self.index).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    }
+}
+
 /// How to run.
 pub struct RunOptions {
     /// Where the interval log goes.
@@ -82,6 +126,12 @@ pub struct RunOptions {
     pub on_interval: OnInterval,
     /// Where the run comes from, recorded with it.
     pub provenance: Provenance,
+    /// This process's share of a sharded run's load ([`Shard::WHOLE`] when not sharded).
+    pub shard: Shard,
+    /// When the load starts (a sharded run's common start); `None` starts now. An instant
+    /// already past starts at once, with the arrivals due since then sent late and measured
+    /// from when they were due.
+    pub start_at: Option<Instant>,
 }
 
 /// What a run records about where it came from, besides what it measured.
@@ -145,6 +195,8 @@ pub(crate) struct Context {
     recorder: Recorder,
     gate: Gate,
     seed: u64,
+    /// This process's share of the load.
+    shard: Shard,
     /// Differs in every run: seeds `{{ uuid }}`.
     nonce: u64,
     iteration_think: Option<Think>,
@@ -164,7 +216,7 @@ impl Context {
     }
 }
 
-pub use result::{INTERVAL_LOG, rfc3339};
+pub use result::{INTERVAL_LOG, load_settings, rfc3339};
 
 /// A finished run: its results, and what people should know about how it went.
 #[derive(Debug)]
@@ -209,8 +261,14 @@ async fn record_run(plan: Arc<Plan>, opts: RunOptions) -> Result<RunRecord, RunE
     let recorder = Recorder::new(plan.steps.len() + 1);
     let counters = Arc::new(Counters::default());
     let names: Vec<String> = plan.steps.iter().map(|s| s.name.clone()).collect();
-    let start = Instant::now();
-    let started_at = SystemTime::now();
+    let start = match opts.start_at {
+        Some(at) => {
+            tokio::time::sleep_until(at.into()).await;
+            at
+        }
+        None => Instant::now(),
+    };
+    let started_at = SystemTime::now() - start.elapsed();
     let flusher = Flusher::start(FlushConfig {
         recorder: recorder.clone(),
         counters: counters.clone(),
@@ -235,10 +293,16 @@ async fn record_run(plan: Arc<Plan>, opts: RunOptions) -> Result<RunRecord, RunE
         client,
         recorder: recorder.clone(),
         gate: Gate::default(),
-        seed: opts.seed,
+        seed: opts.shard.seed(opts.seed),
+        shard: opts.shard,
         nonce: fastrand::u64(..),
         iteration_think,
-        tickets: tickets::Tickets::new(&plan, counters.clone(), start + plan.load.warmup),
+        tickets: tickets::Tickets::new(
+            &plan,
+            counters.clone(),
+            start + plan.load.warmup,
+            opts.shard,
+        ),
         stopping: AtomicBool::new(false),
         users_wanted: AtomicUsize::new(0),
         users_running: Mutex::new(Vec::new()),
@@ -288,4 +352,30 @@ async fn record_run(plan: Arc<Plan>, opts: RunOptions) -> Result<RunRecord, RunE
         warmup_intervals: (plan.load.warmup.as_secs_f64() / interval).floor() as usize,
         bodies_not_kept: ctx.client.budget.exhausted.load(Ordering::Relaxed),
     })
+}
+
+#[cfg(test)]
+mod shard_tests {
+    use super::Shard;
+
+    #[test]
+    fn shares_of_every_shard_add_up_to_the_whole_and_differ_by_at_most_one() {
+        for count in 1..=7u32 {
+            for total in 0..50u64 {
+                let shares: Vec<u64> = (0..count)
+                    .map(|index| Shard { index, count }.share(total))
+                    .collect();
+                assert_eq!(shares.iter().sum::<u64>(), total, "{count} {total}");
+                assert!(shares.iter().max().unwrap() - shares.iter().min().unwrap() <= 1);
+                for index in 0..count {
+                    let s = Shard { index, count };
+                    let owned = (0..total).filter(|k| s.owns(*k)).count() as u64;
+                    assert_eq!(owned, s.share(total));
+                    assert!((0..s.share(total)).all(|l| s.owns(s.global(l))));
+                }
+            }
+        }
+        assert_eq!(Shard::WHOLE.seed(7), 7);
+        assert_ne!(Shard { index: 1, count: 2 }.seed(7), 7);
+    }
 }

@@ -153,7 +153,8 @@ fn describe_request(step: &crate::scenario::StepPlan) -> String {
     }
 }
 
-fn load_settings(plan: &Plan) -> LoadSettings {
+/// The load a plan asks for, as results.json records it.
+pub fn load_settings(plan: &Plan) -> LoadSettings {
     let l = &plan.load;
     let peak = l.profile.peak();
     let stages = if l.profile.stages.len() > 1 || l.profile.start != peak {

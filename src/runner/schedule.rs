@@ -13,7 +13,7 @@ use tokio::runtime::Handle;
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
-use super::arrivals::ArrivalClock;
+use super::arrivals::ShardClock;
 use super::tickets::Exhausted;
 use super::{Context, StopReason, StopRequest, iteration, user};
 use crate::scenario::LoadModel;
@@ -42,7 +42,7 @@ pub fn drive(
     ctx.gate.set_scheduler();
     let load = &ctx.plan.load;
     let end = start + load.total_duration();
-    let mut clock = ArrivalClock::new(load);
+    let mut clock = ShardClock::new(load, ctx.shard);
     let mut rng = fastrand::Rng::with_seed(ctx.seed);
     let mut next_arrival = clock.next_arrival().map(|d| start + d);
     let mut spawned = 0u64;
@@ -92,7 +92,8 @@ pub fn drive(
                 } else {
                     load.profile.level_at(t - load.warmup)
                 };
-                let wanted = level.max(0.0).floor() as usize;
+                // User j of the profile's is shard (j mod N)'s.
+                let wanted = ctx.shard.share(level.max(0.0).floor() as u64) as usize;
                 ctx.users_wanted.store(wanted, Ordering::Relaxed);
                 let mut running = ctx.users_running.lock().unwrap_or_else(|e| e.into_inner());
                 if running.len() < wanted {

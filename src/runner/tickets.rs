@@ -28,15 +28,23 @@ pub struct Tickets {
     mode: Option<FeedMode>,
     cap_reached: AtomicBool,
     data_exhausted: AtomicBool,
+    shard: super::Shard,
 }
 
 impl Tickets {
     /// A dispenser for a plan whose measurement starts at `measure_start`.
-    pub fn new(plan: &Plan, counters: Arc<Counters>, measure_start: Instant) -> Self {
+    /// A shard takes its share of the cap and its rows of a `unique` feeder.
+    pub fn new(
+        plan: &Plan,
+        counters: Arc<Counters>,
+        measure_start: Instant,
+        shard: super::Shard,
+    ) -> Self {
         Self {
             counters,
             measure_start,
-            cap: plan.load.iterations,
+            shard,
+            cap: plan.load.iterations.map(|c| shard.share(c)),
             rows: plan.data.as_ref().map(|d| d.rows.len()).unwrap_or(0),
             mode: plan.data.as_ref().map(|d| d.mode),
             cap_reached: AtomicBool::new(false),
@@ -63,7 +71,10 @@ impl Tickets {
                 return None;
             }
         }
-        let index = self.counters.started.fetch_add(1, Ordering::Relaxed);
+        // Numbered in the whole (sharded) run, so the shards' rows interleave and never repeat.
+        let index = self
+            .shard
+            .global(self.counters.started.fetch_add(1, Ordering::Relaxed));
         let row = match self.mode {
             None => 0,
             Some(FeedMode::Sequential) => (index % self.rows as u64) as usize,

@@ -37,6 +37,9 @@ pub const MAX_HISTORY: u64 = 1000;
 /// Most repeats of `run --repeat`.
 pub const MAX_REPEAT: u64 = 20;
 
+/// Most shards one sharded run may be split into.
+pub const MAX_SHARDS: u64 = 1000;
+
 /// Checks a whole-number setting against its range; the message names the setting.
 pub fn check_count(name: &str, value: i64, min: u64, max: u64) -> Result<u64, String> {
     if value < min as i64 || value as u64 > max {

@@ -7,7 +7,7 @@ use sqlx::Row;
 use super::write::epoch_ms;
 use super::{Store, StoreError, with_pool};
 
-/// A group of runs made together.
+/// A group of runs made together: a suite run, or the shards of one sharded run.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Group {
     /// Its id (a suite run's id).
@@ -24,6 +24,9 @@ pub struct Group {
     pub parts: i64,
     /// When it was created, epoch milliseconds.
     pub created_ms: i64,
+    /// A sharded run's common start on the store's clock, epoch milliseconds, once every
+    /// shard has registered.
+    pub start_at_ms: Option<i64>,
     /// What the group expects of its parts (a suite: each scenario and its part), as JSON.
     pub document: String,
 }
@@ -83,8 +86,13 @@ impl Store {
             || stored.parts != g.parts
             || stored.document != g.document
         {
+            let (what, flag) = if g.kind == "sharded" {
+                ("sharded run", "--group")
+            } else {
+                ("suite run", "--suite-id")
+            };
             return Err(StoreError::Conflict(format!(
-                "the group `{}` already exists as {} `{}` in {} parts, with other scenarios: give each suite run its own --suite-id",
+                "the group `{}` already exists as {} `{}` in {} parts, with other settings: give each {what} its own {flag}",
                 g.id, stored.kind, stored.name, stored.parts
             )));
         }
@@ -95,7 +103,7 @@ impl Store {
     pub async fn group(&self, id: &str) -> Result<Option<Group>, StoreError> {
         let clean = id.trim();
         let pattern = format!("{clean}%");
-        const SQL: &str = "SELECT id, kind, name, branch, commit_sha, parts, created_ms, document FROM run_groups \
+        const SQL: &str = "SELECT id, kind, name, branch, commit_sha, parts, created_ms, start_at_ms, document FROM run_groups \
              WHERE id = $1 OR id LIKE $2 ORDER BY (id = $1) DESC, id LIMIT 2";
         let groups: Vec<Group> = with_pool!(self, pool => {
             let rows = sqlx::query(SQL).bind(clean).bind(&pattern).fetch_all(pool).await?;
@@ -120,7 +128,7 @@ impl Store {
         branch: Option<&str>,
         not: Option<&str>,
     ) -> Result<Option<Group>, StoreError> {
-        const SQL: &str = "SELECT id, kind, name, branch, commit_sha, parts, created_ms, document FROM run_groups \
+        const SQL: &str = "SELECT id, kind, name, branch, commit_sha, parts, created_ms, start_at_ms, document FROM run_groups \
              WHERE kind = $1 AND (CAST($2 AS TEXT) IS NULL OR name = $2) AND (CAST($3 AS TEXT) IS NULL OR branch = $3) \
              AND (CAST($4 AS TEXT) IS NULL OR id <> $4) \
              ORDER BY created_ms DESC, id DESC LIMIT 1";
@@ -133,7 +141,7 @@ impl Store {
 
     /// Groups of a kind, newest first.
     pub async fn groups(&self, kind: &str, limit: i64) -> Result<Vec<Group>, StoreError> {
-        const SQL: &str = "SELECT id, kind, name, branch, commit_sha, parts, created_ms, document FROM run_groups \
+        const SQL: &str = "SELECT id, kind, name, branch, commit_sha, parts, created_ms, start_at_ms, document FROM run_groups \
              WHERE kind = $1 ORDER BY created_ms DESC, id DESC LIMIT $2";
         let groups: Vec<Group> = with_pool!(self, pool => {
             let rows = sqlx::query(SQL).bind(kind).bind(limit).fetch_all(pool).await?;
@@ -190,6 +198,54 @@ impl Store {
         Ok(parts)
     }
 
+    /// The store's clock, epoch milliseconds: the one clock every shard of a group reads, so
+    /// machines whose own clocks disagree still start together.
+    pub async fn clock_ms(&self) -> Result<i64, StoreError> {
+        let now: i64 = match self {
+            Store::Sqlite(pool) => {
+                sqlx::query_scalar(
+                    "SELECT CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
+                )
+                .fetch_one(pool)
+                .await?
+            }
+            Store::Postgres(pool) => {
+                sqlx::query_scalar(
+                    "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+                )
+                .fetch_one(pool)
+                .await?
+            }
+        };
+        Ok(now)
+    }
+
+    /// Sets a group's common start unless one is set already (the first shard to see every
+    /// shard registered sets it; the others read it); returns the start that holds.
+    pub async fn set_start(&self, group: &str, at_ms: i64) -> Result<i64, StoreError> {
+        const SQL: &str =
+            "UPDATE run_groups SET start_at_ms = $2 WHERE id = $1 AND start_at_ms IS NULL";
+        with_pool!(self, pool => sqlx::query(SQL).bind(group).bind(at_ms).execute(pool).await?.rows_affected());
+        self.group(group)
+            .await?
+            .and_then(|g| g.start_at_ms)
+            .ok_or_else(|| StoreError::NotFound(group.to_string()))
+    }
+
+    /// A part that gave up waiting leaves the group as failed, unless it had already moved
+    /// on; returns whether it was still waiting.
+    pub async fn give_up_part(
+        &self,
+        group: &str,
+        part: i64,
+        detail: &str,
+    ) -> Result<bool, StoreError> {
+        const SQL: &str = "UPDATE run_group_parts SET state = 'failed', finished_ms = $3, detail = $4 \
+             WHERE group_id = $1 AND part = $2 AND state = 'running'";
+        let changed = with_pool!(self, pool => sqlx::query(SQL).bind(group).bind(part).bind(epoch_ms(std::time::SystemTime::now())).bind(detail).execute(pool).await?.rows_affected());
+        Ok(changed > 0)
+    }
+
     /// Ids of the runs a group holds, oldest first.
     pub async fn group_runs(&self, group: &str) -> Result<Vec<String>, StoreError> {
         const SQL: &str =
@@ -215,6 +271,7 @@ where
         commit: r.try_get("commit_sha")?,
         parts: r.try_get("parts")?,
         created_ms: r.try_get("created_ms")?,
+        start_at_ms: r.try_get("start_at_ms")?,
         document: r.try_get("document")?,
     })
 }

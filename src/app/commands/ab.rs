@@ -52,6 +52,8 @@ pub async fn ab(args: AbArgs) -> AppResult {
                 provenance: s.provenance(&session, side, round),
                 seed: s.seed,
                 progress: s.progress,
+                shard: Default::default(),
+                start_at: None,
             };
             let plan = if side == "baseline" {
                 &s.baseline

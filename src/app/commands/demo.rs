@@ -113,6 +113,8 @@ pub async fn demo(args: DemoArgs) -> AppResult {
             },
             seed: 1,
             progress: Mode::detect(args.quiet),
+            shard: Default::default(),
+            start_at: None,
         };
         let stored = store.as_ref().zip(store_url.as_deref());
         let (result, path) = pipeline::execute(&plan, &place, stored).await?;

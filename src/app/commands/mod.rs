@@ -3,9 +3,11 @@
 pub mod ab;
 pub mod compare;
 pub mod demo;
+pub mod merge;
 pub mod report;
 pub mod run;
 pub mod runs;
 pub mod sandbox;
+pub mod sharded;
 pub mod suite;
 pub mod validate;

@@ -9,14 +9,17 @@ use crate::app::error::{AppError, AppResult, Outcome};
 use crate::app::pipeline::{self, Placement, compare_with, selection_error, show_comparison};
 use crate::app::publish::{self, ReportRequest};
 use crate::app::select::{Resolver, SelectError, Spec};
-use crate::app::settings::{RunPlan, RunSettings, run_plan};
+use crate::app::settings::{Gate, Publish, RunPlan, RunSettings, run_plan};
 use crate::model::RunResult;
 use crate::report::console as text;
 
 /// Runs the command: one scenario, or a suite.
 pub async fn run(args: RunArgs) -> AppResult {
     match run_plan(&args)? {
-        RunPlan::Single(settings) => single(*settings).await,
+        RunPlan::Single(settings) => match settings.sharding.clone() {
+            Some(sharding) => super::sharded::run(*settings, sharding).await,
+            None => single(*settings).await,
+        },
         RunPlan::Suite(settings) => super::suite::run(*settings).await,
     }
 }
@@ -62,6 +65,8 @@ async fn single(settings: RunSettings) -> AppResult {
             provenance: settings.provenance.clone(),
             seed: settings.seed,
             progress: settings.progress,
+            shard: Default::default(),
+            start_at: None,
         };
         let stored = store.as_ref().zip(settings.store.as_deref());
         let (result, path) = pipeline::execute(&settings.plan, &place, stored).await?;
@@ -75,6 +80,47 @@ async fn single(settings: RunSettings) -> AppResult {
         }
     }
 
+    let outcome = conclude(
+        &mut resolver,
+        Conclusion {
+            baseline: settings.baseline.clone(),
+            repeat: settings.repeat,
+            gate: settings.gate.clone(),
+            publish: settings.publish.clone(),
+            out_dir: settings.out_dir.clone(),
+        },
+        candidates,
+        dirs,
+        failure,
+    )
+    .await;
+    resolver.close().await;
+    outcome
+}
+
+/// What happens to finished runs: how they are judged and where they are reported.
+pub struct Conclusion {
+    /// The baseline to compare with, if any.
+    pub baseline: Option<Spec>,
+    /// How many runs the candidate side has (named in the comparison).
+    pub repeat: u32,
+    /// Verdict settings.
+    pub gate: Gate,
+    /// The report folder.
+    pub publish: Publish,
+    /// Where comparison.json goes.
+    pub out_dir: std::path::PathBuf,
+}
+
+/// Compares finished runs with the baseline (or checks their thresholds), writes the report
+/// and gives the exit outcome; a run's own `failure` wins over any verdict.
+pub async fn conclude(
+    resolver: &mut Resolver,
+    settings: Conclusion,
+    candidates: Vec<RunResult>,
+    dirs: Vec<Option<std::path::PathBuf>>,
+    failure: Option<AppError>,
+) -> AppResult {
     // A failed run is not compared, but it is reported: the report and job summary say what
     // happened, with the runs before it.
     let mut comparison = None;
@@ -86,7 +132,7 @@ async fn single(settings: RunSettings) -> AppResult {
             "this run".to_string()
         };
         match compare_with(
-            &mut resolver,
+            resolver,
             spec,
             &candidates,
             &candidate_spec,
@@ -121,7 +167,7 @@ async fn single(settings: RunSettings) -> AppResult {
         (None, None) => thresholds_outcome(&candidates),
     };
     let published = publish::publish(
-        &mut resolver,
+        resolver,
         ReportRequest {
             candidates,
             dirs,
@@ -131,7 +177,6 @@ async fn single(settings: RunSettings) -> AppResult {
         },
     )
     .await;
-    resolver.close().await;
     match (failure, published) {
         // The run's own failure is the news; a report that could not be written is a footnote.
         (Some(failure), Err(e)) => {

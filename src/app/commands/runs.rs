@@ -106,10 +106,19 @@ pub async fn runs(command: RunsCommand) -> AppResult {
                     flags.push(match r.kind.as_str() {
                         "ab" => "A/B round",
                         "superseded" => "superseded by a retried suite part",
+                        "shard" => "one shard: no baseline",
                         _ => "demo",
                     });
                 }
-                let member = r.group.as_ref().map(|g| format!("suite {}", cut(g, 13)));
+                let group = if r.kind == "shard" {
+                    "sharded run"
+                } else {
+                    "suite"
+                };
+                let member = r
+                    .group
+                    .as_ref()
+                    .map(|g| format!("{group} {}", cut(g, 13)));
                 if let Some(m) = &member {
                     flags.push(m);
                 }

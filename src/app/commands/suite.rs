@@ -64,6 +64,7 @@ pub async fn run(s: SuiteSettings) -> AppResult {
                 commit: git.commit,
                 parts: i64::from(s.parts),
                 created_ms: now_ms(),
+                start_at_ms: None,
                 document: serde_json::to_string(&expected).expect("expectations serialize"),
             })
             .await
@@ -123,6 +124,8 @@ pub async fn run(s: SuiteSettings) -> AppResult {
                 provenance,
                 seed: s.seed,
                 progress: s.progress,
+                shard: Default::default(),
+                start_at: None,
             };
             let stored = store.as_ref().zip(s.store.as_deref());
             let (result, path) = pipeline::execute(&member.plan, &place, stored).await?;

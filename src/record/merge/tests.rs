@@ -117,7 +117,8 @@ fn timelines_are_aligned_on_the_common_start_and_added() {
     assert_eq!(merged.intervals.as_ref().unwrap().started, [1, 2, 2, 1]);
     assert_eq!(merged.started_at.as_deref(), Some("2026-12-01T10:00:00Z"));
     assert_eq!(merged.ended_at.as_deref(), Some("2026-12-01T10:00:04Z"));
-    // With the barrier's T0 one second before both, each moves one interval right.
+    // Shards that met at the barrier all began at T0, whatever their clocks wrote: part 2's
+    // clock running a second fast does not shift its intervals.
     let t0 = unix_ms("2026-12-01T09:59:59Z").unwrap();
     let at_t0 = merge(
         &Expected {
@@ -127,7 +128,12 @@ fn timelines_are_aligned_on_the_common_start_and_added() {
         &[a, b],
     )
     .unwrap();
-    assert_eq!(at_t0.steps[1].timeline_ok, [0, 10, 30, 50, 30]);
+    assert_eq!(at_t0.steps[1].timeline_ok, [20, 40, 60]);
+    assert_eq!(at_t0.intervals.as_ref().unwrap().started, [2, 2, 2]);
+    assert_eq!(
+        at_t0.started_at.as_deref(),
+        Some("2026-12-01T09:59:59.000Z")
+    );
 }
 
 #[test]
@@ -137,7 +143,7 @@ fn a_missing_failed_or_different_shard_makes_the_run_incomplete_with_the_reason(
     assert!(!merged.complete);
     assert_eq!(
         merged.stop_reason.as_deref(),
-        Some("part 2, 3 of 3 stored no run")
+        Some("shard index 1, 2 of 3 stored no run")
     );
 
     let failed = Expected {
@@ -147,7 +153,7 @@ fn a_missing_failed_or_different_shard_makes_the_run_incomplete_with_the_reason(
     let merged = merge(&failed, &[shard(1, &fast, &fast, 0)]).unwrap();
     assert_eq!(
         merged.stop_reason.as_deref(),
-        Some("part 2 of 2 failed: killed")
+        Some("shard index 1 failed: killed")
     );
 
     let mut other = shard(2, &fast, &fast, 0);
@@ -157,11 +163,11 @@ fn a_missing_failed_or_different_shard_makes_the_run_incomplete_with_the_reason(
     assert!(!merged.complete);
     let why = merged.stop_reason.unwrap();
     assert!(
-        why.contains("shards ran different scenario files: hash-a on part 1; hash-b on part 2"),
+        why.contains("shards ran different scenario files: hash-a on shard index 0; hash-b on shard index 1"),
         "{why}"
     );
     assert!(
-        why.contains("different rehearse versions: 0.1.0 on part 1; 0.2.0 on part 2"),
+        why.contains("different rehearse versions: 0.1.0 on shard index 0; 0.2.0 on shard index 1"),
         "{why}"
     );
 
@@ -171,7 +177,7 @@ fn a_missing_failed_or_different_shard_makes_the_run_incomplete_with_the_reason(
     let merged = merge(&expected(2), &[shard(1, &fast, &fast, 0), cut]).unwrap();
     assert_eq!(
         merged.stop_reason.as_deref(),
-        Some("part 2 did not complete: interrupted")
+        Some("shard index 1 did not complete: interrupted")
     );
 }
 
@@ -193,7 +199,7 @@ fn shards_of_different_scenarios_or_none_are_refused() {
     let err = merge(&expected(2), &[shard(1, &[1_000], &[1_000], 0), broken]).unwrap_err();
     assert!(
         err.to_string()
-            .starts_with("group g-1: part 2, step `login`: not base64"),
+            .starts_with("group g-1: shard index 1, step `login`: not base64"),
         "{err}"
     );
 }
@@ -277,7 +283,7 @@ fn the_generators_health_adds_its_lag_and_says_which_shard_was_starved() {
     assert_eq!(h.cpu_cores, Some(1.0));
     assert_eq!(h.pressure_some, Some(0.4));
     assert!(h.harness_limited);
-    assert_eq!(h.reasons, ["part 2: schedule lag p99 2 ms"]);
+    assert_eq!(h.reasons, ["shard index 1: schedule lag p99 2 ms"]);
     assert_eq!(h.intervals.cpu_cores, [1.0, 1.0]);
     assert_eq!(h.intervals.lag_p99, [100, 200]);
 }

@@ -39,7 +39,19 @@ pub fn summary(run: &RunResult) -> String {
             run.stop_reason.as_deref().unwrap_or("interrupted")
         )
     };
-    let _ = writeln!(out, "{} · {target} · {load} · {state}", run.scenario);
+    // A shard sends a share of the load its settings describe; a merged run is every shard's.
+    let share = match (&run.group, run.shards.len()) {
+        (Some(g), _) if g.kind == crate::model::GroupKind::Sharded => {
+            format!(" (shard index {} of {})", g.part.saturating_sub(1), g.parts)
+        }
+        (_, n) if n > 0 => format!(" (merged from {n} shards)"),
+        _ => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "{} · {target} · {load}{share} · {state}",
+        run.scenario
+    );
     let width = run
         .steps
         .iter()
