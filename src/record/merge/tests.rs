@@ -287,3 +287,52 @@ fn the_generators_health_adds_its_lag_and_says_which_shard_was_starved() {
     assert_eq!(h.intervals.cpu_cores, [1.0, 1.0]);
     assert_eq!(h.intervals.lag_p99, [100, 200]);
 }
+
+/// An interval log of `tag`, one interval per entry of `per_second`, each with that many
+/// latencies of `value` µs.
+fn log_of(tag: &str, value: u64, per_second: &[u64]) -> Vec<u8> {
+    use hdrhistogram::serialization::V2DeflateSerializer;
+    use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
+    let mut out = Vec::new();
+    let mut ser = V2DeflateSerializer::new();
+    let start = std::time::UNIX_EPOCH;
+    let mut w = IntervalLogWriterBuilder::new()
+        .with_start_time(start)
+        .with_base_time(start)
+        .begin_log_with(&mut out, &mut ser)
+        .unwrap();
+    for (i, n) in per_second.iter().enumerate() {
+        let mut h = new_histogram();
+        h.record_n(value, *n).unwrap();
+        w.write_histogram(
+            &h,
+            std::time::Duration::from_secs(i as u64),
+            std::time::Duration::from_secs(1),
+            Tag::new(tag),
+        )
+        .unwrap();
+    }
+    drop(w);
+    out
+}
+
+#[test]
+fn interval_logs_add_per_step_and_interval() {
+    use crate::model::parse_interval_log;
+    let merged = interval_logs(
+        &[
+            log_of("pay", 1_000, &[10, 20]),
+            log_of("pay", 100_000, &[1, 0, 5]),
+            log_of("login", 500, &[3]),
+        ],
+        std::time::UNIX_EPOCH,
+    )
+    .unwrap();
+    let series = parse_interval_log(&merged);
+    let counts = |tag: &str| series[tag].iter().map(|p| p.count).collect::<Vec<_>>();
+    assert_eq!(counts("pay"), [11, 20, 5]);
+    assert_eq!(counts("login"), [3]);
+    // The second shard's slow request is in the first interval's tail, not averaged away.
+    assert!(series["pay"][0].p99 >= 99_000, "{:?}", series["pay"][0]);
+    assert_eq!(series["pay"][1].p99, 1_000);
+}
