@@ -92,7 +92,11 @@ fn interval_log(run: &RunResult) -> Vec<u8> {
             let whole = model::decode(&s.histogram).unwrap();
             // A sixtieth of the step's requests in each interval, as a steady run has.
             let mut h = model::new_histogram();
-            for v in whole.iter_recorded().step_by(60).map(|v| v.value_iterated_to()) {
+            for v in whole
+                .iter_recorded()
+                .step_by(60)
+                .map(|v| v.value_iterated_to())
+            {
                 h.record(v).unwrap();
             }
             w.write_histogram(
@@ -154,7 +158,10 @@ fn in_postgres(c: &mut Criterion, shards: Vec<Shard>) {
                 part: s.part,
                 parts: SHARDS,
             });
-            store.start_part(&group.id, i64::from(s.part), "bench").await.unwrap();
+            store
+                .start_part(&group.id, i64::from(s.part), "bench")
+                .await
+                .unwrap();
             store.insert(&run, Some(interval_log(&run))).await.unwrap();
             store
                 .finish_part(&group.id, i64::from(s.part), PartState::Done, None)

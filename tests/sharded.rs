@@ -47,7 +47,16 @@ fn shard(scenario: &Path, store: &str, group: &str, index: u32, count: u32, out:
 /// Runs every shard of a group at once and waits for all of them.
 fn shards(scenario: &Path, store: &str, group: &str, count: u32, dir: &Path) -> Vec<Output> {
     let children: Vec<Child> = (0..count)
-        .map(|i| shard(scenario, store, group, i, count, &dir.join(format!("shard-{i}"))))
+        .map(|i| {
+            shard(
+                scenario,
+                store,
+                group,
+                i,
+                count,
+                &dir.join(format!("shard-{i}")),
+            )
+        })
         .collect();
     children
         .into_iter()
@@ -100,7 +109,12 @@ fn three_shards_make_the_run_one_process_makes() {
             .iter()
             .enumerate()
         {
-            assert!(o.status.success(), "{}: shard {i}: {}", store.label, text(o));
+            assert!(
+                o.status.success(),
+                "{}: shard {i}: {}",
+                store.label,
+                text(o)
+            );
         }
         let (o, merged) = merge(&store.url, &group, &dir.path().join("merged"), &[]);
         assert!(o.status.success(), "{}: {}", store.label, text(&o));
@@ -192,8 +206,14 @@ fn coordinated_omission_stays_corrected_across_shards() {
     );
     // The stall, not the shards, sets the p99: about 0.95 s either way. Measured from when
     // each request was due, a request a shard sent late after the stall still counts its wait.
-    assert!(s > 800_000.0, "the stall shows in one process's p99: {s} µs");
-    assert!(within(m, s, 0.05), "merged p99 {m} µs vs one process {s} µs");
+    assert!(
+        s > 800_000.0,
+        "the stall shows in one process's p99: {s} µs"
+    );
+    assert!(
+        within(m, s, 0.05),
+        "merged p99 {m} µs vs one process {s} µs"
+    );
 }
 
 #[test]
@@ -246,7 +266,11 @@ fn a_killed_shard_makes_the_merged_run_incomplete_and_it_is_never_judged() {
         .output()
         .unwrap();
     assert_eq!(c.status.code(), Some(3), "{}", text(&c));
-    assert!(text(&c).contains("incomplete set of shards"), "{}", text(&c));
+    assert!(
+        text(&c).contains("incomplete set of shards"),
+        "{}",
+        text(&c)
+    );
     let c = rehearse()
         .args(["compare", "--store", &store.url, "killed"])
         .arg(&dir.path().join("merged/results.json"))
@@ -260,7 +284,11 @@ fn a_killed_shard_makes_the_merged_run_incomplete_and_it_is_never_judged() {
         .output()
         .unwrap();
     assert_eq!(c.status.code(), Some(2), "{}", text(&c));
-    assert!(text(&c).contains("one shard of the sharded run"), "{}", text(&c));
+    assert!(
+        text(&c).contains("one shard of the sharded run"),
+        "{}",
+        text(&c)
+    );
     // The dead shard, restarted, may not send its share late.
     let late = shard(
         &scenario,
@@ -314,7 +342,9 @@ fn a_shard_that_never_comes_stops_the_others_before_any_load() {
         assert!(t.contains("no load was sent"), "{t}");
     }
     assert_eq!(
-        server.connections.load(std::sync::atomic::Ordering::Relaxed),
+        server
+            .connections
+            .load(std::sync::atomic::Ordering::Relaxed),
         0
     );
     assert!(!dir.path().join("shard-0/results.json").exists());
@@ -371,7 +401,15 @@ fn sharding_flags_are_checked_before_anything_is_sent() {
             "the shards of --shards 3 are 0 to 2",
         ),
         (
-            &["--shards", "2", "--shard-index", "0", "--group", "g", "--no-store"],
+            &[
+                "--shards",
+                "2",
+                "--shard-index",
+                "0",
+                "--group",
+                "g",
+                "--no-store",
+            ],
             "drop --no-store",
         ),
         (
@@ -405,7 +443,15 @@ fn sharding_flags_are_checked_before_anything_is_sent() {
     }
     // A group id comes from CI's own run id when there is one.
     let o = rehearse()
-        .args(["run", "--shards", "2", "--shard-index", "0", "--barrier-timeout", "1s"])
+        .args([
+            "run",
+            "--shards",
+            "2",
+            "--shard-index",
+            "0",
+            "--barrier-timeout",
+            "1s",
+        ])
         .arg(&scenario)
         .env("GITHUB_RUN_ID", "77")
         .env("GITHUB_RUN_ATTEMPT", "2")

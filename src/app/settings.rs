@@ -135,7 +135,10 @@ impl Sharding {
         let invalid = |m: String| Err(AppError::invalid(anyhow::anyhow!(m)));
         let Some(count) = a.shards else {
             if a.shard_index.is_some() || a.barrier_timeout.is_some() {
-                return invalid("--shard-index and --barrier-timeout belong to a sharded run: add --shards N".into());
+                return invalid(
+                    "--shard-index and --barrier-timeout belong to a sharded run: add --shards N"
+                        .into(),
+                );
             }
             return Ok(None);
         };
@@ -144,16 +147,31 @@ impl Sharding {
             None => match std::env::var("JOB_COMPLETION_INDEX") {
                 Ok(v) => match v.trim().parse::<u32>() {
                     Ok(i) => i,
-                    Err(_) => return invalid(format!("JOB_COMPLETION_INDEX `{}` is not a shard index", v.escape_debug())),
+                    Err(_) => {
+                        return invalid(format!(
+                            "JOB_COMPLETION_INDEX `{}` is not a shard index",
+                            v.escape_debug()
+                        ));
+                    }
                 },
-                Err(_) => return invalid(format!("which shard of {count} is this? give --shard-index 0..{} (Kubernetes Indexed Jobs set JOB_COMPLETION_INDEX)", count - 1)),
+                Err(_) => {
+                    return invalid(format!(
+                        "which shard of {count} is this? give --shard-index 0..{} (Kubernetes Indexed Jobs set JOB_COMPLETION_INDEX)",
+                        count - 1
+                    ));
+                }
             },
         };
         if index >= count {
-            return invalid(format!("--shard-index {index} is out of range: the shards of --shards {count} are 0 to {}", count - 1));
+            return invalid(format!(
+                "--shard-index {index} is out of range: the shards of --shards {count} are 0 to {}",
+                count - 1
+            ));
         }
         if args.no_store {
-            return invalid("the shards of a sharded run meet and merge in the store: drop --no-store".into());
+            return invalid(
+                "the shards of a sharded run meet and merge in the store: drop --no-store".into(),
+            );
         }
         if args.baseline.is_some() || args.repeat > 1 {
             return invalid("a sharded run is judged once, on the merged run: run the shards without --baseline and --repeat, then `rehearse merge GROUP --baseline SPEC`".into());

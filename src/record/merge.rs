@@ -233,7 +233,10 @@ fn incomplete(expected: &Expected, shards: &[&Shard]) -> Vec<String> {
     }
     for s in shards.iter().filter(|s| !s.run.complete) {
         let why = s.run.stop_reason.as_deref().unwrap_or("stopped early");
-        reasons.push(format!("shard index {} did not complete: {why}", s.part - 1));
+        reasons.push(format!(
+            "shard index {} did not complete: {why}",
+            s.part - 1
+        ));
     }
     for (what, values) in [
         (
@@ -254,7 +257,10 @@ fn incomplete(expected: &Expected, shards: &[&Shard]) -> Vec<String> {
         let mut by_value: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (part, value) in values {
             let value = value.unwrap_or_else(|| "unknown".into());
-            by_value.entry(value).or_default().push((part - 1).to_string());
+            by_value
+                .entry(value)
+                .or_default()
+                .push((part - 1).to_string());
         }
         if by_value.len() > 1 {
             let said: Vec<String> = by_value

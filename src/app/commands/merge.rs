@@ -25,17 +25,13 @@ use crate::store::{Access, Group, Store};
 pub async fn merge(args: MergeArgs) -> AppResult {
     let url = args.store.url();
     let store = Store::open(&url, Access::Write).await.invalid()?;
-    let group = store
-        .group(&args.group)
-        .await
-        .invalid()?
-        .ok_or_else(|| {
-            AppError::invalid(anyhow!(
-                "no sharded run `{}` in the store {}",
-                args.group,
-                crate::store::redact(&url)
-            ))
-        })?;
+    let group = store.group(&args.group).await.invalid()?.ok_or_else(|| {
+        AppError::invalid(anyhow!(
+            "no sharded run `{}` in the store {}",
+            args.group,
+            crate::store::redact(&url)
+        ))
+    })?;
     if group.kind != GroupKind::Sharded.name() {
         return Err(AppError::invalid(anyhow!(
             "`{}` is a {} run, not a sharded one: judge a suite with `rehearse compare BASELINE suite:{}`",
@@ -70,7 +66,9 @@ pub async fn merge(args: MergeArgs) -> AppResult {
             out_dir,
         },
         vec![merged],
-        vec![Some(path.parent().map(Path::to_path_buf).unwrap_or_default())],
+        vec![Some(
+            path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        )],
         failure,
     )
     .await;
@@ -167,8 +165,12 @@ pub async fn keep(
     dir: &Path,
     replace: bool,
 ) -> anyhow::Result<PathBuf> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| anyhow!("cannot create the output directory '{}': {e}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(|e| {
+        anyhow!(
+            "cannot create the output directory '{}': {e}",
+            dir.display()
+        )
+    })?;
     std::fs::write(dir.join(INTERVAL_LOG), log)
         .map_err(|e| anyhow!("cannot write {}: {e}", dir.join(INTERVAL_LOG).display()))?;
     let path = dir.join("results.json");

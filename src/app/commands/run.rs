@@ -131,15 +131,7 @@ pub async fn conclude(
         } else {
             "this run".to_string()
         };
-        match compare_with(
-            resolver,
-            spec,
-            &candidates,
-            &candidate_spec,
-            &settings.gate,
-        )
-        .await
-        {
+        match compare_with(resolver, spec, &candidates, &candidate_spec, &settings.gate).await {
             Ok((c, runs)) => {
                 comparison = Some(c);
                 baseline_runs = runs;

@@ -115,10 +115,7 @@ pub async fn runs(command: RunsCommand) -> AppResult {
                 } else {
                     "suite"
                 };
-                let member = r
-                    .group
-                    .as_ref()
-                    .map(|g| format!("{group} {}", cut(g, 13)));
+                let member = r.group.as_ref().map(|g| format!("{group} {}", cut(g, 13)));
                 if let Some(m) = &member {
                     flags.push(m);
                 }

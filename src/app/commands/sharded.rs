@@ -39,7 +39,8 @@ pub async fn run(settings: RunSettings, sharding: Sharding) -> AppResult {
     let part = i64::from(shard.index) + 1;
     let git = settings.provenance.git.clone().unwrap_or_default();
     // Shards that disagree on the load they split would merge into a run nobody asked for.
-    let document = serde_json::json!({ "load": crate::runner::load_settings(&settings.plan) }).to_string();
+    let document =
+        serde_json::json!({ "load": crate::runner::load_settings(&settings.plan) }).to_string();
     let group = store
         .join_group(&Group {
             id: id.clone(),

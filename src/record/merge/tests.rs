@@ -163,7 +163,9 @@ fn a_missing_failed_or_different_shard_makes_the_run_incomplete_with_the_reason(
     assert!(!merged.complete);
     let why = merged.stop_reason.unwrap();
     assert!(
-        why.contains("shards ran different scenario files: hash-a on shard index 0; hash-b on shard index 1"),
+        why.contains(
+            "shards ran different scenario files: hash-a on shard index 0; hash-b on shard index 1"
+        ),
         "{why}"
     );
     assert!(

@@ -47,11 +47,7 @@ pub fn summary(run: &RunResult) -> String {
         (_, n) if n > 0 => format!(" (merged from {n} shards)"),
         _ => String::new(),
     };
-    let _ = writeln!(
-        out,
-        "{} · {target} · {load}{share} · {state}",
-        run.scenario
-    );
+    let _ = writeln!(out, "{} · {target} · {load}{share} · {state}", run.scenario);
     let width = run
         .steps
         .iter()
