@@ -7,23 +7,6 @@ use common::*;
 use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 use std::collections::BTreeMap;
 
-fn schema_check(instance: &serde_json::Value) -> Result<(), String> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/results.schema.json");
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let mut schemas = boon::Schemas::new();
-    let mut compiler = boon::Compiler::new();
-    compiler
-        .add_resource("results.schema.json", schema)
-        .unwrap();
-    let index = compiler
-        .compile("results.schema.json", &mut schemas)
-        .unwrap();
-    schemas
-        .validate(instance, index)
-        .map_err(|e| format!("{e:#}"))
-}
-
 #[test]
 fn a_run_matches_the_schema_and_loads_back_unchanged() {
     let target = fast_sandbox();

@@ -261,9 +261,15 @@ fn the_dockerfile_builds_in_one_stage_and_runs_rehearse_unprivileged_in_another(
     assert!(ignore.lines().any(|l| l.trim() == "target/"));
 }
 
-/// The GitHub Actions block of docs/scale-out.md: each job's `rehearse` commands, and the
-/// matrix key's values.
-fn github_jobs() -> Vec<(String, Option<(String, Vec<String>)>, Vec<String>)> {
+/// A job of the GitHub example: its name, its matrix key and values, its `rehearse` commands.
+struct GithubJob {
+    name: String,
+    matrix: Option<(String, Vec<String>)>,
+    commands: Vec<String>,
+}
+
+/// The GitHub Actions block of docs/scale-out.md, job by job.
+fn github_jobs() -> Vec<GithubJob> {
     let doc = std::fs::read_to_string(repo("docs/scale-out.md")).unwrap();
     let start = doc
         .find("```yaml\n# .github/workflows/load-sharded.yml")
@@ -294,7 +300,11 @@ fn github_jobs() -> Vec<(String, Option<(String, Vec<String>)>, Vec<String>)> {
             .filter(|r| r.starts_with("rehearse "))
             .map(str::to_string)
             .collect();
-        out.push((name.as_str().unwrap().to_string(), matrix, commands));
+        out.push(GithubJob {
+            name: name.as_str().unwrap().to_string(),
+            matrix,
+            commands,
+        });
     }
     out
 }
@@ -326,10 +336,11 @@ fn expand(command: &str, values: &BTreeMap<String, String>) -> Vec<String> {
 #[test]
 fn the_github_matrix_of_shards_then_the_verdict_job_works_as_written() {
     let jobs = github_jobs();
-    let (_, matrix, shard_commands) = jobs.iter().find(|(n, _, _)| n == "shard").unwrap();
-    let (key, indexes) = matrix.clone().expect("the shard job has a matrix");
+    let shard = jobs.iter().find(|j| j.name == "shard").unwrap();
+    let (key, indexes) = shard.matrix.clone().expect("the shard job has a matrix");
+    let shard_commands = &shard.commands;
     assert_eq!(shard_commands.len(), 1);
-    let (_, _, verdict) = jobs.iter().find(|(n, _, _)| n == "verdict").unwrap();
+    let verdict = &jobs.iter().find(|j| j.name == "verdict").unwrap().commands;
     assert_eq!(verdict.len(), 1);
 
     let target = fast_sandbox();

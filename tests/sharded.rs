@@ -150,6 +150,15 @@ fn three_shards_make_the_run_one_process_makes() {
                 store.label
             );
         }
+        // Shards and the merged run are results.json like any run's.
+        for path in [
+            dir.path().join("shard-0/results.json"),
+            dir.path().join("merged/results.json"),
+        ] {
+            let doc: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            common::schema_check(&doc).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        }
         // Every shard's requests are in the merged histogram, exactly.
         let each: u64 = (0..3)
             .map(|i| results(&dir.path().join(format!("shard-{i}"))).steps[0].count)
@@ -273,7 +282,7 @@ fn a_killed_shard_makes_the_merged_run_incomplete_and_it_is_never_judged() {
     );
     let c = rehearse()
         .args(["compare", "--store", &store.url, "killed"])
-        .arg(&dir.path().join("merged/results.json"))
+        .arg(dir.path().join("merged/results.json"))
         .output()
         .unwrap();
     assert_eq!(c.status.code(), Some(3), "{}", text(&c));

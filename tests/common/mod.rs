@@ -93,3 +93,21 @@ pub fn step<'a>(run: &'a RunResult, name: &str) -> &'a rehearse::model::StepResu
         .find(|s| s.name == name)
         .unwrap_or_else(|| panic!("no step {name}"))
 }
+
+/// Checks a results.json document against schema/results.schema.json.
+pub fn schema_check(instance: &serde_json::Value) -> Result<(), String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/results.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    compiler
+        .add_resource("results.schema.json", schema)
+        .unwrap();
+    let index = compiler
+        .compile("results.schema.json", &mut schemas)
+        .unwrap();
+    schemas
+        .validate(instance, index)
+        .map_err(|e| format!("{e:#}"))
+}
