@@ -404,7 +404,7 @@ fn sharding_flags_are_checked_before_anything_is_sent() {
         "http://127.0.0.1:9",
         "rate = \"5/s\"\nduration = \"1s\"",
     );
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 7] = [
         (
             &["--shards", "3", "--shard-index", "3", "--group", "g"],
             "the shards of --shards 3 are 0 to 2",
@@ -436,6 +436,32 @@ fn sharding_flags_are_checked_before_anything_is_sent() {
         ),
         (&["--shards", "2", "--group", "g"], "give --shard-index"),
         (&["--shard-index", "1"], "add --shards N"),
+        (
+            &[
+                "--shards",
+                "3",
+                "--shard-index",
+                "0",
+                "--group",
+                "g",
+                "--users",
+                "2",
+            ],
+            "more than the scenario's 2 users",
+        ),
+        (
+            &[
+                "--shards",
+                "3",
+                "--shard-index",
+                "0",
+                "--group",
+                "g",
+                "--iterations",
+                "2",
+            ],
+            "more than the run's 2 iterations",
+        ),
     ];
     for (flags, says) in cases {
         let o = rehearse()
@@ -469,4 +495,50 @@ fn sharding_flags_are_checked_before_anything_is_sent() {
         .unwrap();
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(text(&o).contains("gh-77-2-health"), "{}", text(&o));
+}
+
+#[test]
+fn a_closed_model_and_its_iteration_cap_are_split_between_shards() {
+    let target = sandbox(SandboxConfig {
+        latency_scale: 0.0,
+        ..SandboxConfig::default()
+    });
+    let store = team_store();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = health(
+        dir.path(),
+        &target.url,
+        "users = 3\nduration = \"30s\"\nwarmup = \"0s\"",
+    );
+    let children: Vec<Child> = (0..3)
+        .map(|i| {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_rehearse"));
+            c.args(["run", "-q", "--store", &store.url, "--group", "closed"])
+                .args(["--shards", "3", "--shard-index", &i.to_string()])
+                .args(["--iterations", "10"])
+                .arg("--out")
+                .arg(dir.path().join(format!("shard-{i}")))
+                .arg(&scenario)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            c.spawn().unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    // Shard i takes iterations k with k mod 3 = i: 4, 3 and 3 of the 10.
+    let started: Vec<u64> = (0..3)
+        .map(|i| {
+            let r = results(&dir.path().join(format!("shard-{i}")));
+            assert_eq!(r.stop_reason.as_deref(), Some("iterations"));
+            r.iterations.unwrap().started
+        })
+        .collect();
+    assert_eq!(started, [4, 3, 3]);
+    let (o, merged) = merge(&store.url, "closed", &dir.path().join("merged"), &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(merged.iterations.as_ref().unwrap().started, 10);
+    assert!(merged.complete, "{:?}", merged.stop_reason);
 }

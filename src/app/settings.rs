@@ -173,6 +173,19 @@ impl Sharding {
                 "the shards of a sharded run meet and merge in the store: drop --no-store".into(),
             );
         }
+        // A shard with nothing to send would fail as a run and leave the merge incomplete.
+        let users = plan.load.profile.peak().floor() as u64;
+        if matches!(plan.load.model, scenario::LoadModel::Closed { .. }) && users < u64::from(count)
+        {
+            return invalid(format!(
+                "--shards {count} is more than the scenario's {users} users: some shards would have none; use at most {users} shards"
+            ));
+        }
+        if let Some(cap) = plan.load.iterations.filter(|c| *c < u64::from(count)) {
+            return invalid(format!(
+                "--shards {count} is more than the run's {cap} iterations: some shards would have none"
+            ));
+        }
         if args.baseline.is_some() || args.repeat > 1 {
             return invalid("a sharded run is judged once, on the merged run: run the shards without --baseline and --repeat, then `rehearse merge GROUP --baseline SPEC`".into());
         }

@@ -334,6 +334,37 @@ fn meta(out: &mut String, input: &ReportInput) {
             )),
         );
     }
+    if !run.shards.is_empty() {
+        // A merged run's generator is every shard: name each, so a ticket says where the load
+        // came from and which shard to look at.
+        let each: Vec<String> = run
+            .shards
+            .iter()
+            .map(|s| {
+                let mut one = format!(
+                    "shard {}: {}",
+                    s.part.saturating_sub(1),
+                    s.host.as_deref().unwrap_or("unknown host")
+                );
+                if let Some(c) = &s.commit {
+                    one.push_str(&format!(" @ {}", short(c)));
+                }
+                if !s.complete {
+                    one.push_str(" (incomplete)");
+                }
+                one
+            })
+            .collect();
+        row(
+            out,
+            "load generators",
+            esc(&format!(
+                "{} shards merged: {}",
+                run.shards.len(),
+                each.join("; ")
+            )),
+        );
+    }
     if let Some(h) = &run.host {
         row(
             out,

@@ -11,8 +11,10 @@ use crate::app::console;
 use crate::app::error::{AppError, AppResult, Classify as _, Outcome};
 use crate::app::pipeline::{self, Placement};
 use crate::app::settings::{RunSettings, Sharding};
+use crate::app::signals::Signals;
 use crate::model::{GroupKind, GroupRef};
 use crate::report::console as text;
+use crate::runner::StopRequest;
 use crate::store::{Group, PartState, Store};
 
 /// How far ahead of the moment the last shard registers the load starts: every shard polls
@@ -69,7 +71,26 @@ pub async fn run(settings: RunSettings, sharding: Sharding) -> AppResult {
         shard.count,
         humantime::format_duration(barrier_timeout)
     ));
-    let start_at = barrier(&store, &id, part, shard.count, barrier_timeout).await?;
+    // A signal while waiting takes this shard out of the group, so the others stop waiting
+    // for it and nobody sends load.
+    let (signals, mut stop) = Signals::listen();
+    let start_at = tokio::select! {
+        at = barrier(&store, &id, part, shard.count, barrier_timeout) => at?,
+        _ = stop.changed() => {
+            let why = match *stop.borrow() {
+                StopRequest::Graceful(name) | StopRequest::Immediate(name) => name,
+                StopRequest::None => "a signal",
+            };
+            let _ = store
+                .give_up_part(&id, part, &format!("stopped by {why} before the start"))
+                .await;
+            return Err(AppError::Interrupted(format!(
+                "stopped by {why} at the start barrier: shard index {} left the sharded run `{id}`; no load was sent",
+                shard.index
+            )));
+        }
+    };
+    drop(signals);
 
     let mut provenance = settings.provenance.clone();
     provenance.group = Some(GroupRef {
