@@ -169,6 +169,29 @@ pub struct ShardArgs {
     pub barrier_timeout: Option<Duration>,
 }
 
+/// `rehearse watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Scenarios to watch [default: every scenario with runs on the branch].
+    pub scenarios: Vec<String>,
+    /// The branch whose history is watched.
+    #[arg(long, default_value = "main")]
+    pub branch: String,
+    /// How many of the branch's newest runs of each scenario are searched (10 to 1,000).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(i64).range(10..=1000))]
+    pub runs: i64,
+    /// False-alarm level across all of a scenario's steps and metrics (0 < A < 0.5) [default: 0.01].
+    #[arg(long, value_name = "A", value_parser = alpha_arg)]
+    pub alpha: Option<f64>,
+    /// Print what was found as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub publish: PublishArgs,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
 /// `rehearse merge`.
 #[derive(Debug, Args)]
 pub struct MergeArgs {
@@ -386,9 +409,12 @@ pub enum RunsCommand {
 pub struct HistoryArgs {
     /// Scenario name.
     pub scenario: String,
-    /// Step name (`workflow` for the whole workflow).
+    /// Step name (`workflow` for the whole workflow); not needed with --changes.
+    #[arg(long, required_unless_present = "changes")]
+    pub step: Option<String>,
+    /// List the change points of every step and metric over the runs (of --branch, default main) instead.
     #[arg(long)]
-    pub step: String,
+    pub changes: bool,
     /// p50, p90, p95, p99, p999, max, mean, error_rate, throughput or count.
     #[arg(long, default_value = "p99")]
     pub metric: crate::store::HistoryMetric,

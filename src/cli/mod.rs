@@ -48,6 +48,8 @@ enum Command {
     Compare(CompareArgs),
     /// Write a report folder: index.html, summary.png, summary.md, junit.xml.
     Report(ReportArgs),
+    /// Watch a branch's history for change points (steps and creeps); exit 1 on a new regression.
+    Watch(WatchArgs),
     /// Merge the shards of a sharded run into one run, then compare, check and report it like any run.
     Merge(MergeArgs),
     /// Interleaved A/B rounds of two targets (ABBA), compared pairwise; --same for an A/A session.
@@ -77,6 +79,7 @@ pub fn main() -> AppResult {
             Command::Report(args) => commands::report::report(args).await,
             Command::Ab(args) => commands::ab::ab(args).await,
             Command::Merge(args) => commands::merge::merge(args).await,
+            Command::Watch(args) => commands::watch::watch(args).await,
         }
     })
 }

@@ -64,12 +64,12 @@ impl StepEvidence {
 }
 
 /// One run's estimate of every metric of a step, in [`Metric::ALL`] order.
-type RunEstimates = [Option<Estimate>; 6];
+pub(super) type RunEstimates = [Option<Estimate>; 6];
 
 /// Per run, one step's estimate of every metric (None where it cannot be measured).
 /// `seconds` is the run's measured window: a step that completed nothing in it has its
 /// throughput taken as half a success (finite, so its collapse can be tested).
-fn estimates(step: &StepResult, seconds: Option<f64>) -> RunEstimates {
+pub(super) fn estimates(step: &StepResult, seconds: Option<f64>) -> RunEstimates {
     let distribution = decode(&step.histogram)
         .ok()
         .map(|h| Distribution::from_histogram(&h));

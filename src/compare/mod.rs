@@ -1,6 +1,7 @@
 //! Comparisons: regression verdicts (DAQ, Holm across steps) and absolute thresholds, from
 //! results alone. Pure: the same runs and settings always give the same comparison.
 
+pub mod changes;
 mod evidence;
 pub mod harness;
 pub mod suite;

@@ -1,5 +1,6 @@
 //! The results contract: plain serde types every stage after the runner reads (`results.json`).
 
+pub mod changes;
 pub mod comparison;
 pub mod gates;
 pub mod health;
@@ -11,6 +12,7 @@ pub mod result;
 pub mod suite;
 pub mod thresholds;
 
+pub use changes::{ChangePoint, RunRef, WatchReport, WatchedChange, WatchedScenario};
 pub use comparison::{
     AbInfo, COMPARISON_SCHEMA, Comparison, LimitedRun, LogRatios, MetricComparison, Noise, Overall,
     Settings, Side, StepComparison, StepId, Unit, Verdict,

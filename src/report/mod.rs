@@ -12,6 +12,7 @@ mod png;
 pub mod suite;
 mod text;
 pub(crate) mod views;
+pub mod watch;
 
 use std::path::{Path, PathBuf};
 

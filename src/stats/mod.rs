@@ -6,6 +6,7 @@
 //! The design and the figures these must reach are in `regression-detection.md`; its
 //! `simulation.py` is the reference for every formula detail.
 
+pub mod changes;
 pub mod daq;
 pub mod distribution;
 pub mod estimate;

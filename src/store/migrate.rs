@@ -35,6 +35,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0004_run_groups.sql"),
         include_str!("../../migrations/postgres/0004_run_groups.sql"),
     ),
+    (
+        5,
+        "change points",
+        include_str!("../../migrations/sqlite/0005_change_points.sql"),
+        include_str!("../../migrations/postgres/0005_change_points.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

@@ -6,6 +6,7 @@ mod location;
 mod migrate;
 mod read;
 mod sessions;
+mod watch;
 mod write;
 
 use sqlx::{PgPool, SqlitePool};
@@ -14,6 +15,7 @@ pub use groups::{Group, GroupPart, PartState};
 pub use location::{DEFAULT_URL, redact, sqlite_path};
 pub use read::{HistoryMetric, HistoryPoint, RunFilter, RunSummary, Which};
 pub use sessions::AbSession;
+pub use watch::Announced;
 pub use write::Stored;
 
 /// What a command needs from the store.

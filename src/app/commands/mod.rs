@@ -11,3 +11,4 @@ pub mod sandbox;
 pub mod sharded;
 pub mod suite;
 pub mod validate;
+pub mod watch;

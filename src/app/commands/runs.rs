@@ -342,11 +342,18 @@ async fn load(store: &Store, id: &str) -> Result<RunResult, AppError> {
 
 /// `rehearse history`.
 pub async fn history(args: HistoryArgs) -> AppResult {
+    if args.changes {
+        return super::watch::history_changes(args).await;
+    }
+    let step = args
+        .step
+        .clone()
+        .expect("clap requires --step without --changes");
     let store = open(&args.store, Access::Read).await?;
     let points = store
         .history(
             &args.scenario,
-            &args.step,
+            &step,
             args.metric,
             args.branch.as_deref(),
             args.limit,
@@ -362,7 +369,7 @@ pub async fn history(args: HistoryArgs) -> AppResult {
         console::note(&format!(
             "no complete runs of `{}` with a step `{}`{}",
             args.scenario,
-            args.step,
+            step,
             args.branch
                 .as_ref()
                 .map(|b| format!(" on branch `{b}`"))

@@ -4,6 +4,7 @@ pub mod change;
 pub mod history;
 pub mod percentiles;
 pub mod rounds;
+pub mod series;
 pub mod timeline;
 
 use std::sync::Once;
