@@ -169,14 +169,18 @@ pub fn summary_md(r: &WatchReport, link: Option<&str>) -> String {
     out
 }
 
-/// The change shown in summary.png: the first new regression, else the first new change,
-/// else the first known one.
+/// The change shown in summary.png: the surest new regression (smallest p), else the surest
+/// new change, else the surest known one.
 fn headline(r: &WatchReport) -> Option<&WatchedChange> {
     let all = || r.scenarios.iter().flat_map(|s| s.changes.iter());
-    all()
-        .find(|c| c.new && c.change.worse)
-        .or_else(|| all().find(|c| c.new))
-        .or_else(|| all().next())
+    let surest = |keep: &dyn Fn(&WatchedChange) -> bool| {
+        all()
+            .filter(|c| keep(c))
+            .min_by(|a, b| a.change.p.total_cmp(&b.change.p))
+    };
+    surest(&|c| c.new && c.change.worse)
+        .or_else(|| surest(&|c| c.new))
+        .or_else(|| surest(&|_| true))
 }
 
 fn title(w: &WatchedChange) -> String {
@@ -300,4 +304,97 @@ fn png(r: &WatchReport) -> Result<Vec<u8>, ReportError> {
         .and_then(|mut wr| wr.write_image_data(&pixels).and_then(|_| wr.finish()))
         .map_err(|e| fail(e.to_string()))?;
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{RunRef, WatchedScenario};
+
+    fn change(step: &str, worse: bool, p: f64, new: bool) -> WatchedChange {
+        WatchedChange {
+            change: ChangePoint {
+                scenario: "pay-invoice".into(),
+                step: step.into(),
+                metric: "p50".into(),
+                worse,
+                run_id: "run-31".into(),
+                commit: Some("c31".into()),
+                started_at: None,
+                previous_run_id: Some("run-30".into()),
+                previous_commit: Some("c30".into()),
+                before: 80_000.0,
+                after: 86_400.0,
+                effect: 0.08,
+                interval: (0.05, 0.11),
+                p,
+                runs_before: 30,
+                runs_after: 10,
+                index: 30,
+                creep: None,
+                creep_runs: None,
+            },
+            new,
+            series: (0..40)
+                .map(|i| Some(if i >= 30 { 86_400.0 } else { 80_000.0 }))
+                .collect(),
+        }
+    }
+
+    fn report(changes: Vec<WatchedChange>) -> WatchReport {
+        WatchReport {
+            branch: "main".into(),
+            scenarios: vec![WatchedScenario {
+                scenario: "pay-invoice".into(),
+                runs: (0..40)
+                    .map(|i| RunRef {
+                        run_id: format!("run-{i}"),
+                        commit: Some(format!("c{i}")),
+                        started_at: None,
+                    })
+                    .collect(),
+                changes,
+            }],
+        }
+    }
+
+    #[test]
+    fn the_summary_leads_with_new_regressions_and_names_the_range_to_bisect() {
+        let r = report(vec![
+            change("login", false, 1e-3, false),
+            change("pay <b>", true, 1e-6, true),
+        ]);
+        let md = summary_md(&r, Some("https://ci.example.com/r/1"));
+        assert!(md.contains("1 new regression"), "{md}");
+        let first_row = md.lines().find(|l| l.starts_with("| NEW")).unwrap();
+        assert!(
+            first_row.contains("`c30..c31`") && first_row.contains("+8.0%"),
+            "{md}"
+        );
+        assert!(!md.contains("<b>"), "step names are escaped: {md}");
+        assert!(md.contains("(https://ci.example.com/r/1)"));
+        assert_eq!(headline(&r).unwrap().change.step, "pay <b>");
+        let text = console(&r, true);
+        assert!(text.contains("NEW REGRESSION") && text.ends_with("watch: 1 new regression\n"));
+    }
+
+    #[test]
+    fn the_report_folder_has_a_marked_trend_and_a_picture() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = report(vec![change("pay", true, 1e-6, true)]);
+        write(&r, dir.path(), None).unwrap();
+        let html = std::fs::read_to_string(dir.path().join("index.html")).unwrap();
+        assert!(
+            html.contains("<svg") && html.contains("change +8.0%"),
+            "the change is marked"
+        );
+        assert!(!html.contains("<script"));
+        let png = std::fs::read(dir.path().join("summary.png")).unwrap();
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png))
+            .read_info()
+            .unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        reader.next_frame(&mut buf).unwrap();
+        assert!(buf.iter().any(|b| *b < 128), "something is drawn");
+    }
 }

@@ -1,5 +1,6 @@
 //! History trend: a step's p50 and p99 over the last runs of the baseline branch, with the
-//! candidate's values highlighted at the end.
+//! candidate's values highlighted at the end and the history's change points marked (the
+//! same search `rehearse watch` makes, on these values).
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -68,6 +69,24 @@ pub fn draw<DB: DrawingBackend>(
             .label(format!("{reference} {metric}"))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
     }
+    let marks = change_marks(history);
+    if !marks.is_empty() {
+        let style = palette::ERRORS.stroke_width(1);
+        for (i, at) in marks.iter().enumerate() {
+            let line = chart
+                .draw_series(DashedLineSeries::new(
+                    [(*at as f64 - 0.5, 0.0), (*at as f64 - 0.5, top)],
+                    5,
+                    4,
+                    style,
+                ))
+                .map_err(err)?;
+            if i == 0 {
+                line.label("change point")
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+            }
+        }
+    }
     if let Some((name, (p50, p99))) = candidate {
         let x = n - 1.0;
         chart
@@ -80,4 +99,67 @@ pub fn draw<DB: DrawingBackend>(
             .legend(|(x, y)| Circle::new((x + 9, y), 5, palette::CANDIDATE.filled()));
     }
     legend(&mut chart, SeriesLabelPosition::UpperLeft)
+}
+
+/// Where the history's p50 or p99 moved to a new level: the index of each change's first
+/// run. The values alone are searched (no histograms here), at 1% per series, with the
+/// default minimum effects.
+pub fn change_marks(history: &[TrendPoint]) -> Vec<usize> {
+    use crate::stats::changes::changes;
+    use crate::stats::{DaqParams, Estimate, Metric};
+    let params = DaqParams::default();
+    let mut marks: Vec<usize> = Vec::new();
+    for (metric, value) in [
+        (
+            Metric::P50,
+            Box::new(|p: &TrendPoint| p.p50) as Box<dyn Fn(&TrendPoint) -> f64>,
+        ),
+        (Metric::P99, Box::new(|p: &TrendPoint| p.p99)),
+    ] {
+        let series: Vec<Estimate> = history
+            .iter()
+            .map(|p| Estimate {
+                value: value(p).max(1.0).ln(),
+                se: 0.0,
+            })
+            .collect();
+        for c in changes(&series, 3, 0.01) {
+            if ((c.after - c.before).exp() - 1.0).abs() >= params.min_effect(metric)
+                && !marks.contains(&c.at)
+            {
+                marks.push(c.at);
+            }
+        }
+    }
+    marks.sort_unstable();
+    marks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(i: usize, p50: f64) -> TrendPoint {
+        TrendPoint {
+            run_id: format!("r{i}"),
+            started_ms: i as i64,
+            p50,
+            p99: p50 * 4.0,
+        }
+    }
+
+    #[test]
+    fn a_level_shift_in_the_history_is_marked_and_a_flat_one_is_not() {
+        let wobble = |i: usize| 1.0 + 0.01 * ((i * 7 % 5) as f64 - 2.0);
+        let flat: Vec<TrendPoint> = (0..30).map(|i| point(i, 20_000.0 * wobble(i))).collect();
+        assert!(change_marks(&flat).is_empty());
+        let shifted: Vec<TrendPoint> = (0..30)
+            .map(|i| point(i, 20_000.0 * wobble(i) * if i >= 18 { 1.2 } else { 1.0 }))
+            .collect();
+        assert_eq!(change_marks(&shifted), [18]);
+        let svg =
+            crate::report::plots::svg((600, 300), |a| draw(a, "pay", ("main", &shifted), None))
+                .unwrap();
+        assert!(svg.contains("change point"), "the mark is in the legend");
+    }
 }
