@@ -27,12 +27,33 @@ fn health(dir: &Path, url: &str, load: &str) -> PathBuf {
     )
 }
 
+/// The sandbox with no artificial latency.
+fn instant_sandbox() -> common::Target {
+    sandbox(SandboxConfig {
+        latency_scale: 0.0,
+        ..SandboxConfig::default()
+    })
+}
+
 /// A shard process of `rehearse run`, started in the background.
 fn shard(scenario: &Path, store: &str, group: &str, index: u32, count: u32, out: &Path) -> Child {
+    shard_with(scenario, store, group, (index, count), out, &[])
+}
+
+/// [`shard`] with extra flags.
+fn shard_with(
+    scenario: &Path,
+    store: &str,
+    group: &str,
+    (index, count): (u32, u32),
+    out: &Path,
+    extra: &[&str],
+) -> Child {
     Command::new(env!("CARGO_BIN_EXE_rehearse"))
         .args(["run", "-q", "--store", store, "--group", group])
         .args(["--shards", &count.to_string()])
         .args(["--shard-index", &index.to_string()])
+        .args(extra)
         .arg("--out")
         .arg(out)
         .arg(scenario)
@@ -96,10 +117,7 @@ fn within(a: f64, b: f64, share: f64) -> bool {
 
 #[test]
 fn three_shards_make_the_run_one_process_makes() {
-    let target = sandbox(SandboxConfig {
-        latency_scale: 0.0,
-        ..SandboxConfig::default()
-    });
+    let target = instant_sandbox();
     let load = "rate = \"300/s\"\nduration = \"3s\"\nwarmup = \"0s\"\nmax_in_flight = 1000";
     for store in stores() {
         let dir = tempfile::tempdir().unwrap();
@@ -227,10 +245,7 @@ fn coordinated_omission_stays_corrected_across_shards() {
 
 #[test]
 fn a_killed_shard_makes_the_merged_run_incomplete_and_it_is_never_judged() {
-    let target = sandbox(SandboxConfig {
-        latency_scale: 0.0,
-        ..SandboxConfig::default()
-    });
+    let target = instant_sandbox();
     let store = team_store();
     let dir = tempfile::tempdir().unwrap();
     let scenario = health(
@@ -499,10 +514,7 @@ fn sharding_flags_are_checked_before_anything_is_sent() {
 
 #[test]
 fn a_closed_model_and_its_iteration_cap_are_split_between_shards() {
-    let target = sandbox(SandboxConfig {
-        latency_scale: 0.0,
-        ..SandboxConfig::default()
-    });
+    let target = instant_sandbox();
     let store = team_store();
     let dir = tempfile::tempdir().unwrap();
     let scenario = health(
@@ -512,16 +524,14 @@ fn a_closed_model_and_its_iteration_cap_are_split_between_shards() {
     );
     let children: Vec<Child> = (0..3)
         .map(|i| {
-            let mut c = Command::new(env!("CARGO_BIN_EXE_rehearse"));
-            c.args(["run", "-q", "--store", &store.url, "--group", "closed"])
-                .args(["--shards", "3", "--shard-index", &i.to_string()])
-                .args(["--iterations", "10"])
-                .arg("--out")
-                .arg(dir.path().join(format!("shard-{i}")))
-                .arg(&scenario)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped());
-            c.spawn().unwrap()
+            shard_with(
+                &scenario,
+                &store.url,
+                "closed",
+                (i, 3),
+                &dir.path().join(format!("shard-{i}")),
+                &["--iterations", "10"],
+            )
         })
         .collect();
     for c in children {

@@ -5,7 +5,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{FONT, PlotError, cut, err, house_mesh, legend, ms, nice_max};
+use super::{PlotError, cut, err, legend, ms, nice_max, runs_chart};
 use crate::report::TrendPoint;
 use crate::report::palette;
 
@@ -27,19 +27,7 @@ pub fn draw<DB: DrawingBackend>(
             .map(ms)
             .fold(0.0, f64::max),
     );
-    let mut chart = ChartBuilder::on(area)
-        .caption(cut(title, 48), (FONT, 16))
-        .margin(8)
-        .x_label_area_size(34)
-        .y_label_area_size(56)
-        .build_cartesian_2d(-0.5f64..(n - 0.5).max(0.5), 0f64..top)
-        .map_err(err)?;
-    house_mesh(&mut chart.configure_mesh())
-        .x_desc("runs, oldest to newest")
-        .y_desc("latency (ms)")
-        .x_label_formatter(&|x| format!("{}", x.round() as i64 + 1))
-        .draw()
-        .map_err(err)?;
+    let mut chart = runs_chart(area, &cut(title, 48), n, top, "latency (ms)")?;
     let reference = cut(reference, 20);
     for (metric, value, dash) in [
         (

@@ -11,6 +11,7 @@ use std::sync::Once;
 
 use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 /// The font every plot uses, embedded (DejaVu Sans) so text renders with no fonts installed.
@@ -124,6 +125,31 @@ pub fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
         .label_font((FONT, 12))
         .draw()
         .map_err(err)
+}
+
+/// A chart of values over `runs` runs, oldest first (x is the run's index, labelled from 1),
+/// from 0 to `top`, in the house style: the history trends and the watched series.
+pub fn runs_chart<'a, DB: DrawingBackend + 'a>(
+    area: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    runs: f64,
+    top: f64,
+    y_desc: &str,
+) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, PlotError> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, (FONT, 16))
+        .margin(8)
+        .x_label_area_size(34)
+        .y_label_area_size(56)
+        .build_cartesian_2d(-0.5f64..(runs - 0.5).max(0.5), 0f64..top)
+        .map_err(err)?;
+    house_mesh(&mut chart.configure_mesh())
+        .x_desc("runs, oldest to newest")
+        .y_desc(y_desc)
+        .x_label_formatter(&|x| format!("{}", x.round() as i64 + 1))
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
 }
 
 /// Milliseconds from microseconds, for axes.
