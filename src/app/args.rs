@@ -172,7 +172,7 @@ pub struct ShardArgs {
 /// `rehearse watch`.
 #[derive(Debug, Args)]
 pub struct WatchArgs {
-    /// Scenarios to watch [default: every scenario with runs on the branch].
+    /// Scenarios to watch, by name, or a scenario file, suite folder or suite file [default: every scenario with runs on the branch].
     pub scenarios: Vec<String>,
     /// The branch whose history is watched.
     #[arg(long, default_value = "main")]

@@ -25,7 +25,7 @@ pub async fn watch(args: WatchArgs) -> AppResult {
     let scenarios = if args.scenarios.is_empty() {
         scenarios_of(&store, &args.branch).await?
     } else {
-        args.scenarios.clone()
+        named(&args.scenarios)?
     };
     if scenarios.is_empty() {
         console::note(&format!(
@@ -140,6 +140,30 @@ fn settings_for(runs: &[RunResult], alpha: Option<f64>) -> Settings {
         params,
         ..Settings::default()
     }
+}
+
+/// The scenarios named: names as stored, or files and folders (a scenario file, a suite
+/// folder or a suite file), read for their scenarios' names.
+fn named(args: &[String]) -> Result<Vec<String>, AppError> {
+    let mut names = Vec::new();
+    for a in args {
+        let path = std::path::Path::new(a);
+        if !path.exists() {
+            names.push(a.clone());
+            continue;
+        }
+        let overrides = crate::scenario::Overrides::default();
+        match crate::scenario::suite::load(&[path.to_path_buf()], &overrides)? {
+            crate::scenario::suite::Target::Scenario(file) => {
+                names.push(crate::scenario::load(&file, &overrides)?.name);
+            }
+            crate::scenario::suite::Target::Suite(suite) => {
+                names.extend(suite.members.iter().map(|m| m.plan.name.clone()));
+            }
+        }
+    }
+    names.dedup();
+    Ok(names)
 }
 
 /// Every scenario with runs that can stand for the branch.
