@@ -313,6 +313,26 @@ fn a_killed_shard_makes_the_merged_run_incomplete_and_it_is_never_judged() {
         "{}",
         text(&c)
     );
+    // Nor a baseline, for a run of the whole load.
+    let plain = dir.path().join("plain");
+    rehearse()
+        .args(["run", "-q", "--no-store", "--duration", "1s", "--out"])
+        .arg(&plain)
+        .arg(&scenario)
+        .assert()
+        .success();
+    let c = rehearse()
+        .args(["compare", "--store", &store.url])
+        .arg(&shard0)
+        .arg(plain.join("results.json"))
+        .output()
+        .unwrap();
+    assert_eq!(c.status.code(), Some(2), "{}", text(&c));
+    assert!(
+        text(&c).contains("is one shard of the sharded run `killed`, with a share of its load: compare with the merged run"),
+        "{}",
+        text(&c)
+    );
     // The dead shard, restarted, may not send its share late.
     let late = shard(
         &scenario,

@@ -430,6 +430,18 @@ pub fn read_for_import(file: &Path) -> anyhow::Result<(RunResult, Option<Vec<u8>
 /// with a note (the comparison says so).
 pub fn check_baseline(runs: &[RunResult], spec: &Spec) -> Result<(), SelectError> {
     for r in runs {
+        if let Some(g) = r
+            .group
+            .as_ref()
+            .filter(|g| g.kind == crate::model::GroupKind::Sharded)
+        {
+            return Err(SelectError::Invalid(anyhow::anyhow!(
+                "run {} (`{spec}`) is one shard of the sharded run `{}`, with a share of its load: compare with the merged run `{}`",
+                r.run_id,
+                g.id,
+                g.id
+            )));
+        }
         if !r.complete && !r.shards.is_empty() {
             return Err(SelectError::FailedRun(format!(
                 "run {} (`{spec}`) was merged from an incomplete set of shards ({}): it is no baseline",
