@@ -15,7 +15,7 @@ use super::select::{Resolver, SelectError, Spec, check_baseline};
 use super::settings::Gate;
 use super::signals::Signals;
 use crate::compare::{self, Baseline};
-use crate::model::{Comparison, GroupKind, MAX_INTERVAL_LOG, RunResult, read_capped};
+use crate::model::{Comparison, MAX_INTERVAL_LOG, RunResult, read_capped};
 use crate::runner::{self, Provenance, RunOptions};
 use crate::scenario::Plan;
 use crate::store::{Access, Store, redact};
@@ -155,22 +155,7 @@ pub async fn compare_with(
         )));
     };
     for c in candidates {
-        if let Some(g) = c.group.as_ref().filter(|g| g.kind == GroupKind::Sharded) {
-            return Err(SelectError::Invalid(anyhow!(
-                "run {} is one shard of the sharded run `{}`, with a share of its load: compare the merged run `{}` (`rehearse merge {}` makes it)",
-                c.run_id,
-                g.id,
-                g.id,
-                g.id
-            )));
-        }
-        if !c.complete && !c.shards.is_empty() {
-            return Err(SelectError::FailedRun(format!(
-                "run {} was merged from an incomplete set of shards ({}): it cannot stand for the scenario's load",
-                c.run_id,
-                c.stop_reason.as_deref().unwrap_or("a shard is missing")
-            )));
-        }
+        crate::app::select::check_whole(c, "")?;
     }
     let exclude: Vec<String> = candidates.iter().map(|c| c.run_id.clone()).collect();
     let runs = resolver

@@ -430,31 +430,40 @@ pub fn read_for_import(file: &Path) -> anyhow::Result<(RunResult, Option<Vec<u8>
 /// with a note (the comparison says so).
 pub fn check_baseline(runs: &[RunResult], spec: &Spec) -> Result<(), SelectError> {
     for r in runs {
-        if let Some(g) = r
-            .group
-            .as_ref()
-            .filter(|g| g.kind == crate::model::GroupKind::Sharded)
-        {
-            return Err(SelectError::Invalid(anyhow::anyhow!(
-                "run {} (`{spec}`) is one shard of the sharded run `{}`, with a share of its load: compare with the merged run `{}`",
-                r.run_id,
-                g.id,
-                g.id
-            )));
-        }
-        if !r.complete && !r.shards.is_empty() {
-            return Err(SelectError::FailedRun(format!(
-                "run {} (`{spec}`) was merged from an incomplete set of shards ({}): it is no baseline",
-                r.run_id,
-                r.stop_reason.as_deref().unwrap_or("a shard is missing")
-            )));
-        }
+        check_whole(r, &format!(" (`{spec}`)"))?;
         if let Some(why) = r.failure() {
             return Err(SelectError::FailedRun(format!(
                 "run {} (`{spec}`) failed ({why}): a failed run is no baseline; compare with an earlier run",
                 r.run_id
             )));
         }
+    }
+    Ok(())
+}
+
+/// Refuses a run that does not stand for its scenario's whole load, on either side of a
+/// comparison: one shard of a sharded run (exit 2), or a merge of an incomplete set of shards
+/// (exit 3). `named` says how the run was named, for the message (may be empty).
+pub fn check_whole(r: &RunResult, named: &str) -> Result<(), SelectError> {
+    if let Some(g) = r
+        .group
+        .as_ref()
+        .filter(|g| g.kind == crate::model::GroupKind::Sharded)
+    {
+        return Err(SelectError::Invalid(anyhow!(
+            "run {}{named} is one shard of the sharded run `{}`, with a share of its load: compare with the merged run `{}` (`rehearse merge {}` makes it)",
+            r.run_id,
+            g.id,
+            g.id,
+            g.id
+        )));
+    }
+    if !r.complete && !r.shards.is_empty() {
+        return Err(SelectError::FailedRun(format!(
+            "run {}{named} was merged from an incomplete set of shards ({}): it cannot stand for the scenario's load and is no baseline",
+            r.run_id,
+            r.stop_reason.as_deref().unwrap_or("a shard is missing")
+        )));
     }
     Ok(())
 }

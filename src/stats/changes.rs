@@ -181,22 +181,17 @@ pub fn best_split_of(series: &[Estimate], min_segment: usize) -> Option<Split> {
     })
 }
 
-/// The best split among the newest [`RECENT`] runs, with its calibrated p-value.
-pub fn recent_split_of(series: &[Estimate], min_segment: usize) -> Option<Split> {
-    let prepared = Prepared::new(series);
-    let (at, statistic) = prepared.recent_split(0, series.len(), min_segment)?;
-    Some(Split {
-        at,
-        statistic,
-        p: recent_p_value(series.len(), min_segment, statistic.abs()),
-    })
-}
-
 /// The p-value of the series as a whole (both scans, Bonferroni): how unlikely its most
 /// unusual split is if nothing changed. 1 for a series too short to split.
 pub fn series_p(series: &[Estimate], min_segment: usize) -> f64 {
-    let full = best_split_of(series, min_segment).map_or(1.0, |s| s.p);
-    let recent = recent_split_of(series, min_segment).map_or(1.0, |s| s.p);
+    let n = series.len();
+    let prepared = Prepared::new(series);
+    let full = prepared
+        .best_split(0, n, min_segment)
+        .map_or(1.0, |(_, t)| p_value(n, min_segment, t.abs()));
+    let recent = prepared
+        .recent_split(0, n, min_segment)
+        .map_or(1.0, |(_, t)| recent_p_value(n, min_segment, t.abs()));
     (2.0 * full.min(recent)).min(1.0)
 }
 

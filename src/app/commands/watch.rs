@@ -162,8 +162,13 @@ fn named(args: &[String]) -> Result<Vec<String>, AppError> {
             }
         }
     }
-    names.dedup();
-    Ok(names)
+    let mut once: Vec<String> = Vec::new();
+    for n in names {
+        if !once.contains(&n) {
+            once.push(n);
+        }
+    }
+    Ok(once)
 }
 
 /// Every scenario with runs that can stand for the branch.
@@ -181,8 +186,13 @@ async fn scenarios_of(store: &Store, branch: &str) -> Result<Vec<String>, AppErr
         .invalid()?;
     let mut names: Vec<String> = runs.into_iter().map(|r| r.scenario).collect();
     names.sort();
-    names.dedup();
-    Ok(names)
+    let mut once: Vec<String> = Vec::new();
+    for n in names {
+        if !once.contains(&n) {
+            once.push(n);
+        }
+    }
+    Ok(once)
 }
 
 /// The newest `limit` runs of a scenario that stand for the branch, oldest first.

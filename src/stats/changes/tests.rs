@@ -103,13 +103,12 @@ fn a_creep_is_found_before_it_ends_and_called_a_creep() {
                 e
             })
             .collect();
-        if let Some(seen) = (43..=50).find(|&len| {
+        if (43..=50).any(|len| {
             changes(&full[..len], 3, 0.01)
                 .iter()
                 .any(|c| c.after > c.before && c.at >= 35)
         }) {
             caught += 1;
-            let _ = seen;
         }
         if changes(&full, 3, 0.01).iter().any(|c| {
             c.creep
