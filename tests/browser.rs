@@ -1,7 +1,9 @@
 //! The HTML report in a real browser: headless Chromium opens index.html from a file:// URL;
 //! no console messages, no network requests from the page, a screenshot that is not blank,
 //! and a step named `<script>…` shown as text. Required in CI (CI=true); skipped with a
-//! printed reason elsewhere when Chromium is not installed.
+//! printed reason elsewhere when Chromium is not installed. The dashboard (`rehearse serve`)
+//! too: every page type says nothing on the console, asks nothing of other origins, draws
+//! something, and its links lead from one page type to the next.
 
 mod common;
 
@@ -41,6 +43,11 @@ struct Visit {
 }
 
 fn visit(browser: &Path, page: &Path, work: &Path) -> Visit {
+    let url = format!("file://{}", page.canonicalize().unwrap().display());
+    visit_url(browser, &url, work)
+}
+
+fn visit_url(browser: &Path, url: &str, work: &Path) -> Visit {
     let profile = work.join("profile");
     let netlog = work.join("net.json");
     let screenshot = work.join("shot.png");
@@ -57,14 +64,13 @@ fn visit(browser: &Path, page: &Path, work: &Path) -> Visit {
         "--enable-logging=stderr",
         "--v=0",
     ];
-    let url = format!("file://{}", page.canonicalize().unwrap().display());
     let shot = Command::new(browser)
         .args(flags)
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg(format!("--log-net-log={}", netlog.display()))
         .arg(format!("--screenshot={}", screenshot.display()))
         .arg("--window-size=1280,2000")
-        .arg(&url)
+        .arg(url)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&shot.stderr).to_string();
@@ -72,7 +78,7 @@ fn visit(browser: &Path, page: &Path, work: &Path) -> Visit {
     // has no scripts, so it should say nothing at all).
     let console = stderr
         .lines()
-        .filter(|l| l.contains(":CONSOLE") && l.contains(&url))
+        .filter(|l| l.contains(":CONSOLE") && l.contains(url))
         .map(str::to_string)
         .collect();
     let dom = Command::new(browser)
@@ -82,7 +88,7 @@ fn visit(browser: &Path, page: &Path, work: &Path) -> Visit {
             work.join("profile2").display()
         ))
         .arg("--dump-dom")
-        .arg(&url)
+        .arg(url)
         .output()
         .unwrap();
     Visit {
@@ -242,4 +248,56 @@ fn the_html_report_opens_offline_says_nothing_fetches_nothing_and_shows_names_as
         inked > 0.03 && colours > 16,
         "summary.png: {inked:.3} inked, {colours} colours"
     );
+}
+
+/// The first link in `dom` starting with `prefix`, as the browser would follow it.
+fn link(dom: &str, prefix: &str) -> String {
+    let at = dom
+        .find(&format!("href=\"{prefix}"))
+        .unwrap_or_else(|| panic!("no link to {prefix} in {dom}"));
+    let rest = &dom[at + 6..];
+    rest[..rest.find('"').unwrap()].replace("&amp;", "&")
+}
+
+#[test]
+fn the_dashboard_pages_load_quietly_draw_and_lead_from_one_to_the_next() {
+    let Some(browser) = chromium() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let served = common::dashboard::serve();
+    let mut path = "/".to_string();
+    let steps: [(&str, &str, &str); 4] = [
+        ("index", "/scenario/pay-invoice", "Scenarios"),
+        ("scenario", "/run/", "Change points"),
+        ("run", "/compare?", "nav class=\"dash\""),
+        ("compare", "/", "<form class=\"pick\""),
+    ];
+    for (kind, next, shows) in steps {
+        let url = format!("{}{path}", served.url);
+        let seen = visit_url(&browser, &url, &work.path().join(kind));
+        assert!(
+            seen.console.is_empty(),
+            "{kind}: console messages: {:#?}",
+            seen.console
+        );
+        assert!(
+            seen.requests.iter().all(|u| u.starts_with(&served.url)),
+            "{kind}: requests elsewhere: {:#?}",
+            seen.requests
+        );
+        assert!(
+            seen.dom.contains(shows),
+            "{kind} ({url}) shows {shows}: {}",
+            seen.dom
+        );
+        assert!(
+            !seen.dom.contains("<script"),
+            "{kind}: no script reached the DOM"
+        );
+        let (inked, colours) = ink(&seen.screenshot);
+        assert!(
+            inked > 0.02 && colours > 16,
+            "{kind}: the screenshot is not blank: {inked:.3} inked, {colours} colours"
+        );
+        path = link(&seen.dom, next);
+    }
 }

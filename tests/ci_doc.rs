@@ -153,6 +153,7 @@ fn judges(line: &str) -> bool {
     line.starts_with("rehearse run ")
         || line.starts_with("rehearse compare ")
         || (line.starts_with("rehearse report ") && line.contains("--baseline"))
+        || line.starts_with("rehearse watch ")
 }
 
 /// What each simulated CI run shares: the sandbox, the binary, a scratch folder.
@@ -441,6 +442,7 @@ const GITHUB: &str = "# .github/workflows/performance.yml";
 const GITHUB_SHARDED: &str = "# .github/workflows/performance-sharded.yml";
 const GITLAB: &str = "# .gitlab-ci.yml";
 const GITLAB_SHARDED: &str = "# .gitlab-ci.yml, the suite split across 3 jobs";
+const GITHUB_WATCH: &str = "# .github/workflows/performance-watch.yml";
 const BY_HAND: &str = "rehearse runs list --scenario pay-invoice --branch main --limit 5";
 
 fn guide() -> Vec<Block> {
@@ -457,7 +459,7 @@ fn guide() -> Vec<Block> {
         .collect();
     assert_eq!(
         titles,
-        [GITHUB, GITLAB, GITHUB_SHARDED, GITLAB_SHARDED, BY_HAND],
+        [GITHUB, GITLAB, GITHUB_SHARDED, GITLAB_SHARDED, GITHUB_WATCH, BY_HAND],
         "{blocks:#?}"
     );
     let jobs = |t: &str| -> Vec<&str> {
@@ -626,6 +628,30 @@ fn every_command_in_the_ci_guide_works() {
     assert_eq!(v["id"], "gl-202");
     assert_eq!(v["scenarios"].as_array().map(Vec::len), Some(3), "{v:#}");
     branches(&v, "my-branch");
+
+    // The watch after the merges to main, over the store they filled.
+    let watch = sim.run(
+        &blocks,
+        &CiRun {
+            label: "GitHub, watch main",
+            title: GITHUB_WATCH,
+            store: &github_store,
+            vars: github("105", "1", None, "3333333"),
+            expressions: github_expressions("105", "1"),
+            skip: vec![],
+        },
+    );
+    all_fine(&watch, "GitHub, watch main");
+    let w = the(&watch, "rehearse watch ");
+    for f in ["index.html", "summary.md", "summary.png", "watch.json"] {
+        assert!(
+            w.checkout.join("reports/watch").join(f).exists(),
+            "{f}: {}",
+            w.says()
+        );
+    }
+    let md = std::fs::read_to_string(w.checkout.join("reports/watch/summary.md")).unwrap();
+    assert!(md.contains("rehearse watch of `main`"), "{md}");
 
     // By hand, later, against the team's store.
     let by_hand = sim.run(

@@ -192,6 +192,22 @@ pub struct WatchArgs {
     pub store: StoreArgs,
 }
 
+/// `rehearse serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; anything but a loopback address shares every stored run with the network.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// Port to listen on (0 picks a free one; the URL is printed first).
+    #[arg(long, default_value_t = 8077)]
+    pub port: u16,
+    /// The branch other branches are compared with, and whose trends come first.
+    #[arg(long, default_value = "main")]
+    pub branch: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
 /// `rehearse merge`.
 #[derive(Debug, Args)]
 pub struct MergeArgs {

@@ -7,6 +7,7 @@ pub mod allow;
 pub mod args;
 pub mod commands;
 pub mod console;
+pub mod dashboard;
 pub mod error;
 pub mod pipeline;
 pub mod progress;

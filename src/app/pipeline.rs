@@ -158,11 +158,8 @@ pub async fn compare_with(
         crate::app::select::check_whole(c, "")?;
     }
     let exclude: Vec<String> = candidates.iter().map(|c| c.run_id.clone()).collect();
-    let runs = resolver
-        .runs(spec, Some(&first.scenario), gate.history, &exclude)
-        .await?;
-    check_baseline(&runs, spec)?;
-    for r in runs.iter().chain(candidates) {
+    let (baseline, notes) = baseline_for(resolver, spec, &first.scenario, gate, &exclude).await?;
+    for r in candidates {
         if r.scenario != first.scenario {
             return Err(SelectError::Invalid(anyhow!(
                 "cannot compare different scenarios: `{}` and `{}`",
@@ -171,25 +168,6 @@ pub async fn compare_with(
             )));
         }
     }
-    let mut notes = Vec::new();
-    let history = if runs.len() == 1 {
-        match resolver.history_for(&runs[0], gate.history, &exclude).await {
-            Ok(h) => h,
-            Err(e) => {
-                notes.push(format!(
-                    "the baseline branch's earlier runs could not be read ({e}), so the noise between runs is taken from the priors"
-                ));
-                Vec::new()
-            }
-        }
-    } else {
-        Vec::new()
-    };
-    let baseline = Baseline {
-        spec: spec.to_string(),
-        runs,
-        history,
-    };
     let thresholds: Vec<_> = first
         .thresholds
         .iter()
@@ -204,6 +182,50 @@ pub async fn compare_with(
     );
     comparison.notes.extend(notes);
     Ok((comparison, baseline.runs))
+}
+
+/// The baseline `spec` names for a scenario (runs in `exclude` left out), with the earlier
+/// runs of its branch when it is a single run, and notes on what could not be read. One
+/// baseline serves every candidate compared with it.
+pub async fn baseline_for(
+    resolver: &mut Resolver,
+    spec: &Spec,
+    scenario: &str,
+    gate: &Gate,
+    exclude: &[String],
+) -> Result<(Baseline, Vec<String>), SelectError> {
+    let runs = resolver
+        .runs(spec, Some(scenario), gate.history, exclude)
+        .await?;
+    check_baseline(&runs, spec)?;
+    if let Some(r) = runs.iter().find(|r| r.scenario != scenario) {
+        return Err(SelectError::Invalid(anyhow!(
+            "cannot compare different scenarios: `{scenario}` and `{}`",
+            r.scenario
+        )));
+    }
+    let mut notes = Vec::new();
+    let history = if runs.len() == 1 {
+        match resolver.history_for(&runs[0], gate.history, exclude).await {
+            Ok(h) => h,
+            Err(e) => {
+                notes.push(format!(
+                    "the baseline branch's earlier runs could not be read ({e}), so the noise between runs is taken from the priors"
+                ));
+                Vec::new()
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    Ok((
+        Baseline {
+            spec: spec.to_string(),
+            runs,
+            history,
+        },
+        notes,
+    ))
 }
 
 /// A selection error as the command's error: a failed named run is exit 3, anything else

@@ -50,6 +50,8 @@ enum Command {
     Report(ReportArgs),
     /// Watch a branch's history for change points (steps and creeps); exit 1 on a new regression.
     Watch(WatchArgs),
+    /// A read-only web dashboard over the store: verdicts per branch, trends with change points, runs, comparisons.
+    Serve(ServeArgs),
     /// Merge the shards of a sharded run into one run, then compare, check and report it like any run.
     Merge(MergeArgs),
     /// Interleaved A/B rounds of two targets (ABBA), compared pairwise; --same for an A/A session.
@@ -80,6 +82,7 @@ pub fn main() -> AppResult {
             Command::Ab(args) => commands::ab::ab(args).await,
             Command::Merge(args) => commands::merge::merge(args).await,
             Command::Watch(args) => commands::watch::watch(args).await,
+            Command::Serve(args) => commands::serve::serve(args).await,
         }
     })
 }

@@ -2,6 +2,7 @@
 //! runner, the store or a plan). One format per file, each with a single entry function.
 
 pub mod console;
+pub mod dashboard;
 mod escape;
 mod html;
 mod junit;
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 use crate::model::Comparison;
 use crate::model::{IntervalSeries, RunResult};
 
+pub use escape::xml as escape_xml;
 pub use junit::junit;
 pub use markdown::markdown;
 
@@ -87,6 +89,11 @@ pub enum ReportError {
         /// What went wrong.
         message: String,
     },
+}
+
+/// The report's index.html as text (what `rehearse serve` shows for a run).
+pub fn html_page(input: &ReportInput) -> Result<String, ReportError> {
+    html::html(input)
 }
 
 /// Writes the report folder: index.html, summary.png, summary.md, junit.xml, results.json

@@ -13,7 +13,7 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use groups::{Group, GroupPart, PartState};
 pub use location::{DEFAULT_URL, redact, sqlite_path};
-pub use read::{HistoryMetric, HistoryPoint, RunFilter, RunSummary, Which};
+pub use read::{BranchSummary, HistoryMetric, HistoryPoint, RunFilter, RunSummary, Which};
 pub use sessions::AbSession;
 pub use watch::Announced;
 pub use write::Stored;

@@ -72,6 +72,19 @@ pub struct RunSummary {
     pub group: Option<String>,
 }
 
+/// A scenario's branch: how many runs stand for it and when the newest of them started.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BranchSummary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Branch, if known.
+    pub branch: Option<String>,
+    /// Runs that can stand for the branch (complete, not failed, plain).
+    pub runs: i64,
+    /// Start of the newest of them, epoch milliseconds.
+    pub newest_ms: i64,
+}
+
 /// A metric `history` can chart, read from a summary column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HistoryMetric {
@@ -189,6 +202,27 @@ impl Store {
         })
     }
 
+    /// Every scenario's branches that have runs standing for them, by scenario, then the
+    /// most recently run branch first.
+    pub async fn branches(&self) -> Result<Vec<BranchSummary>, StoreError> {
+        const SQL: &str = "SELECT scenario, branch, COUNT(*) AS runs, MAX(started_ms) AS newest_ms FROM runs \
+             WHERE complete AND NOT failed AND kind = 'plain' GROUP BY scenario, branch ORDER BY scenario, newest_ms DESC";
+        with_pool!(self, pool => {
+            let rows = sqlx::query(SQL).fetch_all(pool).await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(BranchSummary {
+                        scenario: r.try_get("scenario")?,
+                        branch: r.try_get("branch")?,
+                        runs: r.try_get("runs")?,
+                        newest_ms: r.try_get("newest_ms")?,
+                    })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()
+                .map_err(StoreError::from)
+        })
+    }
+
     /// The full id of the one run whose id starts with `prefix`.
     pub async fn resolve(&self, prefix: &str) -> Result<String, StoreError> {
         let clean = prefix.trim();
@@ -278,6 +312,51 @@ impl Store {
                         branch: r.try_get("branch")?,
                         value: r.try_get("value")?,
                     })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()
+                .map_err(StoreError::from)
+        })
+    }
+
+    /// Every step's metric over the newest `limit` runs standing for a scenario's branch, in
+    /// one query: (step name, whether it is the workflow, the point), newest run first and
+    /// each run's steps in their order. A step without a value in a run (no response) has
+    /// no point there, as in [`Store::history`].
+    pub async fn histories(
+        &self,
+        scenario: &str,
+        branch: &str,
+        metric: HistoryMetric,
+        limit: i64,
+    ) -> Result<Vec<(String, bool, HistoryPoint)>, StoreError> {
+        let has_value = match metric {
+            HistoryMetric::Summary(SummaryMetric::ErrorRate) => "AND s.count > 0",
+            HistoryMetric::Summary(m) if m.is_latency() => "AND s.max > 0",
+            _ => "",
+        };
+        // The column is fixed text from the enum, never user input.
+        let sql = format!(
+            "SELECT r.id, r.started_ms, r.commit_sha, r.branch, s.name, s.is_workflow, CAST(s.{} AS DOUBLE PRECISION) AS value \
+             FROM (SELECT id, started_ms, commit_sha, branch FROM runs WHERE scenario = $1 AND branch = $2 AND complete AND NOT failed AND kind = 'plain' \
+             ORDER BY started_ms DESC, id DESC LIMIT $3) r JOIN steps s ON s.run_id = r.id {has_value} \
+             ORDER BY r.started_ms DESC, r.id DESC, s.position",
+            metric.name()
+        );
+        with_pool!(self, pool => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(scenario).bind(branch).bind(limit).fetch_all(pool).await?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get("name")?,
+                        r.try_get("is_workflow")?,
+                        HistoryPoint {
+                            run_id: r.try_get("id")?,
+                            started_ms: r.try_get("started_ms")?,
+                            commit: r.try_get("commit_sha")?,
+                            branch: r.try_get("branch")?,
+                            value: r.try_get("value")?,
+                        },
+                    ))
                 })
                 .collect::<Result<Vec<_>, sqlx::Error>>()
                 .map_err(StoreError::from)

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use rehearse::model::RunResult;
 use rehearse::sandbox::{self, Sandbox, SandboxConfig};
 
+pub mod dashboard;
 pub mod servers;
 pub mod simulated;
 pub mod stores;

@@ -8,6 +8,7 @@ pub mod report;
 pub mod run;
 pub mod runs;
 pub mod sandbox;
+pub mod serve;
 pub mod sharded;
 pub mod suite;
 pub mod validate;

@@ -130,7 +130,7 @@ pub async fn history_changes(args: HistoryArgs) -> AppResult {
 }
 
 /// The settings of a scenario's search: its newest run's `[compare]` minimum effects.
-fn settings_for(runs: &[RunResult], alpha: Option<f64>) -> Settings {
+pub(crate) fn settings_for(runs: &[RunResult], alpha: Option<f64>) -> Settings {
     let params = runs
         .last()
         .map(|r| crate::compare::params(&r.compare, &crate::compare::Overrides::default()))
