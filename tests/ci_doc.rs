@@ -459,7 +459,14 @@ fn guide() -> Vec<Block> {
         .collect();
     assert_eq!(
         titles,
-        [GITHUB, GITLAB, GITHUB_SHARDED, GITLAB_SHARDED, GITHUB_WATCH, BY_HAND],
+        [
+            GITHUB,
+            GITLAB,
+            GITHUB_SHARDED,
+            GITLAB_SHARDED,
+            GITHUB_WATCH,
+            BY_HAND
+        ],
         "{blocks:#?}"
     );
     let jobs = |t: &str| -> Vec<&str> {

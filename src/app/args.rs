@@ -180,7 +180,7 @@ pub struct WatchArgs {
     /// How many of the branch's newest runs of each scenario are searched (10 to 1,000).
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(i64).range(10..=1000))]
     pub runs: i64,
-    /// False-alarm level across all of a scenario's steps and metrics (0 < A < 0.5) [default: 0.01].
+    /// False-alarm level across all of a scenario's steps and metrics (0 < A < 0.5) [default: 0.03].
     #[arg(long, value_name = "A", value_parser = alpha_arg)]
     pub alpha: Option<f64>,
     /// Print what was found as JSON.

@@ -31,7 +31,7 @@ impl Default for Settings {
 }
 
 /// Default level per metric, before the correction across steps.
-pub const DEFAULT_ALPHA: f64 = 0.01;
+pub const DEFAULT_ALPHA: f64 = 0.03;
 
 /// Default fewest runs a side.
 pub const DEFAULT_MIN_SEGMENT: usize = 3;
@@ -56,7 +56,7 @@ pub fn change_points(runs: &[RunResult], settings: &Settings) -> Vec<ChangePoint
     let series = series(runs);
     let p_of: Vec<f64> = series
         .iter()
-        .map(|s| changes::series_p(&s.values, settings.min_segment))
+        .map(|s| changes::series_p(&s.values, settings.min_segment, worse(s.metric)))
         .collect();
     let mut steps: Vec<&str> = Vec::new();
     for s in &series {
@@ -82,7 +82,7 @@ pub fn change_points(runs: &[RunResult], settings: &Settings) -> Vec<ChangePoint
         let Some(level) = levels[k].filter(|l| p < l) else {
             continue;
         };
-        for c in changes::changes(&s.values, settings.min_segment, level) {
+        for c in changes::changes(&s.values, settings.min_segment, level, worse(s.metric)) {
             if let Some(point) = describe(runs, s, &c, &settings.params) {
                 out.push(point);
             }
@@ -210,6 +210,15 @@ pub fn values(runs: &[RunResult], step: &str, metric: Metric) -> Vec<Option<f64>
             })
         })
         .collect()
+}
+
+/// Which way a metric's series gets worse.
+fn worse(metric: Metric) -> changes::Worse {
+    if metric.higher_is_worse() {
+        changes::Worse::Up
+    } else {
+        changes::Worse::Down
+    }
 }
 
 fn logistic(x: f64) -> f64 {

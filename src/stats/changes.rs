@@ -22,10 +22,13 @@
 //! 5. **Recursion.** A significant split divides the series; each side is searched again at
 //!    the same level, so several changes in one history are found.
 //! 6. **The newest runs.** A change a few runs old is what a watch must see first, and a
-//!    scan over every split spends most of its false-alarm budget on old ones. So the splits
-//!    among the last [`RECENT`] runs are also scanned on their own, with their own calibrated
-//!    null; each scan gets half the level (Bonferroni), and a change found only there is
-//!    reported too. A creep shows here first: the newest runs' mean rises above the older
+//!    scan over every split spends most of its false-alarm budget on old ones, which need
+//!    little of it (a change with dozens of runs on each side stands out by far). So the
+//!    splits among the last [`RECENT`] runs are also scanned on their own, with their own
+//!    calibrated null, one-sided toward the worse (a watch must see a regression within a
+//!    few runs; an improvement can wait for the full scan). The level is split between the
+//!    scans (weighted Bonferroni): [`FULL_SHARE`] of it to the full scan, the rest to the
+//!    newest runs. A creep shows here first: the newest runs' mean rises above the older
 //!    ones' as it goes.
 //!
 //! Otava's E-Divisive uses permutations (results change from one run to the next) and finds
@@ -49,7 +52,30 @@ pub const FLOOR: f64 = 0.005;
 pub const NULL_SERIES: usize = 10_000;
 
 /// How many of the newest runs the recent scan splits among.
-pub const RECENT: usize = 10;
+pub const RECENT: usize = 7;
+
+/// Share of the level the scan over every split gets (two-sided); the scan of the newest
+/// runs gets the rest (one-sided, toward the worse).
+pub const FULL_SHARE: f64 = 0.1;
+
+/// Which way a series gets worse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Worse {
+    /// Higher is worse (latency, error rate).
+    Up,
+    /// Lower is worse (throughput).
+    Down,
+}
+
+impl Worse {
+    /// +1 when higher is worse, -1 when lower is.
+    fn sign(self) -> f64 {
+        match self {
+            Worse::Up => 1.0,
+            Worse::Down => -1.0,
+        }
+    }
+}
 
 /// Seed of the calibration draws.
 const NULL_SEED: u64 = 0x00C4_A46E_5EED;
@@ -144,16 +170,24 @@ impl Prepared {
             .map(|(at, t)| (from + at, t))
     }
 
-    /// The largest split statistic of `[from, n)` among its newest [`RECENT`] runs, each
-    /// split against every run of the segment before it.
-    fn recent_split(&self, from: usize, n: usize, min_segment: usize) -> Option<(usize, f64)> {
+    /// The split of `[from, n)` among its newest [`RECENT`] runs with the largest statistic
+    /// toward the worse, each split against every run of the segment before it; the
+    /// statistic is returned in that direction (positive: worse).
+    fn recent_split(
+        &self,
+        from: usize,
+        n: usize,
+        min_segment: usize,
+        worse: Worse,
+    ) -> Option<(usize, f64)> {
         best_split_from(
             &self.values[from..n],
             &self.weights[from..n],
             min_segment,
             (n - from).saturating_sub(RECENT),
+            |t| t * worse.sign(),
         )
-        .map(|(at, t)| (from + at, t))
+        .map(|(at, t)| (from + at, t * worse.sign()))
     }
 
     /// Weighted mean and total weight of `[from, to)`.
@@ -181,22 +215,24 @@ pub fn best_split_of(series: &[Estimate], min_segment: usize) -> Option<Split> {
     })
 }
 
-/// The p-value of the series as a whole (both scans, Bonferroni): how unlikely its most
-/// unusual split is if nothing changed. 1 for a series too short to split.
-pub fn series_p(series: &[Estimate], min_segment: usize) -> f64 {
+/// The p-value of the series as a whole (both scans, weighted Bonferroni): how unlikely
+/// its most unusual split is if nothing changed. 1 for a series too short to split.
+pub fn series_p(series: &[Estimate], min_segment: usize, worse: Worse) -> f64 {
     let n = series.len();
     let prepared = Prepared::new(series);
     let full = prepared
         .best_split(0, n, min_segment)
         .map_or(1.0, |(_, t)| p_value(n, min_segment, t.abs()));
     let recent = prepared
-        .recent_split(0, n, min_segment)
-        .map_or(1.0, |(_, t)| recent_p_value(n, min_segment, t.abs()));
-    (2.0 * full.min(recent)).min(1.0)
+        .recent_split(0, n, min_segment, worse)
+        .map_or(1.0, |(_, t)| recent_p_value(n, min_segment, t));
+    (full / FULL_SHARE)
+        .min(recent / (1.0 - FULL_SHARE))
+        .min(1.0)
 }
 
-/// Every change of `series` significant at `alpha`, oldest first (steps 1 to 5).
-pub fn changes(series: &[Estimate], min_segment: usize, alpha: f64) -> Vec<Change> {
+/// Every change of `series` significant at `alpha`, oldest first (steps 1 to 6).
+pub fn changes(series: &[Estimate], min_segment: usize, alpha: f64, worse: Worse) -> Vec<Change> {
     let min_segment = min_segment.max(1);
     let prepared = Prepared::new(series);
     let mut cuts: Vec<(usize, f64)> = Vec::new();
@@ -206,7 +242,7 @@ pub fn changes(series: &[Estimate], min_segment: usize, alpha: f64) -> Vec<Chang
             continue;
         };
         let p = p_value(to - from, min_segment, t.abs());
-        if p <= alpha / 2.0 {
+        if p <= alpha * FULL_SHARE {
             cuts.push((at, p));
             stack.push((from, at));
             stack.push((at, to));
@@ -215,10 +251,10 @@ pub fn changes(series: &[Estimate], min_segment: usize, alpha: f64) -> Vec<Chang
     // The newest level, against the one before it: since the last change found.
     let n = series.len();
     let last = cuts.iter().map(|(c, _)| *c).max().unwrap_or(0);
-    if let Some((at, t)) = prepared.recent_split(last, n, min_segment) {
-        let p = recent_p_value(n - last, min_segment, t.abs());
+    if let Some((at, t)) = prepared.recent_split(last, n, min_segment, worse) {
+        let p = recent_p_value(n - last, min_segment, t);
         let window = n.saturating_sub(RECENT);
-        if p <= alpha / 2.0 && !cuts.iter().any(|(c, _)| *c >= window) {
+        if p <= alpha * (1.0 - FULL_SHARE) && !cuts.iter().any(|(c, _)| *c >= window) {
             cuts.push((at, p));
         }
     }
@@ -303,15 +339,16 @@ pub const RAMP_GAIN: f64 = 4.0;
 
 /// The largest |statistic| over splits of `values` with `weights`, at its index.
 fn best_split(values: &[f64], weights: &[f64], min_segment: usize) -> Option<(usize, f64)> {
-    best_split_from(values, weights, min_segment, 0)
+    best_split_from(values, weights, min_segment, 0, f64::abs)
 }
 
-/// [`best_split`] over the splits at `first` or later.
+/// The split at `first` or later whose statistic scores highest, with its statistic.
 fn best_split_from(
     values: &[f64],
     weights: &[f64],
     min_segment: usize,
     first: usize,
+    score: impl Fn(f64) -> f64,
 ) -> Option<(usize, f64)> {
     let n = values.len();
     if n < 2 * min_segment {
@@ -330,7 +367,7 @@ fn best_split_from(
         let w_right = total_w - w_left;
         let diff = (total_wv - wv_left) / w_right - wv_left / w_left;
         let t = diff / (1.0 / w_left + 1.0 / w_right).sqrt();
-        if best.is_none_or(|(_, b)| t.abs() > b.abs()) {
+        if best.is_none_or(|(_, b)| score(t) > score(b)) {
             best = Some((at, t));
         }
     }
@@ -342,7 +379,8 @@ pub fn p_value(n: usize, min_segment: usize, t: f64) -> f64 {
     upper_share(&null_maxima(n, min_segment).0, t)
 }
 
-/// The calibrated p-value of the recent scan's statistic `t` for a series of `n` runs.
+/// The calibrated p-value of the recent scan's statistic `t` (toward the worse) for a
+/// series of `n` runs.
 pub fn recent_p_value(n: usize, min_segment: usize, t: f64) -> f64 {
     upper_share(&null_maxima(n, min_segment).1, t)
 }
@@ -364,8 +402,8 @@ fn upper_share(null: &[f64], t: f64) -> f64 {
 }
 
 /// Sorted maxima of the split statistic over [`NULL_SERIES`] Gaussian series of length `n`
-/// (steps 1 to 3 applied to each), over every split and over the recent ones, computed once
-/// per length.
+/// (steps 1 to 3 applied to each), |t| over every split and t (one direction: the null is
+/// symmetric) over the recent ones, computed once per length.
 fn null_maxima(n: usize, min_segment: usize) -> std::sync::Arc<(Vec<f64>, Vec<f64>)> {
     type Cache = Mutex<HashMap<(usize, usize), std::sync::Arc<(Vec<f64>, Vec<f64>)>>>;
     static CACHE: OnceLock<Cache> = OnceLock::new();
@@ -391,8 +429,8 @@ fn null_maxima(n: usize, min_segment: usize) -> std::sync::Arc<(Vec<f64>, Vec<f6
             (
                 p.best_split(0, n, min_segment)
                     .map_or(0.0, |(_, t)| t.abs()),
-                p.recent_split(0, n, min_segment)
-                    .map_or(0.0, |(_, t)| t.abs()),
+                p.recent_split(0, n, min_segment, Worse::Up)
+                    .map_or(f64::NEG_INFINITY, |(_, t)| t),
             )
         })
         .unzip();

@@ -93,7 +93,7 @@ pub fn draw<DB: DrawingBackend>(
 /// run. The values alone are searched (no histograms here), at 1% per series, with the
 /// default minimum effects.
 pub fn change_marks(history: &[TrendPoint]) -> Vec<usize> {
-    use crate::stats::changes::changes;
+    use crate::stats::changes::{Worse, changes};
     use crate::stats::{DaqParams, Estimate, Metric};
     let params = DaqParams::default();
     let mut marks: Vec<usize> = Vec::new();
@@ -111,7 +111,7 @@ pub fn change_marks(history: &[TrendPoint]) -> Vec<usize> {
                 se: 0.0,
             })
             .collect();
-        for c in changes(&series, 3, 0.01) {
+        for c in changes(&series, 3, 0.01, Worse::Up) {
             if ((c.after - c.before).exp() - 1.0).abs() >= params.min_effect(metric)
                 && !marks.contains(&c.at)
             {

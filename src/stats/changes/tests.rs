@@ -23,7 +23,7 @@ fn a_step_is_found_where_it_is() {
     let mut found = 0;
     for seed in 0..200 {
         let s = series(seed, 60, 0.04, Some((30, 0.08f64.ln_1p())), 0.005);
-        let c = changes(&s, 3, 0.01);
+        let c = changes(&s, 3, 0.01, Worse::Up);
         if c.iter()
             .any(|c| c.at.abs_diff(30) <= 3 && c.after > c.before)
         {
@@ -40,7 +40,13 @@ fn without_a_change_the_false_rate_is_the_level_asked_for() {
         let trials = 1000;
         let false_alarms = (0..trials)
             .filter(|seed| {
-                !changes(&series(10_000 + seed, 60, 0.04, None, 0.005), 3, alpha).is_empty()
+                !changes(
+                    &series(10_000 + seed, 60, 0.04, None, 0.005),
+                    3,
+                    alpha,
+                    Worse::Up,
+                )
+                .is_empty()
             })
             .count();
         let rate = false_alarms as f64 / trials as f64;
@@ -58,8 +64,11 @@ fn a_single_outlier_run_is_never_a_change() {
             let clean = series(20_000 + seed, 60, 0.04, None, 0.005);
             let mut s = clean.clone();
             s[at].value += 3f64.ln();
-            let without: Vec<usize> = changes(&clean, 3, 0.01).iter().map(|c| c.at).collect();
-            for c in changes(&s, 3, 0.01) {
+            let without: Vec<usize> = changes(&clean, 3, 0.01, Worse::Up)
+                .iter()
+                .map(|c| c.at)
+                .collect();
+            for c in changes(&s, 3, 0.01, Worse::Up) {
                 // Never a level made of the outlier: up, starting at it or just after it.
                 assert!(
                     !((c.after > c.before && c.at == at) || (c.after < c.before && c.at == at + 1)),
@@ -83,7 +92,9 @@ fn a_step_is_not_called_a_creep() {
     let creeps = (0..100)
         .filter(|seed| {
             let s = series(40_000 + seed, 60, 0.03, Some((30, 0.15)), 0.005);
-            changes(&s, 3, 0.01).iter().any(|c| c.creep.is_some())
+            changes(&s, 3, 0.01, Worse::Up)
+                .iter()
+                .any(|c| c.creep.is_some())
         })
         .count();
     assert!(creeps <= 8, "{creeps} of 100 steps called creeps");
@@ -104,13 +115,13 @@ fn a_creep_is_found_before_it_ends_and_called_a_creep() {
             })
             .collect();
         if (43..=50).any(|len| {
-            changes(&full[..len], 3, 0.01)
+            changes(&full[..len], 3, 0.01, Worse::Up)
                 .iter()
                 .any(|c| c.after > c.before && c.at >= 35)
         }) {
             caught += 1;
         }
-        if changes(&full, 3, 0.01).iter().any(|c| {
+        if changes(&full, 3, 0.01, Worse::Up).iter().any(|c| {
             c.creep
                 .is_some_and(|(s, e)| s.abs_diff(40) <= 4 && e.abs_diff(50) <= 4)
         }) {
@@ -131,7 +142,10 @@ fn a_creep_is_found_before_it_ends_and_called_a_creep() {
 #[test]
 fn the_same_series_gives_the_same_changes() {
     let s = series(7, 60, 0.04, Some((20, 0.1)), 0.005);
-    assert_eq!(changes(&s, 3, 0.01), changes(&s, 3, 0.01));
+    assert_eq!(
+        changes(&s, 3, 0.01, Worse::Up),
+        changes(&s, 3, 0.01, Worse::Up)
+    );
     let p = best_split_of(&s, 3).unwrap();
     assert_eq!(p, best_split_of(&s, 3).unwrap());
     assert_eq!(p.at, 20);
@@ -144,7 +158,7 @@ fn a_run_with_few_requests_weighs_less() {
     let mut s = series(9, 40, 0.02, Some((20, 0.1)), 0.002);
     s[20].value -= 0.12;
     s[20].se = 0.5;
-    let c = changes(&s, 3, 0.01);
+    let c = changes(&s, 3, 0.01, Worse::Up);
     assert_eq!(c.len(), 1, "{c:?}");
     assert!(c[0].at.abs_diff(20) <= 1, "{c:?}");
 }
