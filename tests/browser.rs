@@ -250,15 +250,6 @@ fn the_html_report_opens_offline_says_nothing_fetches_nothing_and_shows_names_as
     );
 }
 
-/// The first link in `dom` starting with `prefix`, as the browser would follow it.
-fn link(dom: &str, prefix: &str) -> String {
-    let at = dom
-        .find(&format!("href=\"{prefix}"))
-        .unwrap_or_else(|| panic!("no link to {prefix} in {dom}"));
-    let rest = &dom[at + 6..];
-    rest[..rest.find('"').unwrap()].replace("&amp;", "&")
-}
-
 #[test]
 fn the_dashboard_pages_load_quietly_draw_and_lead_from_one_to_the_next() {
     let Some(browser) = chromium() else { return };
@@ -298,6 +289,6 @@ fn the_dashboard_pages_load_quietly_draw_and_lead_from_one_to_the_next() {
             inked > 0.02 && colours > 16,
             "{kind}: the screenshot is not blank: {inked:.3} inked, {colours} colours"
         );
-        path = link(&seen.dom, next);
+        path = common::dashboard::link(&seen.dom, next);
     }
 }

@@ -4,15 +4,7 @@
 
 mod common;
 
-use common::dashboard::serve;
-
-fn href_to(body: &str, prefix: &str) -> String {
-    let at = body
-        .find(&format!("href=\"{prefix}"))
-        .unwrap_or_else(|| panic!("no link to {prefix}"));
-    let rest = &body[at + 6..];
-    rest[..rest.find('"').unwrap()].replace("&amp;", "&")
-}
+use common::dashboard::{link as href_to, serve};
 
 #[test]
 fn every_page_answers_from_the_store_and_links_to_the_next() {
@@ -83,9 +75,33 @@ fn the_dashboard_only_reads_and_only_answers_to_this_machine() {
     assert_eq!(s.get("/run/ffffffff").status, 404);
     assert_eq!(s.get("/scenario/nothing-here").status, 404);
     assert_eq!(s.get("/scenario/pay-invoice?metric=p42").status, 400);
+    let many: Vec<String> = (0..7).map(|i| format!("branch=b{i}")).collect();
+    assert_eq!(
+        s.get(&format!("/scenario/pay-invoice?{}", many.join("&")))
+            .status,
+        400
+    );
+    // Another site's page (an image, a form) cannot make the dashboard work; its own pages can.
+    let from = |site: &str| {
+        s.request_with(
+            "GET",
+            "/",
+            &s.host.clone(),
+            &format!("Sec-Fetch-Site: {site}\r\n"),
+        )
+        .status
+    };
+    assert_eq!(from("cross-site"), 403);
+    assert_eq!(from("same-origin"), 200);
+    assert_eq!(from("none"), 200);
     // A page never makes the server read a file it names.
     let file =
         s.get("/compare?scenario=pay-invoice&baseline=%2Fetc%2Fpasswd&candidate=branch%3Amain");
-    assert!(file.body.contains("names no run"), "{}", file.body);
+    assert_eq!(file.status, 400);
+    assert!(
+        file.body.contains("names no run") && file.body.contains("<form class=\"pick\""),
+        "{}",
+        file.body
+    );
     assert!(!file.body.contains("root:"));
 }

@@ -204,6 +204,9 @@ pub struct ServeArgs {
     /// The branch other branches are compared with, and whose trends come first.
     #[arg(long, default_value = "main")]
     pub branch: String,
+    /// A host name the dashboard may be called by besides IP addresses and localhost (repeatable), e.g. with --bind 0.0.0.0.
+    #[arg(long, value_name = "NAME")]
+    pub allow_host: Vec<String>,
     #[command(flatten)]
     pub store: StoreArgs,
 }

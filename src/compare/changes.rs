@@ -30,6 +30,22 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    /// The settings for a scenario's runs (oldest first): its newest run's `[compare]`
+    /// minimum effects, the level given or the default.
+    pub fn for_runs(runs: &[RunResult], alpha: Option<f64>) -> Settings {
+        let params = runs
+            .last()
+            .map(|r| super::params(&r.compare, &super::Overrides::default()))
+            .unwrap_or_default();
+        Settings {
+            alpha: alpha.unwrap_or(DEFAULT_ALPHA),
+            params,
+            ..Settings::default()
+        }
+    }
+}
+
 /// Default level per metric, before the correction across steps.
 pub const DEFAULT_ALPHA: f64 = 0.03;
 

@@ -34,7 +34,8 @@ pub struct ChangePoint {
     pub effect: f64,
     /// 95% interval of the change, in the same terms.
     pub interval: (f64, f64),
-    /// Calibrated p-value of the split (before the correction across series).
+    /// Calibrated p-value of the split, weighted for its scan's share of the level (before
+    /// the correction across steps).
     pub p: f64,
     /// Runs at the old level before it (back to the previous change).
     pub runs_before: usize,

@@ -5,9 +5,10 @@
 
 use std::fmt::Write as _;
 
-use super::escape::xml as esc;
+use super::escape::{url as url_encode, xml as esc};
 use super::palette::{self, css};
-use super::views::Conclusion;
+use super::plots::cut;
+use super::views::{Conclusion, short};
 use crate::model::ChangePoint;
 use crate::model::SummaryMetric;
 use crate::report::console::format_value;
@@ -25,9 +26,16 @@ const BRANCH_COLOURS: [&str; 6] = [
     "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00",
 ];
 
+/// The navigation bar and the pickers: on the dashboard's own pages and on the reports it frames.
+const NAV_STYLE: &str = r#"
+nav.dash{background:#263238;color:#fff;padding:8px 24px;font-size:14px;font-family:system-ui,sans-serif}nav.dash a{color:#fff;margin-right:18px;text-decoration:none;font-weight:600}nav.dash span{color:#b0bec5;float:right}
+form.pick{background:#fff;border:1px solid #e3e3e3;border-radius:4px;padding:10px 14px;margin:10px 0;font-size:14px}
+form.pick input,form.pick select{font-size:14px;margin:0 12px 0 4px}form.pick input[type=text]{width:22em}
+p.links{font-size:14px;font-family:system-ui,sans-serif}
+"#;
+
 const STYLE: &str = r#"
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0;color:#222;background:#fafafa}
-nav.dash{background:#263238;color:#fff;padding:8px 24px;font-size:14px}nav.dash a{color:#fff;margin-right:18px;text-decoration:none;font-weight:600}nav.dash span{color:#b0bec5;float:right}
 .page{max-width:1280px;margin:0 auto;padding:12px 24px 48px}
 h1{font-size:22px;margin:8px 0 4px}h2{font-size:18px;margin:26px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
 table.data{border-collapse:collapse;font-size:13px;background:#fff;margin:6px 0;width:100%}
@@ -38,8 +46,6 @@ td.n,th.n{text-align:right}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:12px;font-weight:600}
 .muted{color:#777}.note{background:#fff8e1;border-left:4px solid #E69F00;padding:6px 10px;margin:6px 0;font-size:13px}
 .trend{background:#fff;border:1px solid #e3e3e3;border-radius:4px;margin:4px 0 14px;max-width:100%;height:auto}
-form.pick{background:#fff;border:1px solid #e3e3e3;border-radius:4px;padding:10px 14px;margin:10px 0;font-size:14px}
-form.pick input,form.pick select{font-size:14px;margin:0 12px 0 4px}form.pick input[type=text]{width:22em}
 .legend span{display:inline-block;width:12px;height:12px;border-radius:2px;margin:0 4px -1px 12px}
 "#;
 
@@ -74,14 +80,16 @@ pub enum VerdictCell {
         /// Its one-line summary.
         text: String,
     },
-    /// Nothing to compare with yet.
+    /// Nothing to compare with yet (kept: it stays so until a run is stored).
     Alone(String),
+    /// Not compared this time (the store failed to answer): tried again on the next view.
+    NotCompared(String),
 }
 
 /// A branch of a scenario on the front page.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BranchLatest {
-    /// The branch (`(none)` for runs without one).
+    /// The branch.
     pub branch: String,
     /// Runs standing for it.
     pub runs: i64,
@@ -109,8 +117,10 @@ pub struct IndexView {
     pub store: String,
     /// The branch others are compared with.
     pub base: String,
-    /// Every scenario.
+    /// Every scenario with runs on a branch.
     pub scenarios: Vec<ScenarioSummary>,
+    /// Scenarios whose runs name no branch (not charted: a trend is a branch's).
+    pub without_branch: Vec<String>,
 }
 
 /// One run on a trend.
@@ -153,7 +163,13 @@ pub struct ScenarioView {
     pub metric: SummaryMetric,
     /// Runs per branch charted.
     pub runs: i64,
-    /// The branches charted, base branch first.
+    /// The most runs per branch a page charts.
+    pub max_runs: i64,
+    /// The branch others are compared with.
+    pub base: String,
+    /// Whether change points are searched in the metric charted (p95, p999 and max are not).
+    pub searched: bool,
+    /// The branches charted, base branch first when it is one of them.
     pub shown: Vec<String>,
     /// Every branch with runs (for the picker), most recent first.
     pub branches: Vec<String>,
@@ -170,7 +186,7 @@ pub struct ScenarioView {
 /// A page for `rehearse serve`: the dashboard's frame around `body`.
 pub fn page(title: &str, store: &str, body: &str) -> String {
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"{META_CSP}\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{STYLE}</style></head><body>\n{}<div class=\"page\">\n{body}</div></body></html>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"{META_CSP}\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{NAV_STYLE}{STYLE}</style></head><body>\n{}<div class=\"page\">\n{body}</div></body></html>\n",
         esc(title),
         nav(store)
     )
@@ -188,8 +204,7 @@ fn nav(store: &str) -> String {
 /// writes it: the same page a ticket gets.
 pub fn framed(report: &str, store: &str, above: &str) -> String {
     let bar = format!(
-        "<style>nav.dash{{background:#263238;color:#fff;padding:8px 24px;font-size:14px;font-family:system-ui,sans-serif}}nav.dash a{{color:#fff;margin-right:18px;text-decoration:none;font-weight:600}}nav.dash span{{color:#b0bec5;float:right}}\
-         form.pick{{background:#fff;border:1px solid #e3e3e3;border-radius:4px;padding:10px 14px;margin:10px 24px;font-size:14px}}form.pick input,form.pick select{{font-size:14px;margin:0 12px 0 4px}}form.pick input[type=text]{{width:22em}}</style>\n{}{above}",
+        "<style>{NAV_STYLE}form.pick,p.links{{margin:10px 24px}}</style>\n{}{above}",
         nav(store)
     );
     match report.find("<body>") {
@@ -199,6 +214,38 @@ pub fn framed(report: &str, store: &str, above: &str) -> String {
         }
         None => format!("{bar}{report}"),
     }
+}
+
+/// An error page's body: what went wrong, and the way back.
+pub fn error_body(title: &str, message: &str) -> String {
+    format!(
+        "<h1>{}</h1><p class=\"note\">{}</p><p><a href=\"/\">back to the scenarios</a></p>",
+        esc(title),
+        esc(message)
+    )
+}
+
+/// The compare page's body without a comparison: the picker and what to do (or why the
+/// comparison asked for cannot be made).
+pub fn compare_body(form: &str, note: Option<&str>) -> String {
+    match note {
+        Some(n) => format!("<h1>Compare</h1>{form}<p class=\"note\">{}</p>", esc(n)),
+        None => format!(
+            "<h1>Compare</h1>{form}<p class=\"muted\">Pick a baseline and a candidate: a run id (or its first characters), <code>branch:NAME</code> (that branch's newest runs) or <code>latest</code>.</p>"
+        ),
+    }
+}
+
+/// The links above a run's report: compare it with the base branch, the scenario's trends.
+pub fn run_links(base: &str, id: &str, scenario: &str) -> String {
+    let base = format!("branch:{base}");
+    format!(
+        "<p class=\"links\"><a href=\"{}\">compare this run with {}</a> · <a href=\"{}\">{} trends</a></p>",
+        compare_href(&base, id, scenario),
+        esc(&base),
+        scenario_href(scenario, None),
+        esc(scenario)
+    )
 }
 
 /// The front page's body.
@@ -211,8 +258,16 @@ pub fn index(v: &IndexView) -> String {
         v.scenarios.len(),
         if v.scenarios.len() == 1 { "" } else { "s" }
     );
-    if v.scenarios.is_empty() {
+    if v.scenarios.is_empty() && v.without_branch.is_empty() {
         out.push_str("<p class=\"note\">No runs in this store yet: <code>rehearse run SCENARIO</code> stores one.</p>\n");
+    }
+    if !v.without_branch.is_empty() {
+        let names: Vec<String> = v.without_branch.iter().map(|n| esc(n)).collect();
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">Runs that name no branch are not shown ({}): run in a git checkout or give <code>--branch</code>.</p>",
+            names.join(", ")
+        );
     }
     for s in &v.scenarios {
         let link = scenario_href(&s.name, None);
@@ -228,14 +283,14 @@ pub fn index(v: &IndexView) -> String {
                     "<a href=\"{}\">compare</a>",
                     compare_href(&format!("branch:{}", v.base), &r.id, &s.name)
                 ),
-                VerdictCell::Alone(_) => String::new(),
+                VerdictCell::Alone(_) | VerdictCell::NotCompared(_) => String::new(),
             };
             let _ = writeln!(
                 out,
-                "<tr><td>{}</td><td class=\"v\">{}</td><td><a href=\"/run/{}\"><code>{}</code></a></td><td><code>{}</code></td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{compare}</td></tr>",
+                "<tr><td>{}</td><td class=\"v\">{}</td><td><a href=\"{}\"><code>{}</code></a></td><td><code>{}</code></td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{compare}</td></tr>",
                 esc(&b.branch),
                 verdict_cell(&b.verdict),
-                esc(&r.id),
+                run_href(&r.id),
                 esc(short(&r.id)),
                 esc(&commit(&r.commit)),
                 when(r.started_ms),
@@ -281,7 +336,9 @@ fn verdict_cell(v: &VerdictCell) -> String {
                 esc(against)
             )
         }
-        VerdictCell::Alone(why) => format!("<span class=\"muted\">{}</span>", esc(why)),
+        VerdictCell::Alone(why) | VerdictCell::NotCompared(why) => {
+            format!("<span class=\"muted\">{}</span>", esc(why))
+        }
     }
 }
 
@@ -314,7 +371,7 @@ pub fn scenario(v: &ScenarioView) -> String {
         for (branch, c) in &v.changes {
             let _ = writeln!(
                 out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td style=\"color:{}\">{}</td><td>[{:+.1}%, {:+.1}%]</td><td>{}</td><td>{}</td><td><a href=\"/run/{}\"><code>{}</code></a></td><td><code>{}</code></td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td style=\"color:{}\">{}</td><td>[{:+.1}%, {:+.1}%]</td><td>{}</td><td>{}</td><td><a href=\"{}\"><code>{}</code></a></td><td><code>{}</code></td></tr>",
                 esc(branch),
                 esc(&c.step),
                 esc(&c.metric),
@@ -327,17 +384,24 @@ pub fn scenario(v: &ScenarioView) -> String {
                     Some(n) => format!("creep over {n} runs"),
                     None => "step".into(),
                 },
-                esc(&c.run_id),
+                run_href(&c.run_id),
                 esc(short(&c.run_id)),
                 esc(&c.range())
             );
         }
         out.push_str("</table>\n");
     }
+    let marks = if v.searched {
+        format!("Lines mark change points of {}.", v.metric.name())
+    } else {
+        format!(
+            "Change points are searched in p50, p90, p99, mean, error rate and throughput, not in {}.",
+            v.metric.name()
+        )
+    };
     let _ = writeln!(
         out,
-        "<h2>Trends: {} per step</h2>\n<p class=\"muted\">Every point is a run: hover for its commit, click for its report. Lines mark change points of {}.</p>",
-        v.metric.name(),
+        "<h2>Trends: {} per step</h2>\n<p class=\"muted\">Every point is a run: hover for its commit, click for its report. {marks}</p>",
         v.metric.name()
     );
     for t in &v.steps {
@@ -359,9 +423,9 @@ pub fn scenario(v: &ScenarioView) -> String {
     for (branch, r) in &v.recent {
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td><a href=\"/run/{}\"><code>{}</code></a></td><td><code>{}</code></td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td><a href=\"{}\">compare with {}</a></td></tr>",
+            "<tr><td>{}</td><td><a href=\"{}\"><code>{}</code></a></td><td><code>{}</code></td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td><a href=\"{}\">compare with {}</a></td></tr>",
             esc(branch),
-            esc(&r.id),
+            run_href(&r.id),
             esc(short(&r.id)),
             esc(&commit(&r.commit)),
             when(r.started_ms),
@@ -369,15 +433,8 @@ pub fn scenario(v: &ScenarioView) -> String {
             opt(r.errors),
             us(r.p50),
             us(r.p99),
-            compare_href(
-                &format!(
-                    "branch:{}",
-                    v.shown.first().map(String::as_str).unwrap_or("main")
-                ),
-                &r.id,
-                &v.name
-            ),
-            esc(v.shown.first().map(String::as_str).unwrap_or("main"))
+            compare_href(&format!("branch:{}", v.base), &r.id, &v.name),
+            esc(&v.base)
         );
     }
     out.push_str("</table>\n");
@@ -399,8 +456,8 @@ fn picker(v: &ScenarioView) -> String {
     }
     let _ = write!(
         out,
-        "</select> runs <input type=\"number\" name=\"runs\" min=\"2\" max=\"500\" value=\"{}\" style=\"width:5em\"> branches ",
-        v.runs
+        "</select> runs <input type=\"number\" name=\"runs\" min=\"2\" max=\"{}\" value=\"{}\" style=\"width:5em\"> branches ",
+        v.max_runs, v.runs
     );
     for b in &v.branches {
         let _ = write!(
@@ -486,7 +543,6 @@ pub fn trend_svg(t: &StepTrend, metric: SummaryMetric, marks: &[&ChangePoint]) -
         }
     };
     let y = |v: f64| TOP + (1.0 - v / top) * (H - TOP - BOTTOM);
-    // Axes and gridlines.
     for k in 0..=4 {
         let v = top * k as f64 / 4.0;
         let _ = write!(
@@ -557,8 +613,8 @@ pub fn trend_svg(t: &StepTrend, metric: SummaryMetric, marks: &[&ChangePoint]) -
         for r in &s.runs {
             let _ = write!(
                 out,
-                "<a href=\"/run/{}\"><circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3.5\" fill=\"{colour}\"><title>{} {}: {} (run {}, {})</title></circle></a>",
-                esc(&r.run_id),
+                "<a href=\"{}\"><circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3.5\" fill=\"{colour}\"><title>{} {}: {} (run {}, {})</title></circle></a>",
+                run_href(&r.run_id),
                 x(r.started_ms),
                 y(r.value),
                 esc(&s.branch),
@@ -584,6 +640,11 @@ fn nice_max(x: f64) -> f64 {
     super::plots::nice_max(x * 1.05)
 }
 
+/// The link to a run's page (ids come from files people import: encoded, never trusted).
+pub fn run_href(id: &str) -> String {
+    format!("/run/{}", url_encode(id))
+}
+
 /// The link to a scenario's page.
 pub fn scenario_href(name: &str, metric: Option<&str>) -> String {
     match metric {
@@ -602,27 +663,10 @@ pub fn compare_href(baseline: &str, candidate: &str, scenario: &str) -> String {
     )
 }
 
-/// Percent-encodes everything but unreserved characters (RFC 3986).
-pub fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
-}
-
 fn slug(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect()
-}
-
-fn short(id: &str) -> &str {
-    super::views::short(id)
 }
 
 fn commit(c: &Option<String>) -> String {
@@ -638,10 +682,6 @@ fn opt(v: Option<i64>) -> String {
 fn us(v: Option<i64>) -> String {
     v.map(|v| crate::report::console::fmt_us(v.max(0) as u64))
         .unwrap_or_else(|| "-".into())
-}
-
-fn cut(s: &str, n: usize) -> String {
-    super::plots::cut(s, n)
 }
 
 /// A start time as UTC `YYYY-MM-DD HH:MM`.
@@ -687,12 +727,14 @@ mod tests {
                 }],
                 more_branches: 0,
             }],
+            without_branch: vec!["<i>odd</i>".into()],
         };
         let html = page("x", &v.store, &index(&v));
         assert!(!html.contains("<script>"), "{html}");
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"));
         assert!(html.contains("/scenario/%3Cscript%3Ealert%281%29%3C%2Fscript%3E%20%26%20co"));
         assert!(html.contains("feat/&lt;b&gt;"));
+        assert!(html.contains("&lt;i&gt;odd&lt;/i&gt;"));
         assert!(html.contains(META_CSP));
     }
 

@@ -1,5 +1,20 @@
 //! Escaping for every text format: anything from a scenario, a response or a label is text.
 
+/// Percent-encodes everything but unreserved characters (RFC 3986): one path segment or
+/// query value of a link.
+pub fn url(s: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
 /// Escapes text for HTML and XML content and attribute values.
 pub fn xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

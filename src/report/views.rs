@@ -39,6 +39,19 @@ pub struct Headline {
     pub text: String,
 }
 
+impl Conclusion {
+    /// How a comparison concludes.
+    pub fn of(c: &crate::model::Comparison) -> Conclusion {
+        if !c.overall.passed {
+            Conclusion::Failed
+        } else if c.overall.inconclusive > 0 {
+            Conclusion::Inconclusive
+        } else {
+            Conclusion::Passed
+        }
+    }
+}
+
 /// The report's headline.
 pub fn headline(input: &ReportInput) -> Headline {
     if let Some(c) = &input.comparison {
@@ -192,9 +205,9 @@ pub fn when(t: Option<&str>) -> String {
     }
 }
 
-/// A short id.
+/// A short id: its first 13 characters (never cut inside one: ids can come from files).
 pub fn short(id: &str) -> &str {
-    &id[..id.len().min(13)]
+    id.char_indices().nth(13).map_or(id, |(i, _)| &id[..i])
 }
 
 /// A compared metric as text: baseline, candidate, change, interval (the same in every format).

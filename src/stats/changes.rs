@@ -97,7 +97,8 @@ pub struct Change {
     pub se: f64,
     /// Degrees of freedom for an interval of the difference.
     pub df: f64,
-    /// Calibrated p-value of the split (two-sided, maximum over splits).
+    /// Calibrated p-value of the split (maximum over the splits of its scan), weighted for
+    /// the scan's share of the level: compared with the level as it is.
     pub p: f64,
     /// When the level moved gradually (a creep, not a step): the first run of the ramp and
     /// the first run after it.
@@ -243,7 +244,8 @@ pub fn changes(series: &[Estimate], min_segment: usize, alpha: f64, worse: Worse
         };
         let p = p_value(to - from, min_segment, t.abs());
         if p <= alpha * FULL_SHARE {
-            cuts.push((at, p));
+            // On the scale of `series_p` and the level: a cut of either scan compares.
+            cuts.push((at, (p / FULL_SHARE).min(1.0)));
             stack.push((from, at));
             stack.push((at, to));
         }
@@ -255,7 +257,7 @@ pub fn changes(series: &[Estimate], min_segment: usize, alpha: f64, worse: Worse
         let p = recent_p_value(n - last, min_segment, t);
         let window = n.saturating_sub(RECENT);
         if p <= alpha * (1.0 - FULL_SHARE) && !cuts.iter().any(|(c, _)| *c >= window) {
-            cuts.push((at, p));
+            cuts.push((at, (p / (1.0 - FULL_SHARE)).min(1.0)));
         }
     }
     cuts.sort_by_key(|(at, _)| *at);
@@ -382,7 +384,12 @@ pub fn p_value(n: usize, min_segment: usize, t: f64) -> f64 {
 /// The calibrated p-value of the recent scan's statistic `t` (toward the worse) for a
 /// series of `n` runs.
 pub fn recent_p_value(n: usize, min_segment: usize, t: f64) -> f64 {
-    upper_share(&null_maxima(n, min_segment).1, t)
+    let null = &null_maxima(n, min_segment).1;
+    // A length with no recent split has nothing to calibrate against: nothing is unusual.
+    if null.last().is_none_or(|m| !m.is_finite()) {
+        return 1.0;
+    }
+    upper_share(null, t)
 }
 
 /// The share of `null` (sorted) at or above `t`. Beyond the draws' 99.9th percentile, where

@@ -78,22 +78,39 @@ pub fn serve() -> Served {
     }
 }
 
-/// A response: status and body.
+/// A response.
 pub struct Got {
+    /// Its status code.
     pub status: u16,
+    /// Its status line and headers.
     pub head: String,
+    /// Its body.
     pub body: String,
 }
 
+/// The first link in `html` starting with `prefix`, as a browser would follow it.
+pub fn link(html: &str, prefix: &str) -> String {
+    let at = html
+        .find(&format!("href=\"{prefix}"))
+        .unwrap_or_else(|| panic!("no link to {prefix} in {html}"));
+    let rest = &html[at + 6..];
+    rest[..rest.find('"').unwrap()].replace("&amp;", "&")
+}
+
 impl Served {
-    /// `METHOD path` with the given Host header.
+    /// `METHOD path` with the given Host header (and any extra header lines).
     pub fn request(&self, method: &str, path: &str, host: &str) -> Got {
+        self.request_with(method, path, host, "")
+    }
+
+    /// `METHOD path` with the given Host header and extra header lines (`Name: value\r\n`).
+    pub fn request_with(&self, method: &str, path: &str, host: &str, extra: &str) -> Got {
         let mut s = TcpStream::connect(&self.host).unwrap();
         s.set_read_timeout(Some(std::time::Duration::from_secs(60)))
             .unwrap();
         write!(
             s,
-            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\nContent-Length: 0\r\n\r\n"
         )
         .unwrap();
         let mut raw = Vec::new();

@@ -1,6 +1,8 @@
 //! `rehearse serve`: the read-only dashboard over a store, on 127.0.0.1 unless told. Only GET
-//! (and HEAD) are answered; a request naming another host is refused, so a web page the
-//! user visits cannot reach the dashboard through a rebound DNS name.
+//! (and HEAD) are answered. A request must name the dashboard by an IP address, `localhost`
+//! or a name given with `--allow-host`, so a web page cannot reach it through a DNS name it
+//! rebinds to this machine; and a request a browser marks as sent by another site is refused,
+//! so a page the user visits cannot make the dashboard work for it.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -20,8 +22,8 @@ use crate::store::{Access, Store};
 #[derive(Clone)]
 struct App {
     dashboard: Dashboard,
-    /// Hosts a request may name, when bound to a loopback address.
-    hosts: Option<Vec<String>>,
+    /// Names (besides IP addresses and `localhost`) a request may call the dashboard by.
+    names: Vec<String>,
 }
 
 /// Runs the command.
@@ -40,20 +42,19 @@ pub async fn serve(args: ServeArgs) -> AppResult {
             args.bind
         ));
     }
-    let hosts = args.bind.is_loopback().then(|| {
-        let port = bound.port();
-        vec![
-            format!("127.0.0.1:{port}"),
-            format!("localhost:{port}"),
-            format!("[::1]:{port}"),
-        ]
-    });
     let dashboard = Dashboard::new(store.clone(), &url, &args.branch);
     // The first page views would pay for the verdicts and the change-point calibration;
     // pay for them now, in the background.
     let warm = dashboard.clone();
     tokio::spawn(async move { warm.warm().await });
-    let app = App { dashboard, hosts };
+    let app = App {
+        dashboard,
+        names: args
+            .allow_host
+            .iter()
+            .map(|h| h.to_ascii_lowercase())
+            .collect(),
+    };
     let router = axum::Router::new().fallback(handle).with_state(app);
     let shown = match bound.ip() {
         IpAddr::V6(ip) => format!("http://[{ip}]:{}/", bound.port()),
@@ -83,18 +84,27 @@ async fn handle(State(app): State<App>, request: Request) -> Response {
             .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return r;
     }
-    if let Some(hosts) = &app.hosts {
-        let host = request
-            .headers()
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("");
-        if !hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
-            return plain(
-                StatusCode::MISDIRECTED_REQUEST,
-                "this dashboard answers to 127.0.0.1 and localhost only\n",
-            );
-        }
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    if !allowed_host(host, &app.names) {
+        return plain(
+            StatusCode::MISDIRECTED_REQUEST,
+            "this dashboard answers to an IP address, localhost, or a name given with --allow-host\n",
+        );
+    }
+    // Browsers say who sent a request: a page of another site (an image, a form) is refused.
+    let site = request
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|h| h.to_str().ok());
+    if site.is_some_and(|s| s != "same-origin" && s != "none") {
+        return plain(
+            StatusCode::FORBIDDEN,
+            "this dashboard answers to its own pages and to addresses typed in, not to other sites\n",
+        );
     }
     let uri = request.uri();
     if uri.path() == "/favicon.ico" {
@@ -110,8 +120,9 @@ async fn handle(State(app): State<App>, request: Request) -> Response {
         Err(e) => (
             match e {
                 PageError::NotFound(_) => StatusCode::NOT_FOUND,
-                PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
+                PageError::BadRequest(_) | PageError::Refused { .. } => StatusCode::BAD_REQUEST,
                 PageError::Failed(_) => StatusCode::SERVICE_UNAVAILABLE,
+                PageError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
             app.dashboard.error_page(&e),
         ),
@@ -131,6 +142,23 @@ async fn handle(State(app): State<App>, request: Request) -> Response {
     r
 }
 
+/// Whether a `Host` header names the dashboard in a way DNS cannot rebind: an IP address,
+/// `localhost`, or a name the user allowed.
+fn allowed_host(host: &str, names: &[String]) -> bool {
+    let name = match host.strip_prefix('[') {
+        // [v6]:port
+        Some(rest) => {
+            return rest
+                .split(']')
+                .next()
+                .is_some_and(|ip| ip.parse::<std::net::Ipv6Addr>().is_ok());
+        }
+        None => host.rsplit_once(':').map_or(host, |(n, _)| n),
+    };
+    let name = name.to_ascii_lowercase();
+    name.parse::<std::net::Ipv4Addr>().is_ok() || name == "localhost" || names.contains(&name)
+}
+
 fn plain(status: StatusCode, text: &'static str) -> Response {
     let mut r = Response::new(Body::from(text));
     *r.status_mut() = status;
@@ -142,6 +170,7 @@ fn plain(status: StatusCode, text: &'static str) -> Response {
     r
 }
 
+/// Headers every answer carries.
 fn secure(h: &mut axum::http::HeaderMap) {
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -152,4 +181,34 @@ fn secure(h: &mut axum::http::HeaderMap) {
         HeaderValue::from_static("no-referrer"),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::allowed_host;
+
+    #[test]
+    fn only_names_dns_cannot_rebind_are_answered() {
+        let names = vec!["perf.internal".to_string()];
+        for ok in [
+            "127.0.0.1:8077",
+            "127.0.0.2:9000",
+            "10.1.2.3",
+            "localhost",
+            "LOCALHOST:8077",
+            "[::1]:8077",
+            "perf.internal:8077",
+        ] {
+            assert!(allowed_host(ok, &names), "{ok}");
+        }
+        for bad in [
+            "evil.example",
+            "evil.example:8077",
+            "",
+            "[nope]:1",
+            "127.0.0.1.evil.example",
+        ] {
+            assert!(!allowed_host(bad, &names), "{bad}");
+        }
+    }
 }

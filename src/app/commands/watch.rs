@@ -39,7 +39,7 @@ pub async fn watch(args: WatchArgs) -> AppResult {
     };
     for scenario in &scenarios {
         let runs = branch_runs(&store, scenario, &args.branch, args.runs).await?;
-        let settings = settings_for(&runs, args.alpha);
+        let settings = Settings::for_runs(&runs, args.alpha);
         let found = changes::change_points(&runs, &settings);
         let announced = store.announced(scenario, &args.branch).await.run_failed()?;
         let mut watched = Vec::new();
@@ -105,7 +105,7 @@ pub async fn history_changes(args: HistoryArgs) -> AppResult {
     let branch = args.branch.clone().unwrap_or_else(|| "main".into());
     let runs = branch_runs(&store, &args.scenario, &branch, args.limit).await?;
     store.close().await;
-    let found = changes::change_points(&runs, &settings_for(&runs, None));
+    let found = changes::change_points(&runs, &Settings::for_runs(&runs, None));
     if args.json {
         console::json(&found);
         return Ok(Outcome::Passed);
@@ -127,19 +127,6 @@ pub async fn history_changes(args: HistoryArgs) -> AppResult {
     };
     console::out(&crate::report::watch::console(&report, false));
     Ok(Outcome::Passed)
-}
-
-/// The settings of a scenario's search: its newest run's `[compare]` minimum effects.
-pub(crate) fn settings_for(runs: &[RunResult], alpha: Option<f64>) -> Settings {
-    let params = runs
-        .last()
-        .map(|r| crate::compare::params(&r.compare, &crate::compare::Overrides::default()))
-        .unwrap_or_default();
-    Settings {
-        alpha: alpha.unwrap_or(changes::DEFAULT_ALPHA),
-        params,
-        ..Settings::default()
-    }
 }
 
 /// The scenarios named: names as stored, or files and folders (a scenario file, a suite
