@@ -98,6 +98,10 @@ pub async fn run<C: Deref<Target = Context>>(
         ctx.seed,
         ctx.nonce,
     );
+    vars.cookie_names = &plan.cookie_names;
+    // The customer's cookies live with its session between iterations (a closed-model
+    // user's); during one, with its variables, where templates read them.
+    vars.cookies = std::mem::take(&mut session.cookies);
     let mut due = launch.intended;
     let (mut corrected_total, mut service_total) = (0u64, 0u64);
     let mut start_lag = None;
@@ -133,6 +137,7 @@ pub async fn run<C: Deref<Target = Context>>(
             ctx.recorder
                 .count(ctx.workflow_cell(), outcome, launch.measured);
             guard.done = true;
+            session.cookies = std::mem::take(&mut vars.cookies);
             return false;
         }
         ctx.recorder.record(i, sample);
@@ -159,6 +164,7 @@ pub async fn run<C: Deref<Target = Context>>(
     };
     ctx.recorder.record(ctx.workflow_cell(), whole);
     guard.done = true;
+    session.cookies = std::mem::take(&mut vars.cookies);
     true
 }
 

@@ -29,7 +29,7 @@ pub async fn run(ctx: Arc<Context>, index: usize) {
         drop(guard);
         if !completed {
             // A failed step may leave the connection mid-exchange: start the next clean.
-            session = Session::default();
+            session.reconnect();
         }
         if let Some(think) = &ctx.iteration_think {
             tokio::time::sleep(think.sample(&mut rng)).await;

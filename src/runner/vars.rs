@@ -16,6 +16,12 @@ pub struct IterationVars<'a> {
     pub iteration: u64,
     /// Randomness for think times, seeded per iteration.
     pub rng: fastrand::Rng,
+    /// The simulated customer's cookies, for the iteration (carried by the session).
+    pub cookies: crate::runner::http::cookies::Jar,
+    /// Cookie names `{{ cookie.NAME }}` reads, by slot.
+    pub cookie_names: &'a [String],
+    /// Names of the cookies the current step's responses set, for `cookie` captures.
+    pub step_cookies: Vec<String>,
     /// Randomness for `uuid`: fresh in every run, because uuids name things the target
     /// keeps (a second run with the same seed must not sign up the same customers).
     ids: fastrand::Rng,
@@ -39,6 +45,9 @@ impl<'a> IterationVars<'a> {
             captures: vec![None; captures],
             iteration,
             rng: fastrand::Rng::with_seed(seed ^ spread),
+            cookies: Default::default(),
+            cookie_names: &[],
+            step_cookies: Vec::new(),
             ids: fastrand::Rng::with_seed(nonce ^ spread),
             scratch: String::new(),
         }
@@ -60,6 +69,8 @@ impl<'a> IterationVars<'a> {
             iteration,
             ids,
             scratch,
+            cookies,
+            cookie_names,
             ..
         } = self;
         t.render_into(out, scratch, |var, buf| match var {
@@ -73,6 +84,11 @@ impl<'a> IterationVars<'a> {
                 let _ = write!(buf, "{iteration}");
             }
             VarRef::Builtin(Builtin::Uuid) => push_uuid(ids, buf),
+            VarRef::Cookie(slot) => {
+                if let Some(v) = cookies.get(&cookie_names[slot], std::time::SystemTime::now()) {
+                    buf.push_str(v);
+                }
+            }
             VarRef::Builtin(Builtin::NowMs) => {
                 let ms = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
@@ -130,5 +146,22 @@ mod tests {
         assert_eq!(&uuid[14..15], "4");
         assert!(matches!(&uuid[19..20], "8" | "9" | "a" | "b"), "{uuid}");
         assert_ne!(v.render(&t), out, "each uuid is fresh");
+    }
+
+    #[test]
+    fn a_cookie_reference_reads_the_customers_jar() {
+        let names = vec!["sid".to_string(), "missing".to_string()];
+        let mut v = IterationVars::new(None, 0, 0, 0, 1, 1);
+        v.cookie_names = &names;
+        v.cookies
+            .store("sid=abc", "h", "/", std::time::SystemTime::now());
+        let t = Template {
+            segments: vec![
+                Segment::Var(VarRef::Cookie(0), Escape::None),
+                Segment::Literal("|".into()),
+                Segment::Var(VarRef::Cookie(1), Escape::None),
+            ],
+        };
+        assert_eq!(v.render(&t), "abc|");
     }
 }

@@ -54,6 +54,17 @@ pub(super) fn router(app: App) -> Router {
         )
         .route("/api/invoices/{id}/pay", paced(Endpoint::Pay, post(pay)))
         .route("/api/receipts/{id}", paced(Endpoint::Receipt, get(receipt)))
+        .route(
+            "/web/login",
+            paced(Endpoint::Login, post(super::web::login)),
+        )
+        .route(
+            "/web/account",
+            paced(Endpoint::Customer, get(super::web::account)),
+        )
+        .route("/web/logout", post(super::web::logout))
+        .route("/web/hops/{n}", get(super::web::hops))
+        .route("/web/away", get(super::web::away))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not found") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")

@@ -13,6 +13,7 @@ mod seed;
 mod state;
 #[cfg(test)]
 mod tests;
+mod web;
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};

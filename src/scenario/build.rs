@@ -44,6 +44,10 @@ pub(super) struct Builder<'a> {
     /// The `[data]` file could not be read, so its columns are unknown: references that
     /// might name one are not reported as undefined (the data error is the one to fix).
     pub data_failed: bool,
+    /// Cookie names templates read, by slot.
+    pub cookie_names: Vec<String>,
+    /// Whether `[target] cookies` is on (a `{{ cookie.NAME }}` needs it).
+    pub cookies: bool,
 }
 
 impl<'a> Builder<'a> {
@@ -63,6 +67,8 @@ impl<'a> Builder<'a> {
             captured_by: Vec::new(),
             step_names: Vec::new(),
             data_failed: false,
+            cookie_names: Vec::new(),
+            cookies: true,
             secrets: Default::default(),
             public_env,
         }
@@ -99,6 +105,26 @@ impl<'a> Builder<'a> {
                     v.span(),
                     format!(
                         "expected a duration string such as \"30s\" or \"500ms\", found {}",
+                        describe(other)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// `follow_redirects`: `true` (the default limit), `false` (none) or the most hops.
+    pub fn redirects(&mut self, v: &Spanned<Value>) -> Option<u32> {
+        let max = super::limits::MAX_REDIRECTS;
+        match v.get_ref() {
+            Value::Boolean(true) => Some(super::limits::DEFAULT_REDIRECTS),
+            Value::Boolean(false) => Some(0),
+            Value::Integer(n) if (0..=max as i64).contains(n) => Some(*n as u32),
+            other => {
+                self.error(
+                    v.span(),
+                    format!(
+                        "`follow_redirects` is true, false or a number of hops from 0 to {max}, not {}",
                         describe(other)
                     ),
                 );
@@ -262,6 +288,28 @@ impl<'a> Builder<'a> {
         if let Some((_, b)) = Builtin::ALL.iter().find(|(n, _)| *n == name) {
             return Some(VarRef::Builtin(*b));
         }
+        if let Some(cookie) = name.strip_prefix("cookie.") {
+            if !self.cookies {
+                self.error_help(
+                    at,
+                    format!("`{name}` reads the cookie jar, and `[target] cookies = false` turns it off"),
+                    "remove `cookies = false`, or capture the value with `{ header = \"set-cookie\" }`",
+                );
+                return None;
+            }
+            if cookie.is_empty() {
+                self.error(at, "`cookie.` needs a cookie name: `{{ cookie.session }}`");
+                return None;
+            }
+            let slot = match self.cookie_names.iter().position(|c| c == cookie) {
+                Some(i) => i,
+                None => {
+                    self.cookie_names.push(cookie.to_string());
+                    self.cookie_names.len() - 1
+                }
+            };
+            return Some(VarRef::Cookie(slot));
+        }
         if self.data_failed {
             return None;
         }
@@ -271,7 +319,7 @@ impl<'a> Builder<'a> {
         known.extend(Builtin::ALL.iter().map(|(n, _)| *n));
         let help = match closest(name, &known) {
             Some(c) => format!("did you mean `{c}`?"),
-            None => "variables come from [vars], [data] columns, captures of earlier steps, `env.NAME`, and the builtins iteration, uuid, now_ms".into(),
+            None => "variables come from [vars], [data] columns, captures of earlier steps, `env.NAME`, `cookie.NAME`, and the builtins iteration, uuid, now_ms".into(),
         };
         self.error_help(at, format!("undefined variable `{name}`"), help);
         None
@@ -452,6 +500,7 @@ pub(super) fn build(
         None => b.data_failed = raw.data.is_some(),
     }
     let target = build_target(&mut b, raw.target.as_ref(), overrides, &base_dir);
+    b.cookies = target.as_ref().is_none_or(|t| t.cookies);
     let load = build_load(&mut b, raw.load.as_ref(), overrides);
 
     if raw.steps.is_empty() {
@@ -504,7 +553,9 @@ pub(super) fn build(
                 ),
             );
         }
-        let defaults = target.as_ref().map(|t| (t.timeout, t.max_body));
+        let defaults = target
+            .as_ref()
+            .map(|t| (t.timeout, t.max_body, t.max_redirects));
         if let Some(s) = build_step(&mut b, step, i, defaults) {
             steps.push(s);
         }
@@ -529,6 +580,7 @@ pub(super) fn build(
         data,
         steps,
         captures: b.captures,
+        cookie_names: b.cookie_names,
         thresholds,
         compare,
         secrets: b.secrets,
@@ -568,6 +620,8 @@ fn build_target(
         ca_file: None,
         insecure: None,
         max_body: None,
+        cookies: None,
+        follow_redirects: None,
     };
     let (t, span) = match raw {
         Some(t) => (t.get_ref(), t.span()),
@@ -592,6 +646,23 @@ fn build_target(
     let max_body = match &t.max_body {
         Some(v) => b.size(v, "max_body"),
         None => Some(super::limits::DEFAULT_MAX_BODY),
+    };
+    let cookies = match &t.cookies {
+        None => Some(true),
+        Some(v) => match v.get_ref() {
+            Value::Boolean(on) => Some(*on),
+            other => {
+                b.error(
+                    v.span(),
+                    format!("`cookies` is true or false, not {}", describe(other)),
+                );
+                None
+            }
+        },
+    };
+    let max_redirects = match &t.follow_redirects {
+        None => Some(super::limits::DEFAULT_REDIRECTS),
+        Some(v) => b.redirects(v),
     };
     let mut headers = Vec::new();
     for (name, value) in &t.headers {
@@ -654,6 +725,8 @@ fn build_target(
         headers,
         timeout: timeout?,
         max_body: max_body?,
+        cookies: cookies?,
+        max_redirects: max_redirects?,
     })
 }
 

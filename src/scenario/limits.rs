@@ -4,6 +4,11 @@
 
 use std::time::Duration;
 
+/// Redirects `follow_redirects = true` follows; browsers stop near 20, k6 at 10.
+pub const DEFAULT_REDIRECTS: u32 = 10;
+/// Most redirects a step may be told to follow.
+pub const MAX_REDIRECTS: u32 = 30;
+
 /// Highest open-model arrival rate, iterations per second.
 pub const MAX_RATE: f64 = 1_000_000.0;
 /// Most closed-model users.

@@ -33,6 +33,8 @@ pub struct Plan {
     pub steps: Vec<StepPlan>,
     /// Names of captured variables, indexed by [`super::template::VarRef::Capture`].
     pub captures: Vec<String>,
+    /// Cookie names templates read (`{{ cookie.NAME }}`), by slot.
+    pub cookie_names: Vec<String>,
     /// Absolute thresholds (SLOs), checked on every run.
     pub thresholds: Vec<crate::model::Threshold>,
     /// Regression-verdict settings.
@@ -65,6 +67,10 @@ pub struct TargetPlan {
     pub timeout: Duration,
     /// Default largest response body kept for checks and captures, bytes.
     pub max_body: u64,
+    /// Whether each simulated customer keeps a cookie jar.
+    pub cookies: bool,
+    /// Default most redirects a step follows (0: none, the 3xx is the step's response).
+    pub max_redirects: u32,
 }
 
 /// TLS settings for an `https` target.
@@ -223,14 +229,19 @@ pub struct StepPlan {
     pub timeout: Duration,
     /// Largest response body kept for checks and captures, bytes; a larger one fails them.
     pub max_body: u64,
+    /// Most redirects followed (0: none, the 3xx is the step's response).
+    pub max_redirects: u32,
 }
 
 impl StepPlan {
     /// Whether a capture reads the response body (JSON or regex, not a header).
     pub fn captures_need_body(&self) -> bool {
-        self.captures
-            .iter()
-            .any(|c| !matches!(c.source, CaptureSource::Header(_)))
+        self.captures.iter().any(|c| {
+            matches!(
+                c.source,
+                CaptureSource::Json { .. } | CaptureSource::Regex(_)
+            )
+        })
     }
 }
 
@@ -294,6 +305,8 @@ pub enum CaptureSource {
     Header(HeaderName),
     /// The first capture group (or the whole match) of a regex over the body.
     Regex(Regex),
+    /// A cookie the step's responses set, by name.
+    Cookie(String),
 }
 
 /// Conditions on a response.

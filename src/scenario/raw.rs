@@ -68,6 +68,10 @@ pub struct RawTarget {
     pub insecure: Option<bool>,
     /// Largest response body kept for checks and captures (bytes, or `"1MiB"`).
     pub max_body: Option<Spanned<Value>>,
+    /// Keep a cookie jar per simulated customer (default true).
+    pub cookies: Option<Spanned<Value>>,
+    /// Follow redirects: `true` (up to 10), `false`, or the most hops.
+    pub follow_redirects: Option<Spanned<Value>>,
 }
 
 /// `[load]`.
@@ -143,6 +147,8 @@ pub struct RawStep {
     pub timeout: Option<Spanned<Value>>,
     /// Largest response body kept for this step's checks and captures.
     pub max_body: Option<Spanned<Value>>,
+    /// Follow redirects for this step: `true`, `false`, or the most hops.
+    pub follow_redirects: Option<Spanned<Value>>,
 }
 
 /// `[steps.http]`.
@@ -167,7 +173,7 @@ pub struct RawHttp {
     pub body: Option<Spanned<String>>,
 }
 
-/// One capture: exactly one of `json`, `header`, `regex`.
+/// One capture: exactly one of `json`, `header`, `regex`, `cookie`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCapture {
@@ -177,6 +183,8 @@ pub struct RawCapture {
     pub header: Option<Spanned<String>>,
     /// Regex over the body; its first group (or whole match) is the value.
     pub regex: Option<Spanned<String>>,
+    /// A cookie the step's responses set (`Set-Cookie`), by name.
+    pub cookie: Option<Spanned<String>>,
 }
 
 /// `[steps.check]`.

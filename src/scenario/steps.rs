@@ -15,7 +15,7 @@ pub(super) fn build_step(
     b: &mut Builder,
     raw: &Spanned<RawStep>,
     index: usize,
-    defaults: Option<(Duration, u64)>,
+    defaults: Option<(Duration, u64, u32)>,
 ) -> Option<StepPlan> {
     let s = raw.get_ref();
     let before = b.diags.len();
@@ -77,6 +77,10 @@ pub(super) fn build_step(
         Some(v) => b.size(v, "max_body"),
         None => defaults.map(|d| d.1),
     };
+    let max_redirects = match &s.follow_redirects {
+        Some(v) => b.redirects(v),
+        None => defaults.map(|d| d.2),
+    };
     if b.diags.len() > before {
         return None;
     }
@@ -88,6 +92,7 @@ pub(super) fn build_step(
         think,
         timeout: timeout?,
         max_body: max_body?,
+        max_redirects: max_redirects?,
     })
 }
 
@@ -308,8 +313,24 @@ fn capture_source(
         return None;
     }
     let c = cap.get_ref();
-    match (&c.json, &c.header, &c.regex) {
-        (Some(path), None, None) => match to_pointer(path.get_ref()) {
+    match (&c.json, &c.header, &c.regex, &c.cookie) {
+        (None, None, None, Some(cookie)) => {
+            if !b.cookies {
+                b.error_help(
+                    cookie.span(),
+                    "a `cookie` capture reads the cookie jar, and `[target] cookies = false` turns it off",
+                    "capture the header instead: `{ header = \"set-cookie\" }`",
+                );
+                return None;
+            }
+            let n = cookie.get_ref().trim();
+            if n.is_empty() || n.contains(['=', ';', ' ']) {
+                b.error(cookie.span(), format!("invalid cookie name `{n}`"));
+                return None;
+            }
+            Some(CaptureSource::Cookie(n.to_string()))
+        }
+        (Some(path), None, None, None) => match to_pointer(path.get_ref()) {
             Ok(pointer) => Some(CaptureSource::Json {
                 pointer,
                 display: path.get_ref().clone(),
@@ -319,8 +340,8 @@ fn capture_source(
                 None
             }
         },
-        (None, Some(h), None) => b.header_name(h).map(CaptureSource::Header),
-        (None, None, Some(r)) => match regex::Regex::new(r.get_ref()) {
+        (None, Some(h), None, None) => b.header_name(h).map(CaptureSource::Header),
+        (None, None, Some(r), None) => match regex::Regex::new(r.get_ref()) {
             Ok(re) => Some(CaptureSource::Regex(re)),
             Err(e) => {
                 let detail = e
@@ -335,7 +356,7 @@ fn capture_source(
             }
         },
         _ => {
-            b.error_help(cap.span(), format!("capture `{name}` needs exactly one source"), "write e.g. `token = { json = \"$.token\" }`, `{ header = \"location\" }` or `{ regex = 'id=(\\w+)' }`");
+            b.error_help(cap.span(), format!("capture `{name}` needs exactly one source"), "write e.g. `token = { json = \"$.token\" }`, `{ header = \"location\" }`, `{ regex = 'id=(\\w+)' }` or `{ cookie = \"sid\" }`");
             None
         }
     }

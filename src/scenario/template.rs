@@ -9,6 +9,8 @@ pub enum VarRef {
     Capture(usize),
     /// A value rehearse provides.
     Builtin(Builtin),
+    /// The simulated customer's cookie with this slot's name (`{{ cookie.NAME }}`).
+    Cookie(usize),
 }
 
 /// Values rehearse provides to every template.

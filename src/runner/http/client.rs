@@ -52,12 +52,25 @@ pub struct HttpClient {
     idle: Mutex<Vec<Sender>>,
     /// Memory for response bodies kept by every request in flight.
     pub budget: BodyBudget,
+    /// Whether each simulated customer keeps a cookie jar.
+    pub cookies: bool,
 }
 
-/// The connection an iteration is using.
+/// The connection a simulated customer is using, and its cookies (an iteration's in the
+/// open model; a user's, across its iterations, in the closed one).
 #[derive(Default)]
 pub struct Session {
     conn: Option<Sender>,
+    /// The customer's cookies.
+    pub cookies: super::cookies::Jar,
+}
+
+impl Session {
+    /// Drops the connection (it may be mid-exchange after a failed step), keeping the
+    /// cookies: the customer is the same.
+    pub fn reconnect(&mut self) {
+        self.conn = None;
+    }
 }
 
 impl HttpClient {
@@ -103,6 +116,7 @@ impl HttpClient {
             tls,
             idle: Mutex::new(Vec::new()),
             budget: BodyBudget::new(body_budget),
+            cookies: target.cookies,
         }))
     }
 
@@ -133,6 +147,16 @@ impl HttpClient {
             }
             Err(e) => Err(classify(&e)),
         }
+    }
+
+    /// The host the target is reached at, as cookies are scoped (lower case, no port).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// Whether requests go over TLS (`Secure` cookies are sent only then).
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
     }
 
     /// Returns the session's connection to the idle pool.
@@ -373,6 +397,8 @@ mod tests {
                 headers: Vec::new(),
                 timeout: Duration::from_secs(5),
                 max_body: 1024 * 1024,
+                cookies: true,
+                max_redirects: 10,
             },
             0,
         )
@@ -408,6 +434,7 @@ mod tests {
         let kept = Scripted::default();
         let mut session = Session {
             conn: Some(handshake(kept.clone()).await.unwrap()),
+            ..Session::default()
         };
         assert_eq!(exchange(&client, &mut session).await.unwrap().0, 200);
         // The connection is idle and looks open: its end is in but not yet read.

@@ -2,11 +2,17 @@
 
 pub mod body;
 pub mod client;
+pub mod cookies;
+pub mod redirect;
 pub mod request;
 pub mod response;
 pub mod tls;
 
 use std::time::Duration;
+
+use ::http::Request;
+use ::http::header::{COOKIE, SET_COOKIE};
+use http_body_util::{BodyExt as _, Full};
 
 pub use client::{HttpClient, Session, Transport};
 
@@ -17,7 +23,9 @@ use crate::model::Outcome;
 use crate::runner::vars::IterationVars;
 use crate::scenario::{HttpRequestPlan, StepPlan};
 
-/// Performs one HTTP step; returns its outcome and, on failure, why.
+/// Performs one HTTP step; returns its outcome and, on failure, why. Redirects are followed
+/// up to the step's limit, every hop inside the step's time and timeout; the cookies each
+/// response sets go into the customer's jar and every request carries the jar's.
 pub async fn perform(
     step: &StepPlan,
     plan: &HttpRequestPlan,
@@ -27,23 +35,78 @@ pub async fn perform(
 ) -> Result<(), Failure> {
     let req = request::build(plan, client, vars).map_err(|e| (Outcome::RequestError, e))?;
     let needs_body = step.checks.needs_body() || step.captures_need_body();
+    vars.step_cookies.clear();
+    let mut hops: Vec<String> = Vec::new();
     let exchange = async {
-        let resp = client.send(session, req).await.map_err(|t| match t {
-            Transport::Connect(m) => (Outcome::ConnectError, m),
-            Transport::Reset(m) => (Outcome::Reset, m),
-        })?;
-        let (parts, body) = resp.into_parts();
-        // The body is always read to the end so the connection can be reused; only what a
-        // check, a capture or an error message needs is kept.
-        let keep = if needs_body {
-            body::Keep::UpTo(step.max_body)
-        } else {
-            body::Keep::Excerpt
-        };
-        let body = body::read(body, keep, &client.budget)
-            .await
-            .map_err(|m| (Outcome::Reset, m))?;
-        Ok::<_, Failure>((parts, body))
+        let mut req = req;
+        loop {
+            if client.cookies {
+                add_cookies(&mut req, client, &vars.cookies);
+            }
+            // What a redirect resends: the request's method, headers and body.
+            let (head, body) = req.into_parts();
+            let sent_body = body
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            let path = head.uri.path().to_string();
+            let again = Request::from_parts(head.clone(), Full::new(sent_body.clone()));
+            let resp = client.send(session, again).await.map_err(|t| match t {
+                Transport::Connect(m) => (Outcome::ConnectError, m),
+                Transport::Reset(m) => (Outcome::Reset, m),
+            })?;
+            let (parts, body) = resp.into_parts();
+            if client.cookies {
+                let now = std::time::SystemTime::now();
+                for value in parts.headers.get_all(SET_COOKIE) {
+                    if let Ok(text) = value.to_str()
+                        && let Some(name) = vars.cookies.store(text, client.host(), &path, now)
+                    {
+                        vars.step_cookies.push(name);
+                    }
+                }
+            }
+            let location = redirect::location(&parts);
+            if let Some(location) = location.filter(|_| step.max_redirects > 0) {
+                // Read to the end so the connection can be reused for the next hop.
+                body::read(body, body::Keep::Excerpt, &client.budget)
+                    .await
+                    .map_err(|m| (Outcome::Reset, m))?;
+                let status = parts.status.as_u16();
+                hops.push(format!("{status} {path}"));
+                if hops.len() > step.max_redirects as usize {
+                    return Err((
+                        Outcome::Http3xx,
+                        format!(
+                            "status {status}: more than {} redirects ({})",
+                            step.max_redirects,
+                            hops.join(" → ")
+                        ),
+                    ));
+                }
+                req = redirect::next(&head, sent_body, parts.status, &location, client).map_err(
+                    |why| {
+                        (
+                            Outcome::Http3xx,
+                            format!("status {status}: {why} ({})", hops.join(" → ")),
+                        )
+                    },
+                )?;
+                continue;
+            }
+            // The body is always read to the end so the connection can be reused; only what a
+            // check, a capture or an error message needs is kept.
+            let keep = if needs_body {
+                body::Keep::UpTo(step.max_body)
+            } else {
+                body::Keep::Excerpt
+            };
+            let body = body::read(body, keep, &client.budget)
+                .await
+                .map_err(|m| (Outcome::Reset, m))?;
+            return Ok::<_, Failure>((parts, body));
+        }
     };
     let (parts, body) = match tokio::time::timeout(step.timeout, exchange).await {
         Ok(result) => result?,
@@ -54,7 +117,27 @@ pub async fn perform(
             ));
         }
     };
-    response::judge(step, &parts, &body, vars)
+    response::judge(step, &parts, &body, vars).map_err(|(outcome, message)| {
+        if hops.is_empty() {
+            (outcome, message)
+        } else {
+            (outcome, format!("{message} (after {})", hops.join(" → ")))
+        }
+    })
+}
+
+/// Puts the jar's cookies for this request in its `Cookie` header, unless the step wrote
+/// one itself (a step's header wins, as everywhere).
+fn add_cookies(req: &mut Request<client::Body>, client: &HttpClient, jar: &cookies::Jar) {
+    if req.headers().contains_key(COOKIE) {
+        return;
+    }
+    let now = std::time::SystemTime::now();
+    if let Some(value) = jar.header(client.host(), req.uri().path(), client.is_tls(), now)
+        && let Ok(v) = http::HeaderValue::from_str(&value)
+    {
+        req.headers_mut().insert(COOKIE, v);
+    }
 }
 
 fn fmt_timeout(d: Duration) -> String {

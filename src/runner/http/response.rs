@@ -117,6 +117,12 @@ pub fn judge(
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string),
+            CaptureSource::Cookie(name) => vars
+                .step_cookies
+                .contains(name)
+                .then(|| vars.cookies.get(name, std::time::SystemTime::now()))
+                .flatten()
+                .map(str::to_string),
             CaptureSource::Regex(re) => {
                 let text = String::from_utf8_lossy(body);
                 re.captures(&text).map(|c| {
@@ -136,6 +142,7 @@ pub fn judge(
                     }
                     CaptureSource::Header(h) => format!("no `{h}` header"),
                     CaptureSource::Regex(re) => format!("regex `{re}` did not match"),
+                    CaptureSource::Cookie(c) => format!("no cookie `{c}` set by this step"),
                 };
                 return Err((Outcome::CaptureFailed, format!("capture: {what}")));
             }

@@ -1,0 +1,134 @@
+//! The browser side of the sandbox: a form login that sets a session cookie and redirects
+//! (303) to the account page, which needs the cookie; a logout that expires it; a chain of
+//! redirects; and a redirect off the host, which a load tool must refuse to follow.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::header::{COOKIE, LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::http::{ApiError, App};
+
+/// The session cookie's name.
+const SESSION: &str = "sid";
+/// Longest redirect chain `/web/hops/{n}` makes.
+const MAX_HOPS: u32 = 50;
+
+/// `POST /web/login` with a form body: 303 to the account page with a session cookie.
+pub(super) async fn login(State(app): State<App>, body: Bytes) -> Result<Response, ApiError> {
+    let form = form(&body);
+    let field = |k: &str| {
+        form.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    };
+    let mut rng = app.pacing().rng();
+    let (token, _) = app
+        .store()
+        .login(field("email"), field("password"), &mut rng)?;
+    let mut headers = HeaderMap::new();
+    headers.insert(LOCATION, HeaderValue::from_static("/web/account"));
+    let cookie = format!("{SESSION}={token}; Path=/web; HttpOnly; SameSite=Lax");
+    headers.insert(
+        SET_COOKIE,
+        HeaderValue::from_str(&cookie).expect("a token is header-safe"),
+    );
+    Ok((StatusCode::SEE_OTHER, headers).into_response())
+}
+
+/// `GET /web/account`: the customer the session cookie names, or 401.
+pub(super) async fn account(
+    State(app): State<App>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let customer = session(&headers).and_then(|token| app.store().authenticate(&token));
+    match customer {
+        Some(id) => Ok(Json(json!({ "customer_id": format!("cus_{id}") })).into_response()),
+        None => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "no session: log in first",
+        )),
+    }
+}
+
+/// `POST /web/logout`: the session cookie expires.
+pub(super) async fn logout() -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        SET_COOKIE,
+        HeaderValue::from_static("sid=; Path=/web; Max-Age=0"),
+    );
+    (StatusCode::NO_CONTENT, headers).into_response()
+}
+
+/// `GET /web/hops/{n}`: a 302 to `/web/hops/{n-1}`, until 0 answers 200.
+pub(super) async fn hops(Path(n): Path<u32>) -> Result<Response, ApiError> {
+    if n > MAX_HOPS {
+        return Err(ApiError::invalid(format!("at most {MAX_HOPS} hops")));
+    }
+    if n == 0 {
+        return Ok(Json(json!({ "arrived": true })).into_response());
+    }
+    let mut headers = HeaderMap::new();
+    let next = format!("/web/hops/{}", n - 1);
+    headers.insert(LOCATION, HeaderValue::from_str(&next).expect("a path"));
+    Ok((StatusCode::FOUND, headers).into_response())
+}
+
+/// `GET /web/away`: a redirect to a host that is not the sandbox.
+pub(super) async fn away() -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        LOCATION,
+        HeaderValue::from_static("http://elsewhere.invalid/phish"),
+    );
+    (StatusCode::FOUND, headers).into_response()
+}
+
+/// The session token from the request's cookies.
+fn session(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION)
+        .map(|(_, value)| value.to_string())
+}
+
+/// An `application/x-www-form-urlencoded` body as pairs.
+fn form(body: &[u8]) -> Vec<(String, String)> {
+    let decode = |s: &str| {
+        let s = s.replace('+', " ");
+        let bytes = s.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            if bytes[i] == b'%'
+                && i + 2 < bytes.len()
+                && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+            {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    String::from_utf8_lossy(body)
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
