@@ -1,7 +1,7 @@
 //! Browser-like sessions end to end against the sandbox: a form login whose session cookie
 //! carries the customer through a 303 to the account page and on to later steps, the same
 //! workflow failing when cookies are off, redirect chains followed within a limit or checked
-//! as they are, and a redirect off the target refused.
+//! as they are, a redirect off the target refused, and a multipart upload arriving whole.
 
 mod common;
 
@@ -196,6 +196,45 @@ http = { path = "/web/away" }
         "{:?}",
         away.error_samples
     );
+}
+
+#[test]
+fn a_multipart_upload_arrives_whole_with_its_fields() {
+    use sha2::Digest as _;
+    let dir = tempfile::tempdir().unwrap();
+    // Bytes that look like multipart syntax too: the boundary must still hold.
+    let mut data = Vec::new();
+    let mut x: u32 = 7;
+    while data.len() < 300 * 1024 {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        data.push((x >> 16) as u8);
+        if x.is_multiple_of(97) {
+            data.extend_from_slice(b"\r\n--\r\n\r\n");
+        }
+    }
+    std::fs::write(dir.path().join("receipt.pdf"), &data).unwrap();
+    let sha = format!("{:x}", sha2::Sha256::digest(&data));
+    let steps = format!(
+        r#"
+[[steps]]
+name = "upload"
+[steps.http]
+method = "POST"
+path = "/web/upload"
+multipart = {{ receipt = {{ path = "receipt.pdf" }}, note = "for customer {{{{ n }}}}" }}
+[steps.check]
+json = {{ "$.files[0].sha256" = "{sha}", "$.files[0].size" = {}, "$.files[0].type" = "application/pdf", "$.files[0].filename" = "receipt.pdf", "$.fields.note" = "for customer {{{{ n }}}}" }}
+"#,
+        data.len()
+    );
+    let r = run(
+        dir.path(),
+        "[target]\nbase_url = \"http://unused.test\"",
+        &steps,
+    );
+    let upload = step(&r, "upload");
+    assert_eq!(upload.count, 12);
+    assert_eq!(upload.errors, 0, "{:?}", upload.error_samples);
 }
 
 #[test]

@@ -1,11 +1,12 @@
 //! The browser side of the sandbox: a form login that sets a session cookie and redirects
 //! (303) to the account page, which needs the cookie; a logout that expires it; a chain of
-//! redirects; and a redirect off the host, which a load tool must refuse to follow.
+//! redirects; a redirect off the host, which a load tool must refuse to follow; and an upload
+//! form that says what it received.
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::header::{COOKIE, LOCATION, SET_COOKIE};
+use axum::http::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -87,6 +88,80 @@ pub(super) async fn away() -> Response {
         HeaderValue::from_static("http://elsewhere.invalid/phish"),
     );
     (StatusCode::FOUND, headers).into_response()
+}
+
+/// `POST /web/upload` with a `multipart/form-data` body: its text fields, and each file's
+/// name, type, size and SHA-256, so a test can tell the bytes arrived whole.
+pub(super) async fn upload(headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    use sha2::Digest as _;
+    let boundary = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.split(';')
+                .find_map(|p| p.trim().strip_prefix("boundary="))
+        })
+        .map(|b| b.trim_matches('"').to_string())
+        .ok_or_else(|| ApiError::invalid("expected multipart/form-data with a boundary"))?;
+    let delimiter = format!("--{boundary}");
+    let mut fields = serde_json::Map::new();
+    let mut files = Vec::new();
+    let mut rest: &[u8] = &body;
+    // Each part sits between two delimiters: headers, a blank line, the content, CRLF.
+    while let Some(at) = find(rest, delimiter.as_bytes()) {
+        rest = &rest[at + delimiter.len()..];
+        if rest.starts_with(b"--") {
+            break;
+        }
+        let rest_of = rest.strip_prefix(b"\r\n").unwrap_or(rest);
+        let head_end = find(rest_of, b"\r\n\r\n")
+            .ok_or_else(|| ApiError::invalid("a part has no blank line"))?;
+        let head = String::from_utf8_lossy(&rest_of[..head_end]).to_string();
+        let content_start = head_end + 4;
+        let next = find(&rest_of[content_start..], delimiter.as_bytes())
+            .ok_or_else(|| ApiError::invalid("a part is not closed"))?;
+        let content = &rest_of[content_start..content_start + next];
+        let content = content.strip_suffix(b"\r\n").unwrap_or(content);
+        let disposition = head
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))
+            .unwrap_or("");
+        let attr = |key: &str| {
+            disposition.split(';').find_map(|p| {
+                p.trim()
+                    .strip_prefix(&format!("{key}=\""))
+                    .map(|v| v.trim_end_matches('"').to_string())
+            })
+        };
+        let name = attr("name").ok_or_else(|| ApiError::invalid("a part has no name"))?;
+        match attr("filename") {
+            Some(filename) => {
+                let media = head
+                    .lines()
+                    .find_map(|l| {
+                        l.strip_prefix("Content-Type:")
+                            .map(|v| v.trim().to_string())
+                    })
+                    .unwrap_or_default();
+                files.push(json!({
+                    "name": name,
+                    "filename": filename,
+                    "type": media,
+                    "size": content.len(),
+                    "sha256": format!("{:x}", sha2::Sha256::digest(content)),
+                }));
+            }
+            None => {
+                fields.insert(name, json!(String::from_utf8_lossy(content)));
+            }
+        }
+        rest = &rest_of[content_start + next..];
+    }
+    Ok(Json(json!({ "fields": fields, "files": files })).into_response())
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// The session token from the request's cookies.

@@ -48,6 +48,8 @@ pub(super) struct Builder<'a> {
     pub cookie_names: Vec<String>,
     /// Whether `[target] cookies` is on (a `{{ cookie.NAME }}` needs it).
     pub cookies: bool,
+    /// The scenario file's folder: files it names are relative to it.
+    pub base_dir: PathBuf,
 }
 
 impl<'a> Builder<'a> {
@@ -69,6 +71,7 @@ impl<'a> Builder<'a> {
             data_failed: false,
             cookie_names: Vec::new(),
             cookies: true,
+            base_dir: PathBuf::from("."),
             secrets: Default::default(),
             public_env,
         }
@@ -468,6 +471,7 @@ pub(super) fn build(
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
+    b.base_dir = base_dir.clone();
 
     for (key, value) in &raw.vars {
         let text = match value.get_ref() {

@@ -4,6 +4,9 @@
 
 use std::time::Duration;
 
+/// Largest file a multipart body may upload (read once, shared by every request).
+pub const MAX_UPLOAD: u64 = 64 * 1024 * 1024;
+
 /// Redirects `follow_redirects = true` follows; browsers stop near 20, k6 at 10.
 pub const DEFAULT_REDIRECTS: u32 = 10;
 /// Most redirects a step may be told to follow.

@@ -280,6 +280,33 @@ pub enum BodyPlan {
     Form(Template),
     /// Sent as written.
     Raw(Template),
+    /// `multipart/form-data`: its parts, in order.
+    Multipart(Vec<PartPlan>),
+}
+
+/// One part of a `multipart/form-data` body.
+#[derive(Debug, Clone)]
+pub struct PartPlan {
+    /// The field name.
+    pub name: String,
+    /// What it holds.
+    pub content: PartContent,
+}
+
+/// A multipart field's content.
+#[derive(Debug, Clone)]
+pub enum PartContent {
+    /// A text field (templated, inserted as is).
+    Text(Template),
+    /// A file, read once when the scenario loads and shared by every request.
+    File {
+        /// Its bytes.
+        bytes: bytes::Bytes,
+        /// The file name sent.
+        filename: String,
+        /// Its media type.
+        content_type: String,
+    },
 }
 
 /// One capture: where a variable's value comes from.

@@ -171,6 +171,8 @@ pub struct RawHttp {
     pub form: Option<Spanned<BTreeMap<Spanned<String>, Spanned<Value>>>>,
     /// Raw body.
     pub body: Option<Spanned<String>>,
+    /// `multipart/form-data` body: text fields, and files as `{ path, type, filename }`.
+    pub multipart: Option<Spanned<BTreeMap<Spanned<String>, Spanned<Value>>>>,
 }
 
 /// One capture: exactly one of `json`, `header`, `regex`, `cookie`.

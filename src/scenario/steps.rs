@@ -1,5 +1,6 @@
 //! `[[steps]]`: requests, captures and checks, with templates resolved against what each step can see.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use toml::{Spanned, Value};
@@ -157,12 +158,13 @@ fn build_http(b: &mut Builder, raw: &Spanned<RawHttp>, step: usize) -> Option<Ht
         h.json.as_ref().map(|j| j.span()),
         h.form.as_ref().map(|f| f.span()),
         h.body.as_ref().map(|r| r.span()),
+        h.multipart.as_ref().map(|m| m.span()),
     ];
     if bodies.iter().flatten().count() > 1 {
         let span = bodies.iter().flatten().nth(1).cloned().unwrap_or_default();
         b.error(
             span,
-            "a request has one body: use only one of `json`, `form` and `body`",
+            "a request has one body: use only one of `json`, `form`, `body` and `multipart`",
         );
     }
     let body = if let Some(j) = &h.json {
@@ -192,6 +194,8 @@ fn build_http(b: &mut Builder, raw: &Spanned<RawHttp>, step: usize) -> Option<Ht
             Escape::None,
             Some(step),
         ))
+    } else if let Some(m) = &h.multipart {
+        BodyPlan::Multipart(multipart(b, m.get_ref(), step))
     } else {
         BodyPlan::Empty
     };
@@ -204,6 +208,104 @@ fn build_http(b: &mut Builder, raw: &Spanned<RawHttp>, step: usize) -> Option<Ht
         headers,
         body,
     })
+}
+
+/// The parts of a `multipart` table: scalars are text fields, `{ path, type, filename }` files.
+fn multipart(
+    b: &mut Builder,
+    fields: &BTreeMap<Spanned<String>, Spanned<Value>>,
+    step: usize,
+) -> Vec<PartPlan> {
+    let mut parts = Vec::new();
+    for (name, value) in fields {
+        if name.get_ref().is_empty() || name.get_ref().contains(['"', '\r', '\n']) {
+            b.error(
+                name.span(),
+                format!("invalid multipart field name `{}`", name.get_ref()),
+            );
+            continue;
+        }
+        let content = match value.get_ref() {
+            Value::Table(t) => {
+                let known = ["path", "type", "filename"];
+                if let Some(k) = t.keys().find(|k| !known.contains(&k.as_str())) {
+                    b.error_help(
+                        value.span(),
+                        format!("unknown key `{k}` in the file part `{}`", name.get_ref()),
+                        "a file part is `{ path = \"receipt.pdf\", type = \"application/pdf\", filename = \"r.pdf\" }`",
+                    );
+                    continue;
+                }
+                let text = |k: &str| t.get(k).and_then(Value::as_str).map(str::to_string);
+                let Some(path) = text("path") else {
+                    b.error(
+                        value.span(),
+                        format!(
+                            "the file part `{}` needs a `path` (a string)",
+                            name.get_ref()
+                        ),
+                    );
+                    continue;
+                };
+                let full = b.base_dir.join(&path);
+                let bytes = match super::limits::read_capped(&full, super::limits::MAX_UPLOAD) {
+                    Ok(bytes) => bytes,
+                    Err(e) => {
+                        b.error(value.span(), format!("file `{}`: {e}", full.display()));
+                        continue;
+                    }
+                };
+                let filename = text("filename").unwrap_or_else(|| {
+                    std::path::Path::new(&path)
+                        .file_name()
+                        .map(|f| f.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| "file".into())
+                });
+                let content_type = text("type").unwrap_or_else(|| media_type(&path).into());
+                if [&filename, &content_type]
+                    .iter()
+                    .any(|s| s.contains(['"', '\r', '\n']))
+                {
+                    b.error(
+                        value.span(),
+                        "a file part's `filename` and `type` cannot hold quotes or line breaks",
+                    );
+                    continue;
+                }
+                PartContent::File {
+                    bytes: bytes::Bytes::from(bytes),
+                    filename,
+                    content_type,
+                }
+            }
+            _ => match value_template(b, value, Escape::None, step) {
+                Some(t) => PartContent::Text(t),
+                None => continue,
+            },
+        };
+        parts.push(PartPlan {
+            name: name.get_ref().clone(),
+            content,
+        });
+    }
+    parts
+}
+
+/// A media type from a file's extension, for a file part that does not say.
+fn media_type(path: &str) -> &'static str {
+    let ext = path.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "pdf" => "application/pdf",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "json" => "application/json",
+        "csv" => "text/csv",
+        "txt" => "text/plain",
+        "xml" => "application/xml",
+        "zip" => "application/zip",
+        _ => "application/octet-stream",
+    }
 }
 
 /// A scalar value (query parameter, form field) as a template whose text is escaped like its variables.

@@ -7,7 +7,7 @@ use http_body_util::Full;
 
 use super::client::{Body, HttpClient};
 use crate::runner::vars::IterationVars;
-use crate::scenario::{BodyPlan, HttpRequestPlan};
+use crate::scenario::{BodyPlan, HttpRequestPlan, PartContent, PartPlan};
 
 /// Renders a request; an error names what could not be built.
 pub fn build(
@@ -44,20 +44,79 @@ pub fn build(
     }
     let (content_type, body) = match &plan.body {
         BodyPlan::Empty => (None, Bytes::new()),
-        BodyPlan::Json(t) => (Some("application/json"), Bytes::from(vars.render(t))),
+        BodyPlan::Json(t) => (
+            Some(HeaderValue::from_static("application/json")),
+            Bytes::from(vars.render(t)),
+        ),
         BodyPlan::Form(t) => (
-            Some("application/x-www-form-urlencoded"),
+            Some(HeaderValue::from_static(
+                "application/x-www-form-urlencoded",
+            )),
             Bytes::from(vars.render(t)),
         ),
         BodyPlan::Raw(t) => (None, Bytes::from(vars.render(t))),
+        BodyPlan::Multipart(parts) => {
+            let (boundary, body) = multipart(parts, vars);
+            let ct = format!("multipart/form-data; boundary={boundary}");
+            (HeaderValue::from_str(&ct).ok(), body)
+        }
     };
     if let Some(ct) = content_type {
-        headers
-            .entry(CONTENT_TYPE)
-            .or_insert(HeaderValue::from_static(ct));
+        // A step's own content-type wins (it must then carry the boundary itself).
+        headers.entry(CONTENT_TYPE).or_insert(ct);
     }
     req.body(Full::new(body))
         .map_err(|e| format!("cannot build request: {e}"))
+}
+
+/// A `multipart/form-data` body (RFC 7578) and its boundary: 32 random hex digits, so no
+/// file or field can contain it by chance.
+fn multipart(parts: &[PartPlan], vars: &mut IterationVars<'_>) -> (String, Bytes) {
+    let boundary = format!(
+        "rehearse-{:016x}{:016x}",
+        fastrand::u64(..),
+        fastrand::u64(..)
+    );
+    let size: usize = parts
+        .iter()
+        .map(|p| match &p.content {
+            PartContent::File { bytes, .. } => bytes.len() + 200,
+            PartContent::Text(_) => 200,
+        })
+        .sum();
+    let mut out = Vec::with_capacity(size + 64);
+    for part in parts {
+        out.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match &part.content {
+            PartContent::Text(t) => {
+                out.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{}\"\r\n\r\n",
+                        part.name
+                    )
+                    .as_bytes(),
+                );
+                out.extend_from_slice(vars.render(t).as_bytes());
+            }
+            PartContent::File {
+                bytes,
+                filename,
+                content_type,
+            } => {
+                out.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{}\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n",
+                        part.name
+                    )
+                    .as_bytes(),
+                );
+                out.extend_from_slice(bytes);
+            }
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (boundary, Bytes::from(out))
 }
 
 #[cfg(test)]
