@@ -85,7 +85,10 @@ impl<'a> IterationVars<'a> {
             }
             VarRef::Builtin(Builtin::Uuid) => push_uuid(ids, buf),
             VarRef::Cookie(slot) => {
-                if let Some(v) = cookies.get(&cookie_names[slot], std::time::SystemTime::now()) {
+                if let Some(v) = cookie_names
+                    .get(slot)
+                    .and_then(|n| cookies.get(n, std::time::SystemTime::now()))
+                {
                     buf.push_str(v);
                 }
             }

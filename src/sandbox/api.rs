@@ -65,7 +65,10 @@ pub(super) fn router(app: App) -> Router {
         .route("/web/logout", post(super::web::logout))
         .route("/web/hops/{n}", get(super::web::hops))
         .route("/web/away", get(super::web::away))
-        .route("/web/upload", post(super::web::upload))
+        .route(
+            "/web/upload",
+            post(super::web::upload).layer(axum::extract::DefaultBodyLimit::max(64 << 20)),
+        )
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not found") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")

@@ -102,7 +102,10 @@ pub(super) async fn upload(headers: HeaderMap, body: Bytes) -> Result<Response, 
                 .find_map(|p| p.trim().strip_prefix("boundary="))
         })
         .map(|b| b.trim_matches('"').to_string())
-        .ok_or_else(|| ApiError::invalid("expected multipart/form-data with a boundary"))?;
+        .filter(|b| !b.is_empty() && b.len() <= 70)
+        .ok_or_else(|| {
+            ApiError::invalid("expected multipart/form-data with a boundary of 1 to 70 characters")
+        })?;
     let delimiter = format!("--{boundary}");
     let mut fields = serde_json::Map::new();
     let mut files = Vec::new();
@@ -139,8 +142,9 @@ pub(super) async fn upload(headers: HeaderMap, body: Bytes) -> Result<Response, 
                 let media = head
                     .lines()
                     .find_map(|l| {
-                        l.strip_prefix("Content-Type:")
-                            .map(|v| v.trim().to_string())
+                        l.split_once(':')
+                            .filter(|(k, _)| k.trim().eq_ignore_ascii_case("content-type"))
+                            .map(|(_, v)| v.trim().to_string())
                     })
                     .unwrap_or_default();
                 files.push(json!({
@@ -160,6 +164,7 @@ pub(super) async fn upload(headers: HeaderMap, body: Bytes) -> Result<Response, 
     Ok(Json(json!({ "fields": fields, "files": files })).into_response())
 }
 
+/// Where `needle` first occurs in `haystack`.
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }

@@ -195,6 +195,16 @@ fn build_http(b: &mut Builder, raw: &Spanned<RawHttp>, step: usize) -> Option<Ht
             Some(step),
         ))
     } else if let Some(m) = &h.multipart {
+        if let Some((k, _)) = h
+            .headers
+            .iter()
+            .find(|(k, _)| k.get_ref().eq_ignore_ascii_case("content-type"))
+        {
+            b.error(
+                k.span(),
+                "a `multipart` body sets its own content-type (its boundary is new for every request)",
+            );
+        }
         BodyPlan::Multipart(multipart(b, m.get_ref(), step))
     } else {
         BodyPlan::Empty

@@ -54,6 +54,8 @@ pub struct HttpClient {
     pub budget: BodyBudget,
     /// Whether each simulated customer keeps a cookie jar.
     pub cookies: bool,
+    /// The host as cookies are scoped: lower case, no port.
+    cookie_host: String,
 }
 
 /// The connection a simulated customer is using, and its cookies (an iteration's in the
@@ -117,6 +119,7 @@ impl HttpClient {
             idle: Mutex::new(Vec::new()),
             budget: BodyBudget::new(body_budget),
             cookies: target.cookies,
+            cookie_host: target.host.to_ascii_lowercase(),
         }))
     }
 
@@ -149,9 +152,9 @@ impl HttpClient {
         }
     }
 
-    /// The host the target is reached at, as cookies are scoped (lower case, no port).
-    pub fn host(&self) -> &str {
-        &self.host
+    /// The host as cookies are scoped: lower case, no port.
+    pub fn cookie_host(&self) -> &str {
+        &self.cookie_host
     }
 
     /// Whether requests go over TLS (`Secure` cookies are sent only then).

@@ -12,6 +12,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 const MAX_COOKIES: usize = 64;
 /// Longest `name=value` kept (browsers keep 4,096 bytes).
 const MAX_COOKIE: usize = 4096;
+/// Longest life a cookie is given, whatever it asks (RFC 6265bis caps `Max-Age` at 400 days);
+/// a huge `Max-Age` must not overflow the clock.
+const MAX_AGE: u64 = 400 * 24 * 3600;
 
 /// One stored cookie.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,7 +55,8 @@ impl Jar {
         let host = host.to_ascii_lowercase();
         let mut cookie = Cookie {
             name: name.to_string(),
-            value: value.trim_matches('"').to_string(),
+            // Quotes are part of the value (RFC 6265 §4.1.1): sent back as received.
+            value: value.to_string(),
             domain: host.clone(),
             host_only: true,
             path: default_path(path),
@@ -71,7 +75,7 @@ impl Jar {
                 }
                 "expires" => {
                     if let Some(t) = parse_date(val) {
-                        cookie.expires = Some(t);
+                        cookie.expires = Some(t.min(now + Duration::from_secs(MAX_AGE)));
                     }
                 }
                 "domain" => {
@@ -94,13 +98,15 @@ impl Jar {
             cookie.expires = Some(if n <= 0 {
                 UNIX_EPOCH
             } else {
-                now + Duration::from_secs(n as u64)
+                now + Duration::from_secs((n as u64).min(MAX_AGE))
             });
         }
         let same = |c: &Cookie| {
             c.name == cookie.name && c.domain == cookie.domain && c.path == cookie.path
         };
-        self.cookies.retain(|c| !same(c));
+        // Expired cookies go first (§5.3), then, at the cap, the oldest.
+        self.cookies
+            .retain(|c| !same(c) && c.expires.is_none_or(|t| t > now));
         if cookie.expires.is_none_or(|t| t > now) {
             if self.cookies.len() >= MAX_COOKIES {
                 self.cookies.remove(0);
@@ -113,6 +119,9 @@ impl Jar {
     /// The `Cookie` header for a request to `host` and `path`, if any cookie applies:
     /// longer paths first, as browsers send them.
     pub fn header(&self, host: &str, path: &str, tls: bool, now: SystemTime) -> Option<String> {
+        if self.cookies.is_empty() {
+            return None;
+        }
         let host = host.to_ascii_lowercase();
         let mut matching: Vec<&Cookie> = self
             .cookies
@@ -132,11 +141,16 @@ impl Jar {
             return None;
         }
         matching.sort_by_key(|c| std::cmp::Reverse(c.path.len()));
-        let pairs: Vec<String> = matching
-            .iter()
-            .map(|c| format!("{}={}", c.name, c.value))
-            .collect();
-        Some(pairs.join("; "))
+        let mut out = String::new();
+        for c in matching {
+            if !out.is_empty() {
+                out.push_str("; ");
+            }
+            out.push_str(&c.name);
+            out.push('=');
+            out.push_str(&c.value);
+        }
+        Some(out)
     }
 
     /// The value of the cookie called `name` (the most specific one, if several), unexpired.
@@ -362,6 +376,23 @@ mod tests {
         assert_eq!(parse_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(at(0)));
         assert_eq!(parse_date("not a date"), None);
         assert_eq!(parse_date("32 Oct 2015 07:28:00"), None);
+    }
+
+    #[test]
+    fn a_huge_max_age_or_a_quoted_value_is_taken_as_browsers_take_it() {
+        let now = at(1_800_000_000);
+        let mut jar = Jar::default();
+        jar.store("big=1; Max-Age=9223372036854775807", "h", "/", now);
+        assert_eq!(
+            jar.get("big", now + Duration::from_secs(399 * 86_400)),
+            Some("1")
+        );
+        assert_eq!(
+            jar.get("big", now + Duration::from_secs(401 * 86_400)),
+            None
+        );
+        jar.store("q=\"a b\"", "h", "/", now);
+        assert_eq!(jar.get("q", now), Some("\"a b\""));
     }
 
     #[test]

@@ -40,18 +40,19 @@ pub async fn perform(
     let exchange = async {
         let mut req = req;
         loop {
-            if client.cookies {
-                add_cookies(&mut req, client, &vars.cookies);
-            }
-            // What a redirect resends: the request's method, headers and body.
+            let jar_cookie = client.cookies && add_cookies(&mut req, client, &vars.cookies);
+            // What a redirect resends (method, headers, body) is kept only when one may come;
+            // the body is `Bytes` (shared, not copied) and the address a cheap clone.
             let (head, body) = req.into_parts();
             let sent_body = body
                 .collect()
                 .await
                 .map(|b| b.to_bytes())
                 .unwrap_or_default();
-            let path = head.uri.path().to_string();
-            let again = Request::from_parts(head.clone(), Full::new(sent_body.clone()));
+            let uri = head.uri.clone();
+            let path = uri.path();
+            let kept = (step.max_redirects > 0).then(|| head.clone());
+            let again = Request::from_parts(head, Full::new(sent_body.clone()));
             let resp = client.send(session, again).await.map_err(|t| match t {
                 Transport::Connect(m) => (Outcome::ConnectError, m),
                 Transport::Reset(m) => (Outcome::Reset, m),
@@ -61,14 +62,15 @@ pub async fn perform(
                 let now = std::time::SystemTime::now();
                 for value in parts.headers.get_all(SET_COOKIE) {
                     if let Ok(text) = value.to_str()
-                        && let Some(name) = vars.cookies.store(text, client.host(), &path, now)
+                        && let Some(name) =
+                            vars.cookies.store(text, client.cookie_host(), path, now)
                     {
                         vars.step_cookies.push(name);
                     }
                 }
             }
             let location = redirect::location(&parts);
-            if let Some(location) = location.filter(|_| step.max_redirects > 0) {
+            if let (Some(location), Some(head)) = (location, kept) {
                 // Read to the end so the connection can be reused for the next hop.
                 body::read(body, body::Keep::Excerpt, &client.budget)
                     .await
@@ -85,14 +87,20 @@ pub async fn perform(
                         ),
                     ));
                 }
-                req = redirect::next(&head, sent_body, parts.status, &location, client).map_err(
-                    |why| {
-                        (
-                            Outcome::Http3xx,
-                            format!("status {status}: {why} ({})", hops.join(" → ")),
-                        )
-                    },
-                )?;
+                req = redirect::next(
+                    &head,
+                    sent_body,
+                    parts.status,
+                    &location,
+                    client,
+                    jar_cookie,
+                )
+                .map_err(|why| {
+                    (
+                        Outcome::Http3xx,
+                        format!("status {status}: {why} ({})", hops.join(" → ")),
+                    )
+                })?;
                 continue;
             }
             // The body is always read to the end so the connection can be reused; only what a
@@ -127,17 +135,19 @@ pub async fn perform(
 }
 
 /// Puts the jar's cookies for this request in its `Cookie` header, unless the step wrote
-/// one itself (a step's header wins, as everywhere).
-fn add_cookies(req: &mut Request<client::Body>, client: &HttpClient, jar: &cookies::Jar) {
+/// one itself (a step's header wins, as everywhere); returns whether it did.
+fn add_cookies(req: &mut Request<client::Body>, client: &HttpClient, jar: &cookies::Jar) -> bool {
     if req.headers().contains_key(COOKIE) {
-        return;
+        return false;
     }
     let now = std::time::SystemTime::now();
-    if let Some(value) = jar.header(client.host(), req.uri().path(), client.is_tls(), now)
+    if let Some(value) = jar.header(client.cookie_host(), req.uri().path(), client.is_tls(), now)
         && let Ok(v) = http::HeaderValue::from_str(&value)
     {
         req.headers_mut().insert(COOKIE, v);
+        return true;
     }
+    false
 }
 
 fn fmt_timeout(d: Duration) -> String {

@@ -3,7 +3,10 @@
 //! redirect to another host (or scheme, or port) ends the step as a 3xx, saying where.
 
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION};
+use http::header::{
+    CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_LENGTH, CONTENT_LOCATION, CONTENT_TYPE, COOKIE,
+    HeaderName, LOCATION, TRANSFER_ENCODING,
+};
 use http::request::Parts as RequestParts;
 use http::response::Parts;
 use http::{Method, Request, StatusCode, Uri};
@@ -27,14 +30,16 @@ pub fn location(parts: &Parts) -> Option<String> {
 }
 
 /// The request a redirect asks for: 303 (and 301/302 after a POST, as browsers do) become a
-/// GET without a body; 307 and 308 repeat the method and body. The cookies are set again
-/// from the jar for the new path.
+/// GET without a body; 307 and 308 repeat the method and body. A `Cookie` header the jar
+/// wrote (`jar_cookie`) is left for the jar to write again for the new path; one the step
+/// wrote goes along.
 pub fn next(
     sent: &RequestParts,
     body: Bytes,
     status: StatusCode,
     location: &str,
     client: &HttpClient,
+    jar_cookie: bool,
 ) -> Result<Request<Body>, String> {
     let target = resolve(&sent.uri, location, client)?;
     let as_get = status == StatusCode::SEE_OTHER && sent.method != Method::HEAD
@@ -47,10 +52,17 @@ pub fn next(
         })
         .uri(target)
         .body(Full::new(if as_get { Bytes::new() } else { body }))
-        .map_err(|e| format!("cannot follow the redirect to `{location}`: {e}"))?;
+        .map_err(|e| format!("cannot follow the redirect to `{}`: {e}", shown(location)))?;
+    const BODY_HEADERS: [HeaderName; 6] = [
+        CONTENT_TYPE,
+        CONTENT_LENGTH,
+        CONTENT_ENCODING,
+        CONTENT_LANGUAGE,
+        CONTENT_LOCATION,
+        TRANSFER_ENCODING,
+    ];
     for (name, value) in &sent.headers {
-        let dropped =
-            name == COOKIE || (as_get && (name == CONTENT_TYPE || name == CONTENT_LENGTH));
+        let dropped = (name == COOKIE && jar_cookie) || (as_get && BODY_HEADERS.contains(name));
         if !dropped {
             req.headers_mut().append(name.clone(), value.clone());
         }
@@ -64,19 +76,26 @@ fn resolve(base: &Uri, location: &str, client: &HttpClient) -> Result<Uri, Strin
     let location = location.trim();
     let refuse = || {
         format!(
-            "redirect to `{location}` refused: rehearse sends only to the target ({}://{})",
+            "redirect to `{}` refused: rehearse sends only to the target ({}://{})",
+            shown(location),
             if client.is_tls() { "https" } else { "http" },
             client.authority.to_str().unwrap_or("")
         )
     };
-    let path_and_query = if let Some(rest) = location
-        .strip_prefix("http://")
+    // Schemes are case-insensitive (RFC 3986); an authority ends where a browser ends it.
+    let scheme = |s: &str| {
+        location
+            .get(..s.len())
+            .filter(|p| p.eq_ignore_ascii_case(s))
+            .map(|_| &location[s.len()..])
+    };
+    let path_and_query = if let Some(rest) = scheme("http://")
         .map(|r| (false, r))
-        .or_else(|| location.strip_prefix("https://").map(|r| (true, r)))
+        .or_else(|| scheme("https://").map(|r| (true, r)))
         .or_else(|| location.strip_prefix("//").map(|r| (client.is_tls(), r)))
     {
         let (tls, rest) = rest;
-        let (authority, path) = match rest.find(['/', '?']) {
+        let (authority, path) = match rest.find(['/', '?', '#', '\\']) {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/"),
         };
@@ -103,9 +122,28 @@ fn resolve(base: &Uri, location: &str, client: &HttpClient) -> Result<Uri, Strin
         format!("{}{location}", if dir.is_empty() { "/" } else { dir })
     };
     let no_fragment = path_and_query.split('#').next().unwrap_or("/");
-    no_fragment
-        .parse::<Uri>()
-        .map_err(|e| format!("redirect to `{location}` is not a valid address: {e}"))
+    no_fragment.parse::<Uri>().map_err(|e| {
+        format!(
+            "redirect to `{}` is not a valid address: {e}",
+            shown(location)
+        )
+    })
+}
+
+/// A redirect's address as error messages show it: no user information, query or fragment,
+/// where a signed URL or an OAuth code would carry its secret.
+fn shown(location: &str) -> String {
+    let cut = location.split(['?', '#']).next().unwrap_or("");
+    match cut.find("://") {
+        Some(i) => {
+            let (scheme, rest) = cut.split_at(i + 3);
+            let end = rest.find('/').unwrap_or(rest.len());
+            let authority = &rest[..end];
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            format!("{scheme}{host}{}", &rest[end..])
+        }
+        None => cut.to_string(),
+    }
 }
 
 /// Whether two authorities are the same host and port, a default port written or not.
@@ -207,6 +245,7 @@ mod tests {
             StatusCode::SEE_OTHER,
             "/web/account",
             &c,
+            true,
         )
         .unwrap();
         assert_eq!(see_other.method(), Method::GET);
@@ -218,10 +257,11 @@ mod tests {
         assert_eq!(see_other.headers()["x-keep"], "yes");
         let temporary = next(
             &sent,
-            body,
+            body.clone(),
             StatusCode::TEMPORARY_REDIRECT,
             "/web/again",
             &c,
+            true,
         )
         .unwrap();
         assert_eq!(temporary.method(), Method::POST);
@@ -229,5 +269,31 @@ mod tests {
             temporary.headers()[CONTENT_TYPE],
             "application/x-www-form-urlencoded"
         );
+        let own = next(&sent, body, StatusCode::FOUND, "/web/x", &c, false).unwrap();
+        assert_eq!(
+            own.headers()[COOKIE],
+            "old=1",
+            "a cookie the step wrote goes along"
+        );
+    }
+
+    #[test]
+    fn a_refused_address_is_shown_without_its_secrets() {
+        let c = client("shop.test:8080", false);
+        let base: Uri = "/".parse().unwrap();
+        let e = resolve(
+            &base,
+            "https://u:pw@bucket.s3.test/key?X-Amz-Signature=abc#t=1",
+            &c,
+        )
+        .unwrap_err();
+        assert!(e.contains("`https://bucket.s3.test/key`"), "{e}");
+        assert!(!e.contains("abc") && !e.contains("pw"), "{e}");
+        assert_eq!(
+            resolve(&base, "HTTP://shop.test:8080/up", &c).unwrap(),
+            "/up"
+        );
+        assert!(resolve(&base, "http://evil.test#@shop.test:8080/", &c).is_err());
+        assert!(resolve(&base, "http://evil.test\\@shop.test:8080/", &c).is_err());
     }
 }
