@@ -257,6 +257,22 @@ fn new_keys_are_checked_where_they_are_written() {
             "[target]\nbase_url = \"http://h.test\"\n[[steps]]\nname = \"a\"\nhttp = { path = \"/\" }\ncapture = { s = { cookie = \"a b\" } }\n",
             "invalid cookie name",
         ),
+        (
+            "[target]\nbase_url = \"http://h.test\"\n[[steps]]\nname = \"a\"\nhttp = { method = \"POST\", path = \"/\", multipart = { f = { path = \"nope.pdf\" } } }\n",
+            "nope.pdf",
+        ),
+        (
+            "[target]\nbase_url = \"http://h.test\"\n[[steps]]\nname = \"a\"\nhttp = { method = \"POST\", path = \"/\", multipart = { f = { file = \"x\" } } }\n",
+            "unknown key `file`",
+        ),
+        (
+            "[target]\nbase_url = \"http://h.test\"\n[[steps]]\nname = \"a\"\nhttp = { method = \"POST\", path = \"/\", body = \"x\", multipart = { a = \"b\" } }\n",
+            "one body",
+        ),
+        (
+            "[target]\nbase_url = \"http://h.test\"\n[[steps]]\nname = \"a\"\nhttp = { method = \"POST\", path = \"/\", headers = { content-type = \"multipart/form-data\" }, multipart = { a = \"b\" } }\n",
+            "sets its own content-type",
+        ),
     ] {
         let file = write(
             dir.path(),
