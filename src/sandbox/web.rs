@@ -20,7 +20,7 @@ const MAX_HOPS: u32 = 50;
 
 /// `POST /web/login` with a form body: 303 to the account page with a session cookie.
 pub(super) async fn login(State(app): State<App>, body: Bytes) -> Result<Response, ApiError> {
-    let form = form(&body);
+    let form = crate::scenario::template::decode_form(&String::from_utf8_lossy(&body));
     let field = |k: &str| {
         form.iter()
             .find(|(n, _)| n == k)
@@ -179,36 +179,4 @@ fn session(headers: &HeaderMap) -> Option<String> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(name, _)| *name == SESSION)
         .map(|(_, value)| value.to_string())
-}
-
-/// An `application/x-www-form-urlencoded` body as pairs.
-fn form(body: &[u8]) -> Vec<(String, String)> {
-    let decode = |s: &str| {
-        let s = s.replace('+', " ");
-        let bytes = s.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            let hex = |b: u8| (b as char).to_digit(16);
-            if bytes[i] == b'%'
-                && i + 2 < bytes.len()
-                && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
-            {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            } else {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    };
-    String::from_utf8_lossy(body)
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
 }

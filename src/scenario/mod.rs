@@ -13,6 +13,7 @@ mod raw;
 pub mod secrets;
 mod steps;
 pub mod suite;
+mod target;
 pub mod template;
 pub mod units;
 

@@ -3,6 +3,7 @@
 
 use crate::app::select::Spec;
 use crate::model::SummaryMetric;
+use crate::scenario::template::{decode_form, percent_decode};
 
 /// Runs per branch a scenario page charts unless asked.
 pub(super) const CHART_RUNS: i64 = 60;
@@ -84,7 +85,7 @@ impl From<crate::store::StoreError> for PageError {
 impl Page {
     /// The page at a path and query string (without the `?`).
     pub fn parse(path: &str, query: &str) -> Result<Page, PageError> {
-        let params = decode_query(query);
+        let params = decode_form(query);
         // A NUL cannot be in a name the store holds, and PostgreSQL refuses it outright.
         if path.contains("%00")
             || params
@@ -181,41 +182,6 @@ pub(super) fn spec(text: &str) -> Result<Spec, PageError> {
     Err(PageError::BadRequest(format!(
         "`{text}` names no run: give a run id (or its first characters), branch:NAME or latest"
     )))
-}
-
-/// `a=1&b=x%20y` as pairs, `+` as a space (HTML forms), percent escapes decoded.
-fn decode_query(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (
-                percent_decode(&k.replace('+', " ")),
-                percent_decode(&v.replace('+', " ")),
-            )
-        })
-        .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

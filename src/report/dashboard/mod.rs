@@ -3,6 +3,8 @@
 //! points marked and every run a link, and the frame around a run's or a comparison's report.
 //! No scripts, nothing fetched from elsewhere: every page works offline under a strict CSP.
 
+mod trend;
+
 use std::fmt::Write as _;
 
 use super::escape::{url as url_encode, xml as esc};
@@ -11,7 +13,6 @@ use super::plots::cut;
 use super::views::{Conclusion, short};
 use crate::model::ChangePoint;
 use crate::model::SummaryMetric;
-use crate::report::console::format_value;
 
 /// The header every page sends: nothing but inline styles and inline images, links and forms
 /// to the dashboard itself, and no framing by other sites.
@@ -20,11 +21,6 @@ pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src da
 /// The same policy in the page itself, for a page saved to a file (`frame-ancestors` only
 /// works as a header: browsers warn about it in a meta element).
 const META_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; base-uri 'none'";
-
-/// Colours of the branches on a trend, base branch first (Okabe-Ito, as the reports).
-const BRANCH_COLOURS: [&str; 6] = [
-    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00",
-];
 
 /// The navigation bar and the pickers: on the dashboard's own pages and on the reports it frames.
 const NAV_STYLE: &str = r#"
@@ -182,6 +178,9 @@ pub struct ScenarioView {
     /// The newest runs of the charted branches.
     pub recent: Vec<(String, RunLine)>,
 }
+
+use trend::colour;
+pub use trend::trend_svg;
 
 /// A page for `rehearse serve`: the dashboard's frame around `body`.
 pub fn page(title: &str, store: &str, body: &str) -> String {
@@ -509,137 +508,6 @@ pub fn compare_form(
     out
 }
 
-/// A trend as inline SVG: one line per branch over time, each run a link to its report with
-/// its commit and value as a tooltip, change points as vertical lines (a creep as a band).
-pub fn trend_svg(t: &StepTrend, metric: SummaryMetric, marks: &[&ChangePoint]) -> String {
-    const W: f64 = 1000.0;
-    const H: f64 = 230.0;
-    const LEFT: f64 = 70.0;
-    const RIGHT: f64 = 20.0;
-    const TOP: f64 = 14.0;
-    const BOTTOM: f64 = 30.0;
-    let all = || t.series.iter().flat_map(|s| s.runs.iter());
-    let mut out = format!(
-        "<svg class=\"trend\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{} trend of {}\">",
-        metric.name(),
-        esc(&t.step)
-    );
-    let (Some(t0), Some(t1)) = (
-        all().map(|r| r.started_ms).min(),
-        all().map(|r| r.started_ms).max(),
-    ) else {
-        out.push_str(
-            "<text x=\"20\" y=\"30\" font-size=\"13\" fill=\"#777\">no runs</text></svg>\n",
-        );
-        return out;
-    };
-    let top = nice_max(all().map(|r| r.value).fold(0.0, f64::max));
-    let span = (t1 - t0).max(1) as f64;
-    let x = |ms: i64| {
-        if t1 == t0 {
-            LEFT + (W - LEFT - RIGHT) / 2.0
-        } else {
-            LEFT + (ms - t0) as f64 / span * (W - LEFT - RIGHT)
-        }
-    };
-    let y = |v: f64| TOP + (1.0 - v / top) * (H - TOP - BOTTOM);
-    for k in 0..=4 {
-        let v = top * k as f64 / 4.0;
-        let _ = write!(
-            out,
-            "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#eee\"/><text x=\"{}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#555\">{}</text>",
-            W - RIGHT,
-            LEFT - 6.0,
-            y(v) + 4.0,
-            esc(&format_value(metric, v)),
-            y = y(v)
-        );
-    }
-    let _ = write!(
-        out,
-        "<text x=\"{LEFT}\" y=\"{}\" font-size=\"11\" fill=\"#555\">{}</text><text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\" fill=\"#555\">{}</text>",
-        H - 8.0,
-        when(t0),
-        W - RIGHT,
-        H - 8.0,
-        when(t1)
-    );
-    for c in marks {
-        let at = |id: &str| all().find(|r| r.run_id == id).map(|r| x(r.started_ms));
-        let colour = if c.worse { "#C62828" } else { "#2E7D32" };
-        if let Some((from, to)) = &c.creep
-            && let (Some(a), Some(b)) = (at(from), at(to))
-        {
-            let _ = write!(
-                out,
-                "<rect x=\"{:.1}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{colour}\" opacity=\"0.10\"/>",
-                a.min(b),
-                (b - a).abs().max(2.0),
-                H - TOP - BOTTOM
-            );
-        }
-        if let Some(cx) = at(&c.run_id) {
-            let _ = write!(
-                out,
-                "<line x1=\"{cx:.1}\" x2=\"{cx:.1}\" y1=\"{TOP}\" y2=\"{}\" stroke=\"{colour}\" stroke-width=\"2\" stroke-dasharray=\"5,3\"><title>{}</title></line><text x=\"{:.1}\" y=\"{}\" font-size=\"11\" fill=\"{colour}\">{}</text>",
-                H - BOTTOM,
-                esc(&format!(
-                    "{} {} from run {} (bisect {})",
-                    c.metric,
-                    c.effect_text(),
-                    short(&c.run_id),
-                    c.range()
-                )),
-                cx + 4.0,
-                TOP + 11.0,
-                esc(&c.effect_text())
-            );
-        }
-    }
-    for (i, s) in t.series.iter().enumerate() {
-        let colour = colour(i);
-        if s.runs.len() > 1 {
-            let points: Vec<String> = s
-                .runs
-                .iter()
-                .map(|r| format!("{:.1},{:.1}", x(r.started_ms), y(r.value)))
-                .collect();
-            let _ = write!(
-                out,
-                "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.5\"/>",
-                points.join(" ")
-            );
-        }
-        for r in &s.runs {
-            let _ = write!(
-                out,
-                "<a href=\"{}\"><circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3.5\" fill=\"{colour}\"><title>{} {}: {} (run {}, {})</title></circle></a>",
-                run_href(&r.run_id),
-                x(r.started_ms),
-                y(r.value),
-                esc(&s.branch),
-                esc(&commit(&r.commit)),
-                esc(&format_value(metric, r.value)),
-                esc(short(&r.run_id)),
-                when(r.started_ms)
-            );
-        }
-    }
-    out.push_str("</svg>\n");
-    out
-}
-
-fn colour(i: usize) -> &'static str {
-    BRANCH_COLOURS[i % BRANCH_COLOURS.len()]
-}
-
-fn nice_max(x: f64) -> f64 {
-    if x <= 0.0 || !x.is_finite() {
-        return 1.0;
-    }
-    super::plots::nice_max(x * 1.05)
-}
-
 /// The link to a run's page (ids come from files people import: encoded, never trusted).
 pub fn run_href(id: &str) -> String {
     format!("/run/{}", url_encode(id))
@@ -695,15 +563,6 @@ fn when(ms: i64) -> String {
 mod tests {
     use super::*;
 
-    fn run(id: &str, ms: i64, v: f64) -> TrendRun {
-        TrendRun {
-            run_id: id.into(),
-            started_ms: ms,
-            commit: Some("abc".into()),
-            value: v,
-        }
-    }
-
     #[test]
     fn names_from_the_store_are_text_and_links_are_encoded() {
         let v = IndexView {
@@ -736,59 +595,6 @@ mod tests {
         assert!(html.contains("feat/&lt;b&gt;"));
         assert!(html.contains("&lt;i&gt;odd&lt;/i&gt;"));
         assert!(html.contains(META_CSP));
-    }
-
-    #[test]
-    fn a_trend_links_every_run_and_marks_its_change() {
-        let t = StepTrend {
-            step: "pay".into(),
-            series: vec![BranchSeries {
-                branch: "main".into(),
-                runs: (0..10)
-                    .map(|i| {
-                        run(
-                            &format!("r{i}"),
-                            i * 1000,
-                            if i < 5 { 100.0 } else { 120.0 },
-                        )
-                    })
-                    .collect(),
-            }],
-        };
-        let change = ChangePoint {
-            scenario: "s".into(),
-            step: "pay".into(),
-            metric: "p50".into(),
-            worse: true,
-            run_id: "r5".into(),
-            commit: None,
-            started_at: None,
-            previous_run_id: Some("r4".into()),
-            previous_commit: None,
-            before: 100.0,
-            after: 120.0,
-            effect: 0.2,
-            interval: (0.15, 0.25),
-            p: 0.001,
-            runs_before: 5,
-            runs_after: 5,
-            index: 5,
-            creep: None,
-            creep_runs: None,
-        };
-        let svg = trend_svg(&t, SummaryMetric::P50, &[&change]);
-        assert_eq!(svg.matches("<a href=\"/run/r").count(), 10);
-        assert!(svg.contains("stroke=\"#C62828\""), "the change is marked");
-        assert!(svg.contains("+20.0%"));
-        let empty = trend_svg(
-            &StepTrend {
-                step: "x".into(),
-                series: vec![],
-            },
-            SummaryMetric::P50,
-            &[],
-        );
-        assert!(empty.contains("no runs"));
     }
 
     #[test]
