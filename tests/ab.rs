@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::simulated::{STEPS, interleaved};
+use common::simulated::{SHIPPED_STEPS, interleaved};
 use common::*;
 use rehearse::compare;
 use rehearse::model::{Comparison, Verdict};
@@ -64,7 +64,11 @@ fn plumbing(run: &assert_cmd::assert::Assert, c: &serde_json::Value) {
     assert_eq!(code == Some(0), c["overall"]["passed"] == true, "{stdout}");
     let steps = c["steps"].as_array().unwrap();
     let names: Vec<&str> = steps.iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert_eq!(names, [&STEPS[..], &["workflow"]].concat(), "{stdout}");
+    assert_eq!(
+        names,
+        [&SHIPPED_STEPS[..], &["workflow"]].concat(),
+        "{stdout}"
+    );
     for s in steps {
         assert!(VERDICTS.contains(&s["verdict"].as_str().unwrap()), "{s}");
     }
@@ -123,7 +127,7 @@ fn interleaved_rounds_run_in_abba_order_and_every_run_is_stored_with_its_side_an
     let used = 6 - left_out(&c);
     assert_eq!(c["baseline"]["spec"], "main");
     assert_eq!(c["candidate"]["spec"], "my-branch");
-    for step in STEPS.iter().chain(&["workflow"]) {
+    for step in SHIPPED_STEPS.iter().chain(&["workflow"]) {
         let p50 = c["ab"]["log_ratios"][step]["p50"].as_array().unwrap();
         assert_eq!(p50.len(), used, "one log ratio per round used: {step}");
     }

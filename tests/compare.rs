@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::simulated::{STEPS, independent_runs, write_runs};
+use common::simulated::{SHIPPED_STEPS, STEPS, independent_runs, write_runs};
 use common::*;
 use rehearse::sandbox::SandboxConfig;
 
@@ -80,7 +80,11 @@ fn plumbing(out: &assert_cmd::assert::Assert, c: &serde_json::Value) {
     assert_eq!(code == Some(0), c["overall"]["passed"] == true, "{stdout}");
     let steps = c["steps"].as_array().unwrap();
     let names: Vec<&str> = steps.iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert_eq!(names, [&STEPS[..], &["workflow"]].concat(), "{stdout}");
+    assert_eq!(
+        names,
+        [&SHIPPED_STEPS[..], &["workflow"]].concat(),
+        "{stdout}"
+    );
     let regressed: Vec<&str> = steps
         .iter()
         .filter(|s| s["verdict"] == "regressed")

@@ -99,7 +99,12 @@ fn every_toml_example_in_the_docs_validates() {
         let text = std::fs::read_to_string(&doc).unwrap();
         for (line, block) in toml_blocks(&text) {
             if block.lines().any(|l| l.trim() == "[suite]") {
-                suite_file_validates(&doc, line, &block);
+                beside_the_shipped_scenarios(&doc, line, &block, "rehearse.toml", "ok: suite");
+                checked += 1;
+                continue;
+            }
+            if block.lines().any(|l| l.trim() == "[mix]") {
+                beside_the_shipped_scenarios(&doc, line, &block, "mix.toml", "ok: mix");
                 checked += 1;
                 continue;
             }
@@ -131,8 +136,15 @@ fn every_toml_example_in_the_docs_validates() {
     assert!(checked >= 5, "found only {checked} TOML examples");
 }
 
-/// A suite file example is validated as the suite file of a copy of the shipped scenarios.
-fn suite_file_validates(doc: &std::path::Path, line: usize, block: &str) {
+/// A suite or mix file example is validated as `file` beside a copy of the shipped
+/// scenarios; `validate` must say `ok`.
+fn beside_the_shipped_scenarios(
+    doc: &std::path::Path,
+    line: usize,
+    block: &str,
+    file: &str,
+    ok: &str,
+) {
     let dir = tempfile::tempdir().unwrap();
     let from = scenarios();
     for f in [
@@ -145,7 +157,7 @@ fn suite_file_validates(doc: &std::path::Path, line: usize, block: &str) {
         std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
         std::fs::copy(from.join(f), dest).unwrap();
     }
-    let path = write(dir.path(), "rehearse.toml", block);
+    let path = write(dir.path(), file, block);
     let out = rehearse()
         .env("STAGING_URL", "http://127.0.0.1:8080")
         .env_remove("REHEARSE_STORE")
@@ -155,12 +167,12 @@ fn suite_file_validates(doc: &std::path::Path, line: usize, block: &str) {
         .unwrap();
     assert!(
         out.status.success(),
-        "{}:{line}: the suite file example does not validate:\n{}\n{block}",
+        "{}:{line}: the {file} example does not validate:\n{}\n{block}",
         doc.display(),
         String::from_utf8_lossy(&out.stderr),
     );
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("ok: suite"),
+        String::from_utf8_lossy(&out.stdout).contains(ok),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );

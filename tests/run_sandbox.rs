@@ -38,7 +38,10 @@ fn captures_chain_across_steps_and_every_attempt_is_counted() {
     // The receipt check compares the receipt's invoice with the one captured two steps
     // earlier, so every receipt passing proves the captures chained.
     let names: Vec<&str> = run.steps.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(names, ["login", "open-invoices", "pay", "receipt"]);
+    assert_eq!(
+        names,
+        ["login", "open-invoices", "pay", "settle", "receipt"]
+    );
     for s in &run.steps {
         assert_eq!(s.errors, 0, "{}: {:?}", s.name, s.error_samples);
         assert_eq!(s.count, s.outcomes.total());

@@ -468,7 +468,7 @@ pub struct SandboxArgs {
     /// Periodic freeze LENGTH/EVERY, e.g. 1s/5s.
     #[arg(long, value_parser = |s: &str| crate::sandbox::parse_stall(s).map_err(|e| e.to_string()))]
     pub stall: Option<crate::sandbox::Stall>,
-    /// Slow one endpoint down, e.g. pay=1.3 (repeatable). Endpoints: login, signup, customer, add_card, list_invoices, search_invoices, create_invoice, get_invoice, pay, receipt.
+    /// Slow one endpoint down, e.g. pay=1.3 (repeatable). Endpoints: login, signup, customer, add_card, list_invoices, search_invoices, create_invoice, get_invoice, pay, receipt, payment (the payment status lookup), settle (a payment's settlement delay).
     #[arg(long = "slowdown", value_name = "NAME=FACTOR", value_parser = |s: &str| crate::sandbox::parse_slowdown(s).map_err(|e| e.to_string()))]
     pub slowdowns: Vec<(String, f64)>,
     /// Seed for latency draws and data.

@@ -16,8 +16,10 @@ use super::settings::Gate;
 use super::signals::Signals;
 use crate::compare::{self, Baseline};
 use crate::model::{Comparison, MAX_INTERVAL_LOG, RunResult, read_capped};
+use crate::record::mix::{MemberRun, MixInfo};
 use crate::runner::{self, Provenance, RunOptions};
 use crate::scenario::Plan;
+use crate::scenario::mix::Mix;
 use crate::store::{Access, Store, redact};
 
 pub use crate::runner::INTERVAL_LOG;
@@ -92,7 +94,15 @@ pub async fn execute(
     for warning in &finished.warnings {
         console::warn(warning);
     }
-    let result = finished.result;
+    keep(finished.result, place, store).await
+}
+
+/// Writes a finished run's results.json beside its interval log and stores it.
+async fn keep(
+    result: RunResult,
+    place: &Placement,
+    store: Option<(&Store, &str)>,
+) -> Result<(RunResult, PathBuf), AppError> {
     let path = place.out_dir.join("results.json");
     result
         .write(&path)
@@ -110,6 +120,139 @@ pub async fn execute(
         })?;
     }
     Ok((result, path))
+}
+
+/// Runs a mix: every member from one common start in this process, each with its own arrival
+/// process, then one run of them all (qualified steps, the mix's workflow and thresholds),
+/// written and stored like any run. Member runs are not stored on their own.
+pub async fn execute_mix(
+    mix: &Mix,
+    place: &Placement,
+    store: Option<(&Store, &str)>,
+) -> Result<(RunResult, PathBuf), AppError> {
+    // What could stop a member from starting is found before any member sends a request.
+    for member in &mix.members {
+        crate::runner::http::HttpClient::new(&member.plan.target, 0)
+            .with_context(|| format!("{}: the target's TLS settings", member.plan.name))
+            .invalid()?;
+    }
+    let members_dir = place.out_dir.join("members");
+    std::fs::create_dir_all(&members_dir)
+        .with_context(|| {
+            format!(
+                "cannot create the output directory '{}'",
+                members_dir.display()
+            )
+        })
+        .invalid()?;
+    let (report, clear) = progress::reporter(place.progress, &mix.name, mix.warmup + mix.duration);
+    let mut report = Some(report);
+    let (signals, stop) = Signals::listen();
+    // Every member starts at once: their intervals line up and their load overlaps.
+    let start = std::time::Instant::now() + Duration::from_millis(20);
+    let start_wall = std::time::SystemTime::now() + Duration::from_millis(20);
+    let mut tasks = Vec::new();
+    for (i, member) in mix.members.iter().enumerate() {
+        let opts = RunOptions {
+            interval_log: members_dir.join(format!("{}.hlog", i + 1)),
+            interval: Duration::from_secs(1),
+            // The first member keeps the run's seed; the others draw their own rows.
+            seed: crate::runner::Shard {
+                index: i as u32,
+                count: mix.members.len() as u32,
+            }
+            .seed(place.seed),
+            stop: stop.clone(),
+            // The progress line follows the first member; all share its clock.
+            on_interval: report.take().unwrap_or_else(|| Box::new(|_| {})),
+            provenance: place.provenance.clone(),
+            shard: crate::runner::Shard::WHOLE,
+            start_at: Some(start),
+        };
+        tasks.push(tokio::spawn(runner::run(
+            Arc::new(member.plan.clone()),
+            opts,
+        )));
+    }
+    let mut members = Vec::new();
+    let mut failure = None;
+    for (i, task) in tasks.into_iter().enumerate() {
+        match task.await {
+            Ok(Ok(finished)) => {
+                for warning in &finished.warnings {
+                    console::warn(&format!("{}: {warning}", mix.members[i].plan.name));
+                }
+                let log = read_capped(
+                    &members_dir.join(format!("{}.hlog", i + 1)),
+                    MAX_INTERVAL_LOG,
+                )
+                .unwrap_or_default();
+                members.push(MemberRun {
+                    run: finished.result,
+                    log,
+                });
+            }
+            Ok(Err(e)) => failure = failure.or(Some(anyhow!(e))),
+            Err(e) => failure = failure.or(Some(anyhow!("a scenario of the mix stopped: {e}"))),
+        }
+    }
+    drop(signals);
+    clear();
+    if let Some(e) = failure {
+        // Others may have sent load by now: their results are not a run of the mix.
+        return Err(AppError::run_failed(e.context(
+            "a scenario of the mix could not run, so the mix has no results",
+        )));
+    }
+    let info = MixInfo {
+        run_id: uuid::Uuid::now_v7().to_string(),
+        name: mix.name.clone(),
+        hash: mix.hash.clone(),
+        file: Some(mix.source.display().to_string()),
+        load: mix_load(mix, &members),
+        thresholds: mix.thresholds.clone(),
+        compare: mix.compare.clone(),
+        start_ms: start_wall
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_millis() as i64),
+    };
+    let (mut result, log) = crate::record::mix::combine(&info, &members)
+        .context("the mix's scenarios ran but could not be combined into one run")
+        .run_failed()?;
+    if let Some(i) = result.intervals.as_mut() {
+        i.file = INTERVAL_LOG.into();
+    }
+    std::fs::write(place.out_dir.join(INTERVAL_LOG), log)
+        .context("the mix ran but its interval log could not be written")
+        .run_failed()?;
+    let _ = std::fs::remove_dir_all(&members_dir);
+    keep(result, place, store).await
+}
+
+/// The mix's load as results show it: every member's level added (rate or users; `mixed`
+/// when members use both models), the members' common duration and warm-up.
+fn mix_load(mix: &Mix, members: &[MemberRun]) -> Option<crate::model::LoadSettings> {
+    let mut load = members.first()?.run.load.clone()?;
+    let sum = |f: fn(&crate::model::LoadSettings) -> Option<f64>| {
+        let values: Vec<f64> = members
+            .iter()
+            .filter_map(|m| m.run.load.as_ref().and_then(f))
+            .collect();
+        (!values.is_empty()).then(|| values.iter().sum::<f64>())
+    };
+    load.rate = sum(|l| l.rate);
+    load.users = sum(|l| l.users);
+    load.model = match (load.rate, load.users) {
+        (Some(_), Some(_)) => "mixed".into(),
+        (Some(_), None) => "open".into(),
+        _ => "closed".into(),
+    };
+    load.stages.clear();
+    load.max_in_flight = None;
+    load.duration_seconds = mix.duration.as_secs_f64();
+    load.warmup_seconds = mix.warmup.as_secs_f64();
+    Some(load)
 }
 
 /// Why a finished run cannot be judged, if so: it was interrupted, or the target never

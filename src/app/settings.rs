@@ -214,6 +214,8 @@ pub enum RunPlan {
     Single(Box<RunSettings>),
     /// A suite of them (or one part of one).
     Suite(Box<SuiteSettings>),
+    /// A mix: its scenarios at once, as one run; the settings' plan stands for the mix.
+    Mix(Box<RunSettings>, Box<scenario::mix::Mix>),
 }
 
 /// Validates `rehearse run`'s flags against what it names; nothing is sent on an error.
@@ -238,7 +240,34 @@ pub fn run_plan(args: &RunArgs) -> Result<RunPlan, AppError> {
             }
             Ok(RunPlan::Suite(Box::new(SuiteSettings::new(args, suite)?)))
         }
+        scenario::suite::Target::Mix(mix) => {
+            if args.sharding.shards.is_some() || args.shard.is_some() || args.suite_id.is_some() {
+                return Err(AppError::invalid(anyhow::anyhow!(
+                    "a mix runs its scenarios together in one process: --shards, --shard and --suite-id do not apply to it"
+                )));
+            }
+            for m in &mix.members {
+                super::allow::check(&m.plan.target.host, &args.allow.allowed_hosts)
+                    .map_err(|e| AppError::invalid(anyhow::anyhow!("{}: {e}", m.plan.name)))?;
+            }
+            let settings = RunSettings::new(args, mix_plan(&mix))?;
+            Ok(RunPlan::Mix(Box::new(settings), Box::new(mix)))
+        }
     }
+}
+
+/// The plan that stands for a mix where a command needs one: the mix's name, file, hash,
+/// thresholds and `[compare]`, its first member's target and load (every member runs as
+/// long).
+pub fn mix_plan(mix: &scenario::mix::Mix) -> Plan {
+    let mut plan = mix.members[0].plan.clone();
+    plan.name = mix.name.clone();
+    plan.description = mix.description.clone();
+    plan.source = mix.source.clone();
+    plan.hash = mix.hash.clone();
+    plan.thresholds = mix.thresholds.clone();
+    plan.compare = mix.compare.clone();
+    plan
 }
 
 /// Everything a suite run (or one part of it) needs, validated.
@@ -469,6 +498,12 @@ impl AbSettings {
                 )));
             }
         };
+        if scenario::mix::is_mix_file(&args.scenario) {
+            return Err(AppError::invalid(anyhow::anyhow!(
+                "`{}` is a mix: `ab` runs one scenario per round; compare mixes with `rehearse run MIX --baseline branch:NAME`",
+                args.scenario.display()
+            )));
+        }
         let baseline = scenario::load(&args.scenario, &overrides(&args.load, a_url))?;
         let candidate = scenario::load(&args.scenario, &overrides(&args.load, b_url))?;
         for plan in [&baseline, &candidate] {

@@ -25,13 +25,15 @@ pub enum Outcome {
     CaptureFailed,
     /// The request could not be built (e.g. a rendered header value is invalid).
     RequestError,
+    /// A polling step's condition (`until`) did not hold within its timeout.
+    PollTimeout,
     /// Still in flight when the run ended and its grace period ran out.
     Interrupted,
 }
 
 impl Outcome {
     /// Every outcome, in the order counts are kept.
-    pub const ALL: [Outcome; 11] = [
+    pub const ALL: [Outcome; 12] = [
         Outcome::Ok,
         Outcome::Http3xx,
         Outcome::Http4xx,
@@ -42,6 +44,7 @@ impl Outcome {
         Outcome::CheckFailed,
         Outcome::CaptureFailed,
         Outcome::RequestError,
+        Outcome::PollTimeout,
         Outcome::Interrupted,
     ];
 
@@ -63,6 +66,7 @@ impl Outcome {
             Outcome::CheckFailed => "check_failed",
             Outcome::CaptureFailed => "capture_failed",
             Outcome::RequestError => "request_error",
+            Outcome::PollTimeout => "poll_timeout",
             Outcome::Interrupted => "interrupted",
         }
     }
@@ -111,13 +115,15 @@ pub struct OutcomeCounts {
     pub capture_failed: u64,
     /// The request could not be built.
     pub request_error: u64,
+    /// A polling step's condition did not hold in time.
+    pub poll_timeout: u64,
     /// Cut off at the end of the run.
     pub interrupted: u64,
 }
 
 impl OutcomeCounts {
     /// Builds counts from an array indexed like [`Outcome::ALL`].
-    pub fn from_array(a: &[u64; 11]) -> Self {
+    pub fn from_array(a: &[u64; Outcome::ALL.len()]) -> Self {
         Self {
             ok: a[0],
             http_3xx: a[1],
@@ -129,7 +135,8 @@ impl OutcomeCounts {
             check_failed: a[7],
             capture_failed: a[8],
             request_error: a[9],
-            interrupted: a[10],
+            poll_timeout: a[10],
+            interrupted: a[11],
         }
     }
 
@@ -146,6 +153,7 @@ impl OutcomeCounts {
             Outcome::CheckFailed => self.check_failed,
             Outcome::CaptureFailed => self.capture_failed,
             Outcome::RequestError => self.request_error,
+            Outcome::PollTimeout => self.poll_timeout,
             Outcome::Interrupted => self.interrupted,
         }
     }
@@ -180,7 +188,7 @@ mod tests {
 
     #[test]
     fn counts_round_trip_through_the_array_order() {
-        let mut a = [0u64; 11];
+        let mut a = [0u64; 12];
         for (i, v) in a.iter_mut().enumerate() {
             *v = i as u64 + 1;
         }
@@ -188,8 +196,8 @@ mod tests {
         for o in Outcome::ALL {
             assert_eq!(c.get(o), a[o.index()], "{}", o.name());
         }
-        assert_eq!(c.total(), 66);
-        assert_eq!(c.errors(), 66 - 1 - 11);
+        assert_eq!(c.total(), 78);
+        assert_eq!(c.errors(), 78 - 1 - 12);
         let json = serde_json::to_value(&c).unwrap();
         for o in Outcome::ALL {
             assert_eq!(json[o.name()], c.get(o), "{}", o.name());

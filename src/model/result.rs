@@ -352,6 +352,39 @@ pub struct StepResult {
     /// How late this step's requests were sent (sent minus due), µs: the harness's delay.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lag: Option<LatencySummary>,
+    /// A polling step's requests (`[steps.until]`); absent for other steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub polls: Option<PollStats>,
+}
+
+/// How many requests a polling step's attempts sent, measured window only.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PollStats {
+    /// Attempts that polled (every attempt that was sent).
+    pub attempts: u64,
+    /// Requests those attempts sent, every poll counted.
+    pub requests: u64,
+    /// Requests per attempt, on average.
+    pub mean: f64,
+    /// The most requests one attempt sent.
+    pub max: u64,
+}
+
+impl PollStats {
+    /// From counts; `mean` is rounded to 2 decimals.
+    pub fn new(attempts: u64, requests: u64, max: u64) -> Self {
+        let mean = if attempts == 0 {
+            0.0
+        } else {
+            (requests as f64 / attempts as f64 * 100.0).round() / 100.0
+        };
+        Self {
+            attempts,
+            requests,
+            mean,
+            max,
+        }
+    }
 }
 
 impl StepResult {
@@ -383,6 +416,7 @@ impl StepResult {
             timeline_errors: Vec::new(),
             error_samples: BTreeMap::new(),
             lag: None,
+            polls: None,
         }
     }
 

@@ -29,6 +29,35 @@ pub struct Cell {
     pub interval_measured: [u64; KINDS],
     /// The first error message per outcome kind.
     pub samples: [Option<String>; KINDS],
+    /// A polling step's requests, measured window only.
+    pub polls: PollCount,
+}
+
+/// Requests a polling step sent: per attempt, summed and the most.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PollCount {
+    /// Attempts that polled.
+    pub attempts: u64,
+    /// Requests those attempts sent.
+    pub requests: u64,
+    /// The most requests one attempt sent.
+    pub max: u64,
+}
+
+impl PollCount {
+    /// Adds one attempt's `polls` requests.
+    pub fn add(&mut self, polls: u64) {
+        self.attempts += 1;
+        self.requests += polls;
+        self.max = self.max.max(polls);
+    }
+
+    /// Adds another count (another shard's or another part's).
+    pub fn merge(&mut self, other: &PollCount) {
+        self.attempts += other.attempts;
+        self.requests += other.requests;
+        self.max = self.max.max(other.max);
+    }
 }
 
 impl Cell {
@@ -50,6 +79,7 @@ impl Cell {
             interval_counts: [0; KINDS],
             interval_measured: [0; KINDS],
             samples: Default::default(),
+            polls: PollCount::default(),
         }
     }
 

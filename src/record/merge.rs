@@ -300,7 +300,7 @@ fn merge_step(
         };
     let corrected = added(|s| Some(s.histogram.as_str()))?.unwrap_or_else(new_histogram);
     let service = added(|s| s.service_histogram.as_deref())?;
-    let mut outcomes = [0u64; 11];
+    let mut outcomes = [0u64; crate::model::Outcome::ALL.len()];
     for (_, step, _) in parts {
         for (slot, o) in outcomes.iter_mut().zip(crate::model::Outcome::ALL) {
             *slot += step.outcomes.get(o);
@@ -344,6 +344,7 @@ fn merge_step(
             .iter()
             .filter_map(|(_, s, _)| s.lag.clone())
             .max_by_key(|l| l.p99),
+        polls: polls(parts),
         outcomes,
     })
 }
@@ -432,6 +433,20 @@ fn merge_health(
 /// merged log's per-interval percentiles are of every request, as the run's are. Unreadable
 /// lines are skipped, as when a log is read for a report.
 pub fn interval_logs(logs: &[Vec<u8>], start: std::time::SystemTime) -> Result<Vec<u8>, String> {
+    let logs: Vec<(Vec<u8>, Renames)> = logs.iter().map(|l| (l.clone(), Vec::new())).collect();
+    interval_logs_retagged(&logs, start)
+}
+
+/// A log's tag renames: each old tag and the tags it is written under.
+pub type Renames = Vec<(String, Vec<String>)>;
+
+/// [`interval_logs`] with each log's tags renamed first: a tag listed in its log's map is
+/// written under each of its new tags (a mix member's workflow is its own step and part of
+/// the mix's workflow); a tag not listed keeps its name.
+pub fn interval_logs_retagged(
+    logs: &[(Vec<u8>, Renames)],
+    start: std::time::SystemTime,
+) -> Result<Vec<u8>, String> {
     use hdrhistogram::serialization::V2DeflateSerializer;
     use hdrhistogram::serialization::interval_log::{
         IntervalLogIterator, IntervalLogWriterBuilder, LogEntry, Tag,
@@ -441,7 +456,7 @@ pub fn interval_logs(logs: &[Vec<u8>], start: std::time::SystemTime) -> Result<V
     // (interval start in ms, tag order) -> (tag, length, histogram)
     let mut tags: Vec<String> = Vec::new();
     let mut cells: BTreeMap<(u64, usize), (Duration, Histogram<u64>)> = BTreeMap::new();
-    for log in logs {
+    for (log, renames) in logs {
         for entry in IntervalLogIterator::new(log) {
             let Ok(LogEntry::Interval(h)) = entry else {
                 continue;
@@ -450,26 +465,33 @@ pub fn interval_logs(logs: &[Vec<u8>], start: std::time::SystemTime) -> Result<V
             let Ok(hist) = crate::model::decode(h.encoded_histogram()) else {
                 continue;
             };
-            let order = match tags.iter().position(|t| *t == tag) {
-                Some(i) => i,
-                None => {
-                    tags.push(tag);
-                    tags.len() - 1
-                }
-            };
-            let begin = h.start_timestamp().as_millis() as u64;
-            let cell = cells
-                .entry((begin, order))
-                .or_insert_with(|| (Duration::ZERO, new_histogram()));
-            cell.0 = cell.0.max(h.duration());
-            cell.1.add(&hist).map_err(|e| format!("{e:?}"))?;
+            let targets = renames
+                .iter()
+                .find(|(old, _)| *old == tag)
+                .map(|(_, new)| new.clone())
+                .unwrap_or_else(|| vec![tag]);
+            for tag in targets {
+                let order = match tags.iter().position(|t| *t == tag) {
+                    Some(i) => i,
+                    None => {
+                        tags.push(tag);
+                        tags.len() - 1
+                    }
+                };
+                let begin = h.start_timestamp().as_millis() as u64;
+                let cell = cells
+                    .entry((begin, order))
+                    .or_insert_with(|| (Duration::ZERO, new_histogram()));
+                cell.0 = cell.0.max(h.duration());
+                cell.1.add(&hist).map_err(|e| format!("{e:?}"))?;
+            }
         }
     }
     let mut out = Vec::new();
     let mut serializer = V2DeflateSerializer::new();
     let mut writer = IntervalLogWriterBuilder::new()
         .add_comment(&format!(
-            "rehearse {} interval log, merged from {} shards; values in microseconds; tags are steps",
+            "rehearse {} interval log, merged from {} runs; values in microseconds; tags are steps",
             env!("CARGO_PKG_VERSION"),
             logs.len()
         ))
@@ -544,3 +566,20 @@ fn unix_ms(rfc3339: &str) -> Option<i64> {
 
 #[cfg(test)]
 mod tests;
+
+/// The parts' poll counts added; none when no part polled.
+fn polls(parts: &[(u32, &StepResult, usize)]) -> Option<crate::model::PollStats> {
+    let mut any = false;
+    let mut total = super::PollCount::default();
+    for (_, step, _) in parts {
+        if let Some(p) = &step.polls {
+            any = true;
+            total.merge(&super::PollCount {
+                attempts: p.attempts,
+                requests: p.requests,
+                max: p.max,
+            });
+        }
+    }
+    any.then(|| crate::model::PollStats::new(total.attempts, total.requests, total.max))
+}

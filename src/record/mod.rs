@@ -8,6 +8,7 @@ mod cell;
 pub mod interval;
 pub mod machine;
 pub mod merge;
+pub mod mix;
 pub mod summary;
 
 use std::cell::RefCell;
@@ -17,7 +18,7 @@ use std::sync::{Arc, Mutex, Weak};
 use hdrhistogram::Histogram;
 
 use cell::Cell;
-pub use cell::{KINDS, clamp};
+pub use cell::{KINDS, PollCount, clamp};
 
 use crate::model::{Outcome, new_histogram};
 
@@ -70,6 +71,8 @@ pub struct CellTotals {
     pub counts: [u64; KINDS],
     /// First error message per outcome kind.
     pub samples: [Option<String>; KINDS],
+    /// A polling step's requests per attempt.
+    pub polls: PollCount,
 }
 
 /// One interval's data for every cell, merged over all threads.
@@ -119,6 +122,13 @@ impl Recorder {
     /// Counts an outcome without a latency (a failed or cut-off iteration of the workflow).
     pub fn count(&self, cell: usize, outcome: Outcome, measured: bool) {
         self.with_shard(|cells| cells[cell].count(outcome, measured));
+    }
+
+    /// Counts the requests one attempt of a polling step sent (measured window only).
+    pub fn record_polls(&self, cell: usize, polls: u32, measured: bool) {
+        if measured {
+            self.with_shard(|cells| cells[cell].polls.add(u64::from(polls)));
+        }
     }
 
     /// Records a failed attempt, keeping the first message of its kind.
@@ -217,6 +227,7 @@ impl Recorder {
                 lag: new_histogram(),
                 counts: [0; KINDS],
                 samples: Default::default(),
+                polls: PollCount::default(),
             })
             .collect();
         let shards = lock(&self.inner.shards).clone();
@@ -226,6 +237,7 @@ impl Recorder {
                 t.corrected.add(&c.corrected).expect("values are clamped");
                 t.service.add(&c.service).expect("values are clamped");
                 t.lag.add(&c.lag).expect("values are clamped");
+                t.polls.merge(&c.polls);
                 for k in 0..KINDS {
                     t.counts[k] += c.counts[k];
                     if t.samples[k].is_none() {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::CellTotals;
 use super::interval::Timeline;
-use crate::model::{LatencySummary, Outcome, OutcomeCounts, StepResult, encode};
+use crate::model::{LatencySummary, Outcome, OutcomeCounts, PollStats, StepResult, encode};
 
 /// What the results file says about a step besides its numbers.
 #[derive(Debug, Clone)]
@@ -15,6 +15,8 @@ pub struct StepInfo {
     pub request: Option<String>,
     /// Interval-log tag.
     pub tag: String,
+    /// Whether the step polls (`[steps.until]`), so its results say how many requests it sent.
+    pub polling: bool,
 }
 
 /// Builds one [`StepResult`] per cell (steps then workflow, like `infos`).
@@ -57,6 +59,9 @@ pub fn step_results(
                 timeline_errors: timeline.errors.get(i).cloned().unwrap_or_default(),
                 error_samples,
                 lag: (!t.lag.is_empty()).then(|| LatencySummary::of(&t.lag)),
+                polls: info
+                    .polling
+                    .then(|| PollStats::new(t.polls.attempts, t.polls.requests, t.polls.max)),
             }
         })
         .collect()

@@ -475,6 +475,13 @@ fn run_table(out: &mut String, input: &ReportInput) {
             v(l.max),
             s.throughput
         );
+        if let Some(p) = &s.polls {
+            let _ = writeln!(
+                out,
+                "<tr><td colspan=\"9\" class=\"l\"><small>polls: {} requests, {:.2} per attempt, at most {}</small></td></tr>",
+                p.requests, p.mean, p.max
+            );
+        }
         for (kind, message) in &s.error_samples {
             let _ = writeln!(
                 out,

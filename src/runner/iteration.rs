@@ -108,11 +108,15 @@ pub async fn run<C: Deref<Target = Context>>(
     for (i, step) in plan.steps.iter().enumerate() {
         guard.step = Some(i);
         let sent = Instant::now();
+        let mut polls = 0;
         let result = match &step.action {
             StepAction::Http(req) => {
-                http::perform(step, req, &ctx.client, session, &mut vars).await
+                http::perform(step, req, &ctx.client, session, &mut vars, &mut polls).await
             }
         };
+        if step.until.is_some() {
+            ctx.recorder.record_polls(i, polls, launch.measured);
+        }
         let end = Instant::now();
         let corrected = micros(end - due);
         let service = micros(end - sent);

@@ -19,11 +19,16 @@ pub(super) fn assemble(plan: &Plan, record: RunRecord, provenance: Provenance) -
     let infos: Vec<StepInfo> = plan
         .steps
         .iter()
-        .map(|s| Some(describe_request(s)))
+        .map(|s| Some((describe_request(s), s.until.is_some())))
         .chain([None])
         .zip(names.iter().cloned().chain(["workflow".to_string()]))
         .zip(tags)
-        .map(|((request, name), tag)| StepInfo { name, request, tag })
+        .map(|((step, name), tag)| StepInfo {
+            name,
+            polling: step.as_ref().is_some_and(|s| s.1),
+            request: step.map(|s| s.0),
+            tag,
+        })
         .collect();
     let measured = record.measured.as_secs_f64();
     let mut cells = step_results(&record.totals, &record.timeline, &infos, measured);

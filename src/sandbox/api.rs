@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
@@ -11,7 +11,7 @@ use axum::routing::{MethodRouter, get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::http::{self, ApiError, App, Body, Caller, Id, Params, parse_json};
+use super::http::{self, Answered, ApiError, App, Body, Caller, Id, Params, parse_json};
 use super::latency::Endpoint;
 use super::records::{CustomerView, Invoice, Payment, Receipt, Status, luhn_valid};
 use super::state::parse_id;
@@ -54,6 +54,7 @@ pub(super) fn router(app: App) -> Router {
         )
         .route("/api/invoices/{id}/pay", paced(Endpoint::Pay, post(pay)))
         .route("/api/receipts/{id}", paced(Endpoint::Receipt, get(receipt)))
+        .route("/api/payments/{id}", paced(Endpoint::Payment, get(payment)))
         .route(
             "/web/login",
             paced(Endpoint::Login, post(super::web::login)),
@@ -308,12 +309,15 @@ struct PayRequest {
     card_id: Option<String>,
 }
 
+/// Accepts a payment (202, `pending`); it settles a drawn delay after this answer leaves,
+/// as `GET /api/payments/{id}` shows.
 async fn pay(
     State(app): State<App>,
     Caller(me): Caller,
     Id(id): Id,
+    answered: Option<Extension<Answered>>,
     body: Bytes,
-) -> Reply<Json<Payment>> {
+) -> Reply<(StatusCode, Json<Payment>)> {
     // The body is optional: without one the default card on file pays.
     let card_id = if body.trim_ascii().is_empty() {
         None
@@ -321,8 +325,21 @@ async fn pay(
         parse_json::<PayRequest>(&body)?.card_id
     };
     let mut rng = app.pacing().rng();
-    let payment = app.store().pay(me, &id, card_id.as_deref(), &mut rng)?;
-    Ok(Json(payment))
+    let answered = answered.map_or_else(tokio::time::Instant::now, |Extension(a)| a.0);
+    let settles_at = answered + app.pacing().settlement();
+    let payment = app
+        .store()
+        .pay(me, &id, card_id.as_deref(), settles_at, &mut rng)?;
+    Ok((StatusCode::ACCEPTED, Json(payment)))
+}
+
+/// A payment's settlement status.
+async fn payment(State(app): State<App>, Caller(me): Caller, Id(id): Id) -> Reply<Json<Payment>> {
+    let now = tokio::time::Instant::now();
+    let payment = app.store().payment(me, &id, now);
+    payment
+        .map(Json)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "payment not found"))
 }
 
 async fn receipt(State(app): State<App>, Caller(me): Caller, Id(id): Id) -> Reply<Json<Receipt>> {

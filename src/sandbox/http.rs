@@ -176,14 +176,20 @@ pub(super) async fn freeze(State(app): State<App>, request: Request, next: Next)
     response
 }
 
+/// When the paced answer leaves: a handler whose effect starts with the answer (a payment's
+/// settlement clock) reads it from the request's extensions.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Answered(pub tokio::time::Instant);
+
 /// Per-endpoint layer: the whole answer takes the drawn latency; an injected failure is just as slow.
 pub(super) async fn pace(
     State((app, endpoint)): State<(App, Endpoint)>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let Draw { delay, fail } = app.pacing().draw(endpoint);
     let deadline = tokio::time::Instant::now() + delay;
+    request.extensions_mut().insert(Answered(deadline));
     let response = if fail {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "injected failure").into_response()
     } else {

@@ -19,10 +19,16 @@ pub const ENDPOINTS: &[&str] = &[
     "get_invoice",
     "pay",
     "receipt",
+    "payment",
+    "settle",
 ];
 
 /// Typical median latency of each endpoint on an unloaded staging box, in `ENDPOINTS` order.
-const BASE_MEDIAN_MS: [f64; 10] = [25.0, 40.0, 5.0, 60.0, 15.0, 30.0, 20.0, 6.0, 80.0, 8.0];
+/// `payment` is the status lookup; `settle` is no request but the time from a payment's
+/// acceptance to its settlement.
+const BASE_MEDIAN_MS: [f64; 12] = [
+    25.0, 40.0, 5.0, 60.0, 15.0, 30.0, 20.0, 6.0, 80.0, 8.0, 4.0, 150.0,
+];
 
 /// Spread of the lognormal body: sigma 0.35 puts p90 at about 1.6 × median.
 const SIGMA: f64 = 0.35;
@@ -48,6 +54,8 @@ pub(super) enum Endpoint {
     GetInvoice,
     Pay,
     Receipt,
+    Payment,
+    Settle,
 }
 
 /// What one request to a paced endpoint gets.
@@ -115,6 +123,11 @@ impl Pacing {
             delay,
             fail: self.inject_error(&mut rng),
         }
+    }
+
+    /// How long the next accepted payment takes to settle, from the settlement's own stream.
+    pub(super) fn settlement(&self) -> Duration {
+        self.draw(Endpoint::Settle).delay
     }
 
     /// Whether this request should fail with an injected 500.
@@ -185,7 +198,7 @@ fn splitmix64(x: u64) -> u64 {
 mod tests {
     use super::*;
 
-    const ALL: [Endpoint; 10] = [
+    const ALL: [Endpoint; 12] = [
         Endpoint::Login,
         Endpoint::Signup,
         Endpoint::Customer,
@@ -196,6 +209,8 @@ mod tests {
         Endpoint::GetInvoice,
         Endpoint::Pay,
         Endpoint::Receipt,
+        Endpoint::Payment,
+        Endpoint::Settle,
     ];
 
     #[test]

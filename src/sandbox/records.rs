@@ -103,14 +103,22 @@ pub(super) struct CustomerView {
     pub cards: Vec<Card>,
 }
 
-/// The outcome of a successful payment.
+/// A payment as the API shows it: accepted at once, settled later.
 #[derive(Clone, Debug, Serialize)]
 pub(super) struct Payment {
     pub payment_id: String,
     pub receipt_id: String,
     pub invoice_id: String,
-    pub status: Status,
+    pub status: Settlement,
     pub amount_cents: i64,
+}
+
+/// Where an accepted payment is: like a card network's, settlement comes after the answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum Settlement {
+    Pending,
+    Settled,
 }
 
 /// Proof of a payment, fetched later by id.

@@ -92,7 +92,9 @@ mod tests {
         let mut rng = fastrand::Rng::with_seed(1);
         let (open, _) = store.list_invoices(1, Some(Status::Open), 0, 1);
         let paid = &open[0];
-        let payment = store.pay(1, &paid.id, None, &mut rng).expect("pay");
+        let payment = store
+            .pay(1, &paid.id, None, tokio::time::Instant::now(), &mut rng)
+            .expect("pay");
         let (all, total) = store.list_invoices(1, None, 0, 100);
         assert_eq!(total, 13);
         let newest = all
@@ -104,6 +106,10 @@ mod tests {
         assert!(store.receipt(1, &payment.receipt_id).is_some());
         assert!(store.receipt(2, &payment.receipt_id).is_none());
         assert!(store.invoice(2, &paid.id).is_none());
-        assert!(store.pay(2, &paid.id, None, &mut rng).is_err());
+        assert!(
+            store
+                .pay(2, &paid.id, None, tokio::time::Instant::now(), &mut rng)
+                .is_err()
+        );
     }
 }

@@ -3,7 +3,8 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::records::{
-    Brand, Card, CustomerView, Invoice, JAN_1_2026, Payment, Receipt, Status, brand, now_utc,
+    Brand, Card, CustomerView, Invoice, JAN_1_2026, Payment, Receipt, Settlement, Status, brand,
+    now_utc,
 };
 use super::seed::{random_amount, random_description};
 
@@ -41,6 +42,8 @@ pub(super) struct Store {
     cards: HashMap<u64, Card>,
     invoices: HashMap<u64, Invoice>,
     receipts: HashMap<u64, Receipt>,
+    /// When each payment settles (by payment number, like its receipt).
+    settles_at: HashMap<u64, tokio::time::Instant>,
     last_customer: u64,
     last_card: u64,
     last_invoice: u64,
@@ -174,11 +177,14 @@ impl Store {
     }
 
     /// Pays an open invoice with a card on file, then bills the next cycle.
+    /// Pays an invoice: the payment is accepted now (the invoice is paid, its receipt
+    /// issued) and settles at `settles_at`.
     pub(super) fn pay(
         &mut self,
         customer: u64,
         invoice_id: &str,
         card_id: Option<&str>,
+        settles_at: tokio::time::Instant,
         rng: &mut fastrand::Rng,
     ) -> Result<Payment, Refusal> {
         let seq = parse_id("inv_", invoice_id).ok_or(Refusal::UnknownInvoice)?;
@@ -217,9 +223,10 @@ impl Store {
             payment_id: receipt.payment_id.clone(),
             receipt_id: receipt.id.clone(),
             invoice_id: receipt.invoice_id.clone(),
-            status: Status::Paid,
+            status: Settlement::Pending,
             amount_cents: receipt.amount_cents,
         };
+        self.settles_at.insert(n, settles_at);
         let next_due = invoice.due_day + BILLING_CYCLE_DAYS;
         let currency = receipt.currency.clone();
         self.receipts.insert(n, receipt);
@@ -230,6 +237,29 @@ impl Store {
         let (amount, description) = (random_amount(rng), random_description(rng));
         self.issue(customer, amount, &currency, description, next_due);
         Ok(payment)
+    }
+
+    /// One of the customer's payments by id, settled once its time has come.
+    pub(super) fn payment(
+        &self,
+        customer: u64,
+        id: &str,
+        now: tokio::time::Instant,
+    ) -> Option<Payment> {
+        let n = parse_id("pay_", id)?;
+        let receipt = self.receipts.get(&n).filter(|r| r.customer == customer)?;
+        let settled = self.settles_at.get(&n).is_none_or(|at| now >= *at);
+        Some(Payment {
+            payment_id: receipt.payment_id.clone(),
+            receipt_id: receipt.id.clone(),
+            invoice_id: receipt.invoice_id.clone(),
+            status: if settled {
+                Settlement::Settled
+            } else {
+                Settlement::Pending
+            },
+            amount_cents: receipt.amount_cents,
+        })
     }
 
     /// One of the customer's receipts by id.

@@ -611,6 +611,25 @@ pub(super) fn suite_gates(
     }
 }
 
+/// A mix file's `[thresholds]` (on its members' qualified `steps` and the whole mix, with the
+/// default workflow error rate) and `[compare]`.
+pub(super) fn mix_gates(
+    thresholds: &BTreeMap<Spanned<String>, Spanned<Value>>,
+    compare: Option<&Spanned<RawCompare>>,
+    source: &SourceFile,
+    env: &dyn Fn(&str) -> Option<String>,
+    steps: &[String],
+) -> Result<(Vec<crate::model::Threshold>, crate::model::CompareSettings), Vec<Diagnostic>> {
+    let mut b = Builder::new(source, env, Vec::new());
+    let t = super::gates::build_thresholds(&mut b, thresholds, Some(steps));
+    let c = super::gates::build_compare(&mut b, compare);
+    if b.diags.is_empty() {
+        Ok((t, c))
+    } else {
+        Err(b.diags)
+    }
+}
+
 /// Parses an HTTP method name.
 pub fn parse_method(text: &str) -> Result<Method, String> {
     let upper = text.trim().to_ascii_uppercase();

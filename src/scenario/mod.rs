@@ -8,6 +8,7 @@ mod gates;
 pub mod json_path;
 pub mod limits;
 mod load;
+pub mod mix;
 pub mod plan;
 mod raw;
 pub mod secrets;

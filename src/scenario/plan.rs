@@ -231,9 +231,29 @@ pub struct StepPlan {
     pub max_body: u64,
     /// Most redirects followed (0: none, the 3xx is the step's response).
     pub max_redirects: u32,
+    /// Polling: the request is repeated until this holds (`[steps.until]`).
+    pub until: Option<UntilPlan>,
+}
+
+/// A polling step's condition and pace.
+#[derive(Debug, Clone)]
+pub struct UntilPlan {
+    /// What a response must show to end the polling (no status condition when `status` is empty).
+    pub checks: CheckPlan,
+    /// Time from the start of one poll to the start of the next.
+    pub interval: Duration,
+    /// Longest time from the first poll's start to a response that satisfies `checks`.
+    pub timeout: Duration,
 }
 
 impl StepPlan {
+    /// Whether the response body is needed: by a check, the polling condition or a capture.
+    pub fn needs_body(&self) -> bool {
+        self.checks.needs_body()
+            || self.until.as_ref().is_some_and(|u| u.checks.needs_body())
+            || self.captures_need_body()
+    }
+
     /// Whether a capture reads the response body (JSON or regex, not a header).
     pub fn captures_need_body(&self) -> bool {
         self.captures.iter().any(|c| {
@@ -339,7 +359,7 @@ pub enum CaptureSource {
 /// Conditions on a response.
 #[derive(Debug, Clone)]
 pub struct CheckPlan {
-    /// Accepted status codes.
+    /// Accepted status codes (in a polling condition, empty: any status the checks accept).
     pub status: Vec<RangeInclusive<u16>>,
     /// JSON values that must be equal to what is expected.
     pub json: Vec<JsonCheck>,

@@ -141,6 +141,8 @@ pub struct RawStep {
     pub capture: BTreeMap<Spanned<String>, Spanned<RawCapture>>,
     /// Conditions on the response.
     pub check: Option<Spanned<RawCheck>>,
+    /// Polling: repeat the request until these conditions hold.
+    pub until: Option<Spanned<RawUntil>>,
     /// Pause after the step.
     pub think: Option<Spanned<Value>>,
     /// Request timeout for this step.
@@ -200,4 +202,21 @@ pub struct RawCheck {
     pub json: BTreeMap<Spanned<String>, Spanned<Value>>,
     /// Text (or list of texts) the body must contain.
     pub body_contains: Option<Spanned<Value>>,
+}
+
+/// `[steps.until]`: the check syntax, plus the polling pace.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUntil {
+    /// Status that ends the polling.
+    pub status: Option<Spanned<Value>>,
+    /// JSON path → value that ends the polling.
+    #[serde(default)]
+    pub json: BTreeMap<Spanned<String>, Spanned<Value>>,
+    /// Text (or list of texts) that ends the polling.
+    pub body_contains: Option<Spanned<Value>>,
+    /// Time between the starts of two polls.
+    pub interval: Option<Spanned<Value>>,
+    /// Longest wait for the condition, from the first poll.
+    pub timeout: Option<Spanned<Value>>,
 }

@@ -69,6 +69,7 @@ pub(super) fn build_step(
         }
     }
     let checks = build_checks(b, s.check.as_ref(), index);
+    let until = s.until.as_ref().and_then(|u| build_until(b, u, index));
     let think = s.think.as_ref().and_then(|t| b.think(t));
     let timeout = match &s.timeout {
         Some(t) => b.duration_in(t, "timeout", true, super::limits::MAX_TIMEOUT),
@@ -94,6 +95,74 @@ pub(super) fn build_step(
         timeout: timeout?,
         max_body: max_body?,
         max_redirects: max_redirects?,
+        until,
+    })
+}
+
+/// Default time between the starts of two polls.
+const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(250);
+/// Default longest wait for a polling condition.
+const DEFAULT_POLL_TIMEOUT: Duration = Duration::from_secs(30);
+/// Shortest poll interval: a faster loop would be a load test of the status endpoint.
+const MIN_POLL_INTERVAL: Duration = Duration::from_millis(1);
+
+fn build_until(b: &mut Builder, raw: &Spanned<RawUntil>, step: usize) -> Option<UntilPlan> {
+    let u = raw.get_ref();
+    let before = b.diags.len();
+    let checks = build_conditions(
+        b,
+        u.status.as_ref(),
+        &u.json,
+        u.body_contains.as_ref(),
+        step,
+        Vec::new(),
+    );
+    if u.status.is_none() && u.json.is_empty() && u.body_contains.is_none() {
+        b.error_help(
+            raw.span(),
+            "`until` has no condition to wait for",
+            "add e.g. `json = { \"$.status\" = \"settled\" }`, `status = 200` or `body_contains = \"done\"`",
+        );
+    }
+    let limits = super::limits::MAX_TIMEOUT;
+    let interval = match &u.interval {
+        Some(v) => b.duration_in(v, "until.interval", true, limits),
+        None => Some(DEFAULT_POLL_INTERVAL),
+    };
+    let timeout = match &u.timeout {
+        Some(v) => b.duration_in(v, "until.timeout", true, limits),
+        None => Some(DEFAULT_POLL_TIMEOUT),
+    };
+    if let (Some(i), Some(v)) = (interval, &u.interval)
+        && i < MIN_POLL_INTERVAL
+    {
+        b.error(v.span(), "`interval` must be at least 1ms");
+    }
+    if let (Some(i), Some(t)) = (interval, timeout)
+        && i > t
+    {
+        let span = u
+            .interval
+            .as_ref()
+            .or(u.timeout.as_ref())
+            .map(|v| v.span())
+            .unwrap_or_else(|| raw.span());
+        b.error(
+            span,
+            format!(
+                "`interval` ({}) is longer than `timeout` ({}): the step would poll once",
+                humantime::format_duration(i),
+                humantime::format_duration(t)
+            ),
+        );
+    }
+    if b.diags.len() > before {
+        return None;
+    }
+    Some(UntilPlan {
+        checks,
+        interval: interval?,
+        timeout: timeout?,
     })
 }
 
@@ -475,14 +544,42 @@ fn capture_source(
 }
 
 fn build_checks(b: &mut Builder, raw: Option<&Spanned<RawCheck>>, step: usize) -> CheckPlan {
+    let default = vec![200..=299];
+    match raw {
+        Some(raw) => {
+            let c = raw.get_ref();
+            build_conditions(
+                b,
+                c.status.as_ref(),
+                &c.json,
+                c.body_contains.as_ref(),
+                step,
+                default,
+            )
+        }
+        None => CheckPlan {
+            status: default,
+            json: Vec::new(),
+            body_contains: Vec::new(),
+        },
+    }
+}
+
+/// The conditions of `[steps.check]` or `[steps.until]`; `status` is `default_status` unless given.
+fn build_conditions(
+    b: &mut Builder,
+    status: Option<&Spanned<Value>>,
+    json: &BTreeMap<Spanned<String>, Spanned<Value>>,
+    body_contains: Option<&Spanned<Value>>,
+    step: usize,
+    default_status: Vec<std::ops::RangeInclusive<u16>>,
+) -> CheckPlan {
     let mut plan = CheckPlan {
-        status: vec![200..=299],
+        status: default_status,
         json: Vec::new(),
         body_contains: Vec::new(),
     };
-    let Some(raw) = raw else { return plan };
-    let c = raw.get_ref();
-    if let Some(status) = &c.status {
+    if let Some(status) = status {
         let patterns: Vec<Value> = match status.get_ref() {
             Value::Array(items) => items.clone(),
             other => vec![other.clone()],
@@ -516,7 +613,7 @@ fn build_checks(b: &mut Builder, raw: Option<&Spanned<RawCheck>>, step: usize) -
         }
         plan.status = ranges;
     }
-    for (path, expected) in &c.json {
+    for (path, expected) in json {
         let pointer = match to_pointer(path.get_ref()) {
             Ok(p) => p,
             Err(e) => {
@@ -549,7 +646,7 @@ fn build_checks(b: &mut Builder, raw: Option<&Spanned<RawCheck>>, step: usize) -
             expected,
         });
     }
-    if let Some(bc) = &c.body_contains {
+    if let Some(bc) = body_contains {
         let texts: Vec<Value> = match bc.get_ref() {
             Value::Array(items) => items.clone(),
             other => vec![other.clone()],

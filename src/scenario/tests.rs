@@ -353,3 +353,70 @@ fn a_shorter_duration_keeps_a_single_stage_ramp_a_ramp() {
         "halfway up the ramp"
     );
 }
+
+const POLL: &str = "name = \"x\"\n[target]\nbase_url = \"http://h\"\n[[steps]]\nname = \"settle\"\nhttp = { path = \"/p\" }\n";
+
+#[test]
+fn a_polling_step_builds_with_its_pace_and_condition() {
+    let text = format!(
+        "{POLL}[steps.until]\njson = {{ \"$.status\" = \"settled\" }}\ninterval = \"20ms\"\ntimeout = \"10s\"\n"
+    );
+    let plan = check(&text).unwrap();
+    let until = plan.steps[0].until.as_ref().unwrap();
+    assert_eq!(until.interval, Duration::from_millis(20));
+    assert_eq!(until.timeout, Duration::from_secs(10));
+    assert_eq!(until.checks.json[0].pointer, "/status");
+    assert!(
+        until.checks.status.is_empty(),
+        "no status condition unless given"
+    );
+    assert!(plan.steps[0].needs_body());
+    let defaults = check(&format!("{POLL}[steps.until]\nstatus = 200\n")).unwrap();
+    let until = defaults.steps[0].until.as_ref().unwrap();
+    assert_eq!(until.interval, Duration::from_millis(250));
+    assert_eq!(until.timeout, Duration::from_secs(30));
+    assert_eq!(until.checks.status, vec![200..=200]);
+    assert!(check(POLL).unwrap().steps[0].until.is_none());
+}
+
+#[test]
+fn bad_polling_steps_point_at_the_fault() {
+    let cases = [
+        ("[steps.until]\ninterval = \"1s\"\n", 7, 1, "no condition"),
+        (
+            "[steps.until]\nstatus = 200\ninterval = \"0s\"\n",
+            9,
+            12,
+            "until.interval",
+        ),
+        (
+            "[steps.until]\nstatus = 200\ninterval = \"500us\"\n",
+            9,
+            12,
+            "at least 1ms",
+        ),
+        (
+            "[steps.until]\nstatus = 200\ninterval = \"5s\"\ntimeout = \"1s\"\n",
+            9,
+            12,
+            "would poll once",
+        ),
+        ("[steps.until]\njson = { \"status\" = 1 }\n", 8, 10, "JSON"),
+        ("[steps.until]\nstatus = \"6xx\"\n", 8, 10, "status"),
+        (
+            "[steps.until]\nstatus = 200\nevery = \"1s\"\n",
+            9,
+            1,
+            "every",
+        ),
+    ];
+    for (until, line, column, words) in cases {
+        let text = format!("{POLL}{until}");
+        let all = check(&text).expect_err(until).0;
+        let d = all
+            .iter()
+            .find(|d| d.message.contains(words))
+            .unwrap_or_else(|| panic!("{until}: no message contains {words:?}: {all:?}"));
+        assert_eq!((d.line, d.column), (line, column), "{until}: {d}");
+    }
+}

@@ -56,6 +56,10 @@ pub async fn demo(args: DemoArgs) -> AppResult {
         .invalid()?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        // Suite and mix files run scenarios already among these.
+        .filter(|p| {
+            !crate::scenario::suite::is_suite_file(p) && !crate::scenario::mix::is_mix_file(p)
+        })
         .collect();
     files.sort();
     if files.is_empty() {

@@ -18,14 +18,16 @@ pub async fn run(args: RunArgs) -> AppResult {
     match run_plan(&args)? {
         RunPlan::Single(settings) => match settings.sharding.clone() {
             Some(sharding) => super::sharded::run(*settings, sharding).await,
-            None => single(*settings).await,
+            None => single(*settings, None).await,
         },
+        RunPlan::Mix(settings, mix) => single(*settings, Some(*mix)).await,
         RunPlan::Suite(settings) => super::suite::run(*settings).await,
     }
 }
 
-/// One scenario, optionally repeated, compared and reported.
-async fn single(settings: RunSettings) -> AppResult {
+/// One scenario (or a mix, which `settings.plan` stands for), optionally repeated, compared
+/// and reported.
+async fn single(settings: RunSettings, mix: Option<crate::scenario::mix::Mix>) -> AppResult {
     // Everything that can be checked is checked before the first request: the store opens,
     // a baseline named by id or file exists and did not fail.
     let store = pipeline::open_for_runs(settings.store.as_deref()).await?;
@@ -69,7 +71,10 @@ async fn single(settings: RunSettings) -> AppResult {
             start_at: None,
         };
         let stored = store.as_ref().zip(settings.store.as_deref());
-        let (result, path) = pipeline::execute(&settings.plan, &place, stored).await?;
+        let (result, path) = match &mix {
+            Some(mix) => pipeline::execute_mix(mix, &place, stored).await?,
+            None => pipeline::execute(&settings.plan, &place, stored).await?,
+        };
         console::out(&text::summary(&result));
         console::out(&format!("results: {}\n", path.display()));
         failure = pipeline::run_failure(&result);

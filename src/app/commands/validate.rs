@@ -13,7 +13,7 @@ use crate::scenario::{self, LoadModel, Overrides, Plan};
 pub fn validate(paths: &[PathBuf]) -> AppResult {
     let plain = paths
         .iter()
-        .all(|p| p.is_file() && !suite::is_suite_file(p));
+        .all(|p| p.is_file() && !suite::is_suite_file(p) && !crate::scenario::mix::is_mix_file(p));
     if plain {
         files(paths)?;
         if paths.len() < 2 {
@@ -24,6 +24,13 @@ pub fn validate(paths: &[PathBuf]) -> AppResult {
     // file's overrides) is checked on the suite.
     match suite::load(paths, &Overrides::default()) {
         Ok(Target::Scenario(_)) => Ok(Outcome::Passed),
+        Ok(Target::Mix(mix)) => {
+            for m in &mix.members {
+                console::out(&ok_line(m.plan.source.display().to_string(), &m.plan));
+            }
+            console::out(&format!("ok: mix `{}`: {}\n", mix.name, mix.describe()));
+            Ok(Outcome::Passed)
+        }
         Ok(Target::Suite(s)) => {
             if !plain {
                 for m in &s.members {

@@ -147,6 +147,7 @@ fn named(args: &[String]) -> Result<Vec<String>, AppError> {
             crate::scenario::suite::Target::Suite(suite) => {
                 names.extend(suite.members.iter().map(|m| m.plan.name.clone()));
             }
+            crate::scenario::suite::Target::Mix(mix) => names.push(mix.name),
         }
     }
     let mut once: Vec<String> = Vec::new();

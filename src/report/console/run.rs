@@ -81,6 +81,18 @@ pub fn summary(run: &RunResult) -> String {
         let _ = writeln!(out, "{line}");
     }
     for step in &run.steps {
+        if let Some(p) = &step.polls {
+            let _ = writeln!(
+                out,
+                "polls in `{}`: {} requests, {} per attempt on average, at most {}",
+                step.name,
+                p.requests,
+                trim(p.mean),
+                p.max
+            );
+        }
+    }
+    for step in &run.steps {
         for o in Outcome::ALL.iter().filter(|o| o.is_error()) {
             let n = step.outcomes.get(*o);
             if n > 0 {

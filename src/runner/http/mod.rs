@@ -25,17 +25,81 @@ use crate::scenario::{HttpRequestPlan, StepPlan};
 
 /// Performs one HTTP step; returns its outcome and, on failure, why. Redirects are followed
 /// up to the step's limit, every hop inside the step's time and timeout; the cookies each
-/// response sets go into the customer's jar and every request carries the jar's.
+/// response sets go into the customer's jar and every request carries the jar's. A polling
+/// step (`until`) repeats the request every interval until its condition holds; `polls`
+/// counts the requests it sent.
 pub async fn perform(
     step: &StepPlan,
     plan: &HttpRequestPlan,
     client: &HttpClient,
     session: &mut Session,
     vars: &mut IterationVars<'_>,
+    polls: &mut u32,
 ) -> Result<(), Failure> {
-    let req = request::build(plan, client, vars).map_err(|e| (Outcome::RequestError, e))?;
-    let needs_body = step.checks.needs_body() || step.captures_need_body();
     vars.step_cookies.clear();
+    let Some(until) = &step.until else {
+        let (parts, body, hops) = exchange(step, plan, client, session, vars).await?;
+        return response::judge(step, &parts, &body, vars).map_err(|f| after_hops(f, &hops));
+    };
+    let first = tokio::time::Instant::now();
+    let deadline = first + until.timeout;
+    let mut pending = String::new();
+    let polling = async {
+        let mut due = first;
+        loop {
+            *polls += 1;
+            let (parts, body, hops) = exchange(step, plan, client, session, vars).await?;
+            match response::judge_poll(step, &parts, &body, vars)
+                .map_err(|f| after_hops(f, &hops))?
+            {
+                response::Poll::Met => return Ok(()),
+                response::Poll::Pending(why) => pending = why,
+            }
+            // Start to start, never a burst to catch up: a slow answer delays the next poll,
+            // it does not make the following ones come faster.
+            due = (due + until.interval).max(tokio::time::Instant::now());
+            tokio::time::sleep_until(due).await;
+        }
+    };
+    match tokio::time::timeout_at(deadline, polling).await {
+        Ok(result) => result,
+        Err(_) => Err((
+            Outcome::PollTimeout,
+            format!(
+                "`until` not met within {} ({} {}): {}",
+                fmt_timeout(until.timeout),
+                polls,
+                if *polls == 1 { "poll" } else { "polls" },
+                if pending.is_empty() {
+                    "the last poll had no answer yet"
+                } else {
+                    &pending
+                }
+            ),
+        )),
+    }
+}
+
+/// A failure's message with the redirects that led to it.
+fn after_hops((outcome, message): Failure, hops: &[String]) -> Failure {
+    if hops.is_empty() {
+        (outcome, message)
+    } else {
+        (outcome, format!("{message} (after {})", hops.join(" → ")))
+    }
+}
+
+/// One request and its redirects within the step's timeout: the final response's head and
+/// body, and the hops that led to it.
+async fn exchange(
+    step: &StepPlan,
+    plan: &HttpRequestPlan,
+    client: &HttpClient,
+    session: &mut Session,
+    vars: &mut IterationVars<'_>,
+) -> Result<(http::response::Parts, body::ReadBody, Vec<String>), Failure> {
+    let req = request::build(plan, client, vars).map_err(|e| (Outcome::RequestError, e))?;
+    let needs_body = step.needs_body();
     let mut hops: Vec<String> = Vec::new();
     let exchange = async {
         let mut req = req;
@@ -116,22 +180,13 @@ pub async fn perform(
             return Ok::<_, Failure>((parts, body));
         }
     };
-    let (parts, body) = match tokio::time::timeout(step.timeout, exchange).await {
-        Ok(result) => result?,
-        Err(_) => {
-            return Err((
-                Outcome::Timeout,
-                format!("no complete response within {}", fmt_timeout(step.timeout)),
-            ));
-        }
-    };
-    response::judge(step, &parts, &body, vars).map_err(|(outcome, message)| {
-        if hops.is_empty() {
-            (outcome, message)
-        } else {
-            (outcome, format!("{message} (after {})", hops.join(" → ")))
-        }
-    })
+    match tokio::time::timeout(step.timeout, exchange).await {
+        Ok(result) => result.map(|(parts, body)| (parts, body, hops)),
+        Err(_) => Err((
+            Outcome::Timeout,
+            format!("no complete response within {}", fmt_timeout(step.timeout)),
+        )),
+    }
 }
 
 /// Puts the jar's cookies for this request in its `Cookie` header, unless the step wrote

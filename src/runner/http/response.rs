@@ -5,7 +5,16 @@ use http::response::Parts;
 use super::body::ReadBody;
 use crate::model::Outcome;
 use crate::runner::vars::IterationVars;
-use crate::scenario::{CaptureSource, Expected, StepPlan};
+use crate::scenario::{CaptureSource, CheckPlan, Expected, StepPlan};
+
+/// What a polling step's response showed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Poll {
+    /// The condition held: captures were taken, the step is done.
+    Met,
+    /// Not yet: why, for the message if the wait times out.
+    Pending(String),
+}
 
 /// Evaluates a response against the step; on failure returns the outcome and why.
 pub fn judge(
@@ -14,6 +23,21 @@ pub fn judge(
     read: &ReadBody,
     vars: &mut IterationVars<'_>,
 ) -> Result<(), super::Failure> {
+    match judge_poll(step, parts, read, vars)? {
+        Poll::Met => Ok(()),
+        Poll::Pending(why) => Err((Outcome::PollTimeout, why)),
+    }
+}
+
+/// Evaluates a response against the step's checks, then its polling condition (if any),
+/// then (once the condition holds) its captures. A failed check fails the step whatever the
+/// condition; a condition not yet met is no failure.
+pub fn judge_poll(
+    step: &StepPlan,
+    parts: &Parts,
+    read: &ReadBody,
+    vars: &mut IterationVars<'_>,
+) -> Result<Poll, super::Failure> {
     let status = parts.status.as_u16();
     if !step.checks.status.iter().any(|r| r.contains(&status)) {
         let outcome = match status {
@@ -27,10 +51,11 @@ pub fn judge(
             format!("status {status}: {}", excerpt(read.excerpt())),
         ));
     }
+    let until = step.until.as_ref().map(|u| &u.checks);
     if let Some(why) = read.truncated {
         // Checks and captures over part of a body would judge something the server did
         // not send; the step fails and says why.
-        let outcome = if step.checks.needs_body() {
+        let outcome = if step.checks.needs_body() || until.is_some_and(|u| u.needs_body()) {
             Outcome::CheckFailed
         } else {
             Outcome::CaptureFailed
@@ -39,6 +64,7 @@ pub fn judge(
     }
     let body = &read.bytes;
     let needs_json = !step.checks.json.is_empty()
+        || until.is_some_and(|u| !u.json.is_empty())
         || step
             .captures
             .iter()
@@ -48,7 +74,29 @@ pub fn judge(
     } else {
         Ok(serde_json::Value::Null)
     };
-    for check in &step.checks.json {
+    conditions(&step.checks, status, body, &json, vars)?;
+    if let Some(until) = until
+        && let Err((_, why)) = conditions(until, status, body, &json, vars)
+    {
+        return Ok(Poll::Pending(why));
+    }
+    captures(step, parts, body, &json, vars)?;
+    Ok(Poll::Met)
+}
+
+/// Whether a response meets `checks`' JSON and body conditions, and its status unless the
+/// list is empty (a polling condition's default: the step's own checks judged the status).
+fn conditions(
+    checks: &CheckPlan,
+    status: u16,
+    body: &[u8],
+    json: &Result<serde_json::Value, String>,
+    vars: &mut IterationVars<'_>,
+) -> Result<(), super::Failure> {
+    if !checks.status.is_empty() && !checks.status.iter().any(|r| r.contains(&status)) {
+        return Err((Outcome::CheckFailed, format!("status was {status}")));
+    }
+    for check in &checks.json {
         let doc = json.as_ref().map_err(|e| {
             (
                 Outcome::CheckFailed,
@@ -85,9 +133,9 @@ pub fn judge(
             ));
         }
     }
-    if !step.checks.body_contains.is_empty() {
+    if !checks.body_contains.is_empty() {
         let text = String::from_utf8_lossy(body);
-        for t in &step.checks.body_contains {
+        for t in &checks.body_contains {
             let needle = vars.render(t);
             if !text.contains(&needle) {
                 return Err((
@@ -97,6 +145,17 @@ pub fn judge(
             }
         }
     }
+    Ok(())
+}
+
+/// Takes the step's captures into `vars`; fails on the first one that finds nothing.
+fn captures(
+    step: &StepPlan,
+    parts: &Parts,
+    body: &[u8],
+    json: &Result<serde_json::Value, String>,
+    vars: &mut IterationVars<'_>,
+) -> Result<(), super::Failure> {
     for capture in &step.captures {
         let value = match &capture.source {
             CaptureSource::Json { pointer, display } => {

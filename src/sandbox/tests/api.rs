@@ -22,10 +22,23 @@ async fn login_list_pay_and_fetch_the_receipt() {
         None,
     )
     .await;
-    assert_eq!(paid.status, 200, "{}", paid.body);
-    assert_eq!(paid.body["status"], "paid");
+    assert_eq!(paid.status, 202, "{}", paid.body);
+    assert_eq!(paid.body["status"], "pending");
     assert_eq!(paid.body["invoice_id"], id);
     assert_eq!(paid.body["amount_cents"], first["amount_cents"]);
+    // Latency is off, so the settlement is due the moment the answer left.
+    let payment_id = paid.body["payment_id"].as_str().expect("payment_id");
+    let payment = call(
+        addr,
+        "GET",
+        &format!("/api/payments/{payment_id}"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(payment.status, 200, "{}", payment.body);
+    assert_eq!(payment.body["status"], "settled");
+    assert_eq!(payment.body["receipt_id"], paid.body["receipt_id"]);
 
     let receipt_id = paid.body["receipt_id"].as_str().expect("receipt_id");
     let receipt = call(
@@ -52,6 +65,18 @@ async fn login_list_pay_and_fetch_the_receipt() {
     )
     .await;
     assert_eq!(foreign.status, 404);
+    let foreign = call(
+        addr,
+        "GET",
+        &format!("/api/payments/{payment_id}"),
+        Some(&other),
+        None,
+    )
+    .await;
+    assert_eq!(
+        foreign.status, 404,
+        "another customer's payment is not found"
+    );
     let invoice = call(
         addr,
         "GET",
@@ -102,7 +127,7 @@ async fn paying_twice_conflicts_and_a_new_open_invoice_is_issued() {
         call(addr, "POST", &path, Some(&token), Some(card.clone()))
             .await
             .status,
-        200
+        202
     );
     let again = call(addr, "POST", &path, Some(&token), Some(card)).await;
     assert_eq!(

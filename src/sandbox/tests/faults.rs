@@ -28,8 +28,10 @@ async fn error_rate_one_fails_every_named_endpoint_but_not_health() {
         ("GET", "/api/invoices/inv_1"),
         ("POST", "/api/invoices/inv_1/pay"),
         ("GET", "/api/receipts/rcp_1"),
+        ("GET", "/api/payments/pay_1"),
     ];
-    assert_eq!(routes.len(), ENDPOINTS.len());
+    // Every endpoint but `settle`, which is a delay, not a route.
+    assert_eq!(routes.len(), ENDPOINTS.len() - 1);
     for (method, path) in routes {
         let answer = call(addr, method, path, None, Some(json!({}))).await;
         assert_eq!(
@@ -92,6 +94,82 @@ async fn a_slowdown_scales_that_endpoints_latency() {
         plain > 0.02,
         "the calls took the drawn latency: {plain:.4}s"
     );
+}
+
+/// On the paused clock: pays invoice `n` of customer 1, then looks the payment up every
+/// millisecond; returns how long after the 202 arrived it read `settled`.
+async fn time_to_settlement(server: super::Server, token: &str) -> Duration {
+    let open = call(
+        server.clone(),
+        "GET",
+        "/api/invoices?status=open&limit=1",
+        Some(token),
+        None,
+    )
+    .await;
+    let invoice = open.body["invoices"][0]["id"]
+        .as_str()
+        .expect("an open invoice");
+    let paid = call(
+        server.clone(),
+        "POST",
+        format!("/api/invoices/{invoice}/pay"),
+        Some(token),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (paid.status, &paid.body["status"]),
+        (202, &json!("pending"))
+    );
+    let accepted = Instant::now();
+    let payment = paid.body["payment_id"]
+        .as_str()
+        .expect("payment_id")
+        .to_string();
+    loop {
+        let answer = call(
+            server.clone(),
+            "GET",
+            format!("/api/payments/{payment}"),
+            Some(token),
+            None,
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        if answer.body["status"] == "settled" {
+            return Instant::now() - accepted;
+        }
+        assert_eq!(answer.body["status"], "pending");
+        tokio::time::sleep(ms(1)).await;
+    }
+}
+
+// The settlement clock starts when the 202 leaves (not when the pay handler ran, 80 ms before),
+// so a client polling from the answer on waits the drawn delay, to the timer's millisecond.
+#[tokio::test(start_paused = true)]
+async fn a_payment_settles_its_drawn_delay_after_the_answer_and_settle_slows_it() {
+    let config = |settle: f64| SandboxConfig {
+        slowdowns: vec![("settle".into(), settle), ("payment".into(), 0.001)],
+        ..SandboxConfig::default()
+    };
+    for factor in [1.0, 3.0] {
+        let expected = super::super::settlement_delays(&config(factor), 3);
+        let server = in_memory(config(factor));
+        let token = login(server.clone(), 1).await;
+        for want in expected {
+            let got = time_to_settlement(server.clone(), &token).await;
+            assert!(
+                got >= want && got <= want + ms(3),
+                "settle={factor}: settled after {got:?}, drawn {want:?}"
+            );
+        }
+    }
+    let plain = super::super::settlement_delays(&config(1.0), 20);
+    let slow = super::super::settlement_delays(&config(3.0), 20);
+    for (p, s) in plain.iter().zip(&slow) {
+        assert!((s.as_secs_f64() / p.as_secs_f64() - 3.0).abs() < 1e-6);
+    }
 }
 
 // Guards against issue 9: in wall time, a request sent late by a busy machine missed the freeze

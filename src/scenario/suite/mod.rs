@@ -86,6 +86,8 @@ pub enum Target {
     Scenario(PathBuf),
     /// A suite: a folder, several files, or a suite file.
     Suite(Suite),
+    /// A mix file: several scenarios at once, as one run.
+    Mix(super::mix::Mix),
 }
 
 /// Reads what the command line named: one scenario file, or a suite (a folder, a list of
@@ -93,6 +95,12 @@ pub enum Target {
 /// suite file's.
 pub fn load(paths: &[PathBuf], overrides: &Overrides) -> Result<Target, ScenarioErrors> {
     let env = super::env::process_env;
+    if let [only] = paths
+        && only.is_file()
+        && super::mix::is_mix_file(only)
+    {
+        return super::mix::load(only, overrides).map(Target::Mix);
+    }
     if let [only] = paths
         && only.is_file()
         && !is_suite_file(only)
@@ -153,7 +161,7 @@ fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ScenarioErrors> {
                 .map_err(|e| one(path, format!("cannot read the folder: {e}")))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
-                .filter(|p| !is_suite_file(p))
+                .filter(|p| !is_suite_file(p) && !super::mix::is_mix_file(p))
                 .collect();
             found.sort();
             if found.is_empty() {
@@ -216,7 +224,7 @@ fn from_suite_file(
                 .map_err(|e| one(file, format!("cannot read its folder: {e}")))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
-                .filter(|p| p != file && !is_suite_file(p))
+                .filter(|p| p != file && !is_suite_file(p) && !super::mix::is_mix_file(p))
                 .collect();
             found.sort();
             found
@@ -371,6 +379,13 @@ fn plans(
     let mut errors = Vec::new();
     let mut out: Vec<Member> = Vec::new();
     for file in files {
+        if super::mix::is_mix_file(file) {
+            errors.push(Diagnostic::whole_file(
+                file,
+                "this is a mix file: a suite runs scenario files; run the mix on its own (`rehearse run MIX`)",
+            ));
+            continue;
+        }
         // The scenario's own name decides which overrides apply, so it is read first with
         // the command line's overrides only, then again with the suite's under them.
         let first = super::load(file, &merged(cli, &Overrides::default(), defaults));

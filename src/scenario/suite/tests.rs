@@ -20,6 +20,7 @@ fn suite(paths: &[PathBuf]) -> Suite {
     match load(paths, &Overrides::default()).unwrap() {
         Target::Suite(s) => s,
         Target::Scenario(p) => panic!("expected a suite, got {}", p.display()),
+        Target::Mix(m) => panic!("expected a suite, got the mix {}", m.name),
     }
 }
 
