@@ -476,6 +476,26 @@ pub struct SandboxArgs {
     pub seed: u64,
 }
 
+/// `rehearse new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The target's base URL, written as the default of `${REHEARSE_TARGET}` (no credentials).
+    #[arg(long, default_value = "http://127.0.0.1:8080", value_name = "URL")]
+    pub url: String,
+    /// The scenario's name (letters, digits, `-`, `_`, `.`).
+    #[arg(long, default_value = "my-workflow")]
+    pub name: String,
+    /// Folder the files go in.
+    #[arg(long, default_value = "scenarios", value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Also write the folder's suite file (`rehearse.toml`), unless it has one.
+    #[arg(long)]
+    pub suite: bool,
+    /// Replace a scenario file of that name.
+    #[arg(long)]
+    pub force: bool,
+}
+
 /// `rehearse demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {

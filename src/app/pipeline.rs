@@ -136,7 +136,10 @@ pub async fn execute_mix(
             .with_context(|| format!("{}: the target's TLS settings", member.plan.name))
             .invalid()?;
     }
-    let members_dir = place.out_dir.join("members");
+    // A folder of this run's own: nothing the user keeps beside results.json is touched.
+    let members_dir = place
+        .out_dir
+        .join(format!(".mix-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&members_dir)
         .with_context(|| {
             format!(
@@ -186,7 +189,13 @@ pub async fn execute_mix(
                     &members_dir.join(format!("{}.hlog", i + 1)),
                     MAX_INTERVAL_LOG,
                 )
-                .unwrap_or_default();
+                .unwrap_or_else(|e| {
+                    console::warn(&format!(
+                        "{}: its interval log could not be read ({e}); the mix's time series leaves it out",
+                        mix.members[i].plan.name
+                    ));
+                    Vec::new()
+                });
                 members.push(MemberRun {
                     run: finished.result,
                     log,
@@ -198,6 +207,7 @@ pub async fn execute_mix(
     }
     drop(signals);
     clear();
+    let _ = std::fs::remove_dir_all(&members_dir);
     if let Some(e) = failure {
         // Others may have sent load by now: their results are not a run of the mix.
         return Err(AppError::run_failed(e.context(
@@ -226,7 +236,6 @@ pub async fn execute_mix(
     std::fs::write(place.out_dir.join(INTERVAL_LOG), log)
         .context("the mix ran but its interval log could not be written")
         .run_failed()?;
-    let _ = std::fs::remove_dir_all(&members_dir);
     keep(result, place, store).await
 }
 

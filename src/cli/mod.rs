@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::app::args::*;
 use crate::app::commands;
@@ -56,6 +56,13 @@ enum Command {
     Merge(MergeArgs),
     /// Interleaved A/B rounds of two targets (ABBA), compared pairwise; --same for an A/A session.
     Ab(AbArgs),
+    /// Write a commented starter scenario (and suite file) for a target.
+    New(NewArgs),
+    /// Print a shell completion script, e.g. `rehearse completions bash > /etc/bash_completion.d/rehearse`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Parses the command line and runs the command.
@@ -83,6 +90,12 @@ pub fn main() -> AppResult {
             Command::Merge(args) => commands::merge::merge(args).await,
             Command::Watch(args) => commands::watch::watch(args).await,
             Command::Serve(args) => commands::serve::serve(args).await,
+            Command::New(args) => commands::new::new(args),
+            Command::Completions { shell } => {
+                let mut command = Cli::command();
+                clap_complete::generate(shell, &mut command, "rehearse", &mut std::io::stdout());
+                Ok(crate::app::Outcome::Passed)
+            }
         }
     })
 }

@@ -42,12 +42,22 @@ pub struct MixInfo {
 
 /// Combines the members' runs (in mix order) into one run and one interval log.
 pub fn combine(info: &MixInfo, members: &[MemberRun]) -> Result<(RunResult, Vec<u8>), MergeError> {
+    // Tags are made once for every member's steps together: made tag-safe, `a b/c` and `a_b/c`
+    // would meet, and tags_for keeps them apart only within one list.
+    let names: Vec<Vec<String>> = members.iter().map(|m| qualified_names(&m.run)).collect();
+    let all: Vec<String> = names.iter().flatten().cloned().collect();
+    let mut tags = tags_for(&all).into_iter();
+    let tags: Vec<Vec<String>> = names
+        .iter()
+        .map(|n| tags.by_ref().take(n.len()).collect())
+        .collect();
     let shards: Vec<Shard> = members
         .iter()
+        .zip(&tags)
         .enumerate()
-        .map(|(i, m)| Shard {
+        .map(|(i, (m, tags))| Shard {
             part: i as u32 + 1,
-            run: qualify(info, &m.run),
+            run: qualify(info, &m.run, tags),
         })
         .collect();
     let expected = Expected {
@@ -109,7 +119,8 @@ pub fn combine(info: &MixInfo, members: &[MemberRun]) -> Result<(RunResult, Vec<
     run.thresholds = thresholds::evaluate(&info.thresholds, &[&run]);
     let logs: Vec<(Vec<u8>, merge::Renames)> = members
         .iter()
-        .map(|m| (m.log.clone(), retagging(&m.run)))
+        .zip(&tags)
+        .map(|(m, tags)| (m.log.clone(), retagging(&m.run, tags)))
         .collect();
     let start = run
         .started_at
@@ -126,54 +137,53 @@ pub fn combine(info: &MixInfo, members: &[MemberRun]) -> Result<(RunResult, Vec<
     Ok((run, log))
 }
 
-/// A member's run as a part of the mix: the mix's name and hash, its steps qualified and
-/// its workflow also a step of its own.
-fn qualify(info: &MixInfo, run: &RunResult) -> RunResult {
+/// A member's step names in the mix, its workflow's last: `member/step`…, `member/workflow`.
+fn qualified_names(run: &RunResult) -> Vec<String> {
+    run.steps
+        .iter()
+        .map(|s| qualified(&run.scenario, &s.name))
+        .chain(
+            run.workflow
+                .iter()
+                .map(|_| qualified(&run.scenario, "workflow")),
+        )
+        .collect()
+}
+
+/// A member's run as a part of the mix: the mix's name and hash, its steps qualified (with
+/// their mix-wide `tags`) and its workflow also a step of its own.
+fn qualify(info: &MixInfo, run: &RunResult, tags: &[String]) -> RunResult {
     let mut run = run.clone();
-    let member = run.scenario.clone();
+    let names = qualified_names(&run);
+    let mut steps: Vec<StepResult> = run.steps.clone();
+    steps.extend(run.workflow.clone());
+    for ((s, name), tag) in steps.iter_mut().zip(names).zip(tags) {
+        s.name = name;
+        s.interval_tag = Some(tag.clone());
+    }
     run.scenario = info.name.clone();
     run.scenario_hash = Some(info.hash.clone());
-    let mut steps: Vec<StepResult> = run
-        .steps
-        .iter()
-        .cloned()
-        .map(|mut s| {
-            s.name = qualified(&member, &s.name);
-            s
-        })
-        .collect();
-    if let Some(w) = &run.workflow {
-        let mut w = w.clone();
-        w.name = qualified(&member, "workflow");
-        steps.push(w);
-    }
-    let names: Vec<String> = steps.iter().map(|s| s.name.clone()).collect();
-    for (s, tag) in steps.iter_mut().zip(tags_for(&names)) {
-        s.interval_tag = Some(tag);
-    }
     run.steps = steps;
     run
 }
 
 /// For a member's interval log: each tag it wrote and the tags it stands for in the mix's
 /// (a step's qualified tag; the workflow's both its member's workflow step and the mix's).
-fn retagging(run: &RunResult) -> merge::Renames {
-    let member = &run.scenario;
+fn retagging(run: &RunResult, tags: &[String]) -> merge::Renames {
     let own: Vec<String> = run.steps.iter().map(|s| s.name.clone()).collect();
     let own_tags = tags_for(&own);
-    let mut names: Vec<String> = own.iter().map(|s| qualified(member, s)).collect();
-    names.push(qualified(member, "workflow"));
-    let new_tags = tags_for(&names);
     let mut map: merge::Renames = own_tags
         .iter()
         .take(own.len())
         .cloned()
-        .zip(new_tags.iter().take(own.len()).map(|t| vec![t.clone()]))
+        .zip(tags.iter().map(|t| vec![t.clone()]))
         .collect();
-    map.push((
-        "workflow".to_string(),
-        vec![new_tags[own.len()].clone(), "workflow".to_string()],
-    ));
+    if let Some(workflow) = tags.get(own.len()) {
+        map.push((
+            "workflow".to_string(),
+            vec![workflow.clone(), "workflow".to_string()],
+        ));
+    }
     map
 }
 

@@ -326,10 +326,14 @@ async fn pay(
     };
     let mut rng = app.pacing().rng();
     let answered = answered.map_or_else(tokio::time::Instant::now, |Extension(a)| a.0);
-    let settles_at = answered + app.pacing().settlement();
-    let payment = app
-        .store()
-        .pay(me, &id, card_id.as_deref(), settles_at, &mut rng)?;
+    let pacing = app.pacing();
+    let payment = app.store().pay(
+        me,
+        &id,
+        card_id.as_deref(),
+        |n| answered + pacing.settlement(n),
+        &mut rng,
+    )?;
     Ok((StatusCode::ACCEPTED, Json(payment)))
 }
 

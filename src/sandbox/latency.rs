@@ -116,6 +116,11 @@ impl Pacing {
     /// happened to arrive n-th: an 8 s pay (a timeout) in one run, a 2.5 s login in the next.
     pub(super) fn draw(&self, endpoint: Endpoint) -> Draw {
         let n = self.paced[endpoint as usize].fetch_add(1, Ordering::Relaxed);
+        self.nth(endpoint, n)
+    }
+
+    /// The `n`-th draw of `endpoint`'s stream.
+    fn nth(&self, endpoint: Endpoint, n: u64) -> Draw {
         let key = splitmix64(self.seed ^ splitmix64(endpoint as u64));
         let mut rng = fastrand::Rng::with_seed(splitmix64(key ^ n));
         let delay = self.delay(endpoint, &mut rng);
@@ -125,9 +130,11 @@ impl Pacing {
         }
     }
 
-    /// How long the next accepted payment takes to settle, from the settlement's own stream.
-    pub(super) fn settlement(&self) -> Duration {
-        self.draw(Endpoint::Settle).delay
+    /// How long payment number `n` takes to settle: the `n`-th draw of the settlement's own
+    /// stream, so the same payment settles after the same delay in every run with the seed,
+    /// whatever order concurrent payments are accepted in.
+    pub(super) fn settlement(&self, n: u64) -> Duration {
+        self.nth(Endpoint::Settle, n).delay
     }
 
     /// Whether this request should fail with an injected 500.

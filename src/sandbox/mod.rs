@@ -157,11 +157,12 @@ async fn prepare(
     Ok((listener, api::router(http::App::new(config))))
 }
 
-/// The delays after which the first `n` payments a sandbox with `config` accepts settle, in
-/// the order it accepts them: the seeded truth a time-to-settlement measurement is held to.
+/// The delays after which the first `n` payments a sandbox with `config` accepts settle, by
+/// payment number: the seeded truth a time-to-settlement measurement is held to.
 pub fn settlement_delays(config: &SandboxConfig, n: usize) -> Vec<std::time::Duration> {
     let pacing = latency::Pacing::new(config);
-    (0..n).map(|_| pacing.settlement()).collect()
+    // Payment numbers start at 1.
+    (1..=n as u64).map(|k| pacing.settlement(k)).collect()
 }
 
 /// Resolves on Ctrl-C or, on Unix, SIGTERM (what `docker stop` and CI runners send).

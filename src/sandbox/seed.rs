@@ -93,7 +93,7 @@ mod tests {
         let (open, _) = store.list_invoices(1, Some(Status::Open), 0, 1);
         let paid = &open[0];
         let payment = store
-            .pay(1, &paid.id, None, tokio::time::Instant::now(), &mut rng)
+            .pay(1, &paid.id, None, |_| tokio::time::Instant::now(), &mut rng)
             .expect("pay");
         let (all, total) = store.list_invoices(1, None, 0, 100);
         assert_eq!(total, 13);
@@ -108,7 +108,7 @@ mod tests {
         assert!(store.invoice(2, &paid.id).is_none());
         assert!(
             store
-                .pay(2, &paid.id, None, tokio::time::Instant::now(), &mut rng)
+                .pay(2, &paid.id, None, |_| tokio::time::Instant::now(), &mut rng)
                 .is_err()
         );
     }

@@ -178,13 +178,13 @@ impl Store {
 
     /// Pays an open invoice with a card on file, then bills the next cycle.
     /// Pays an invoice: the payment is accepted now (the invoice is paid, its receipt
-    /// issued) and settles at `settles_at`.
+    /// issued) and settles at `settles_at(its payment number)`.
     pub(super) fn pay(
         &mut self,
         customer: u64,
         invoice_id: &str,
         card_id: Option<&str>,
-        settles_at: tokio::time::Instant,
+        settles_at: impl FnOnce(u64) -> tokio::time::Instant,
         rng: &mut fastrand::Rng,
     ) -> Result<Payment, Refusal> {
         let seq = parse_id("inv_", invoice_id).ok_or(Refusal::UnknownInvoice)?;
@@ -226,7 +226,7 @@ impl Store {
             status: Settlement::Pending,
             amount_cents: receipt.amount_cents,
         };
-        self.settles_at.insert(n, settles_at);
+        self.settles_at.insert(n, settles_at(n));
         let next_due = invoice.due_day + BILLING_CYCLE_DAYS;
         let currency = receipt.currency.clone();
         self.receipts.insert(n, receipt);

@@ -282,6 +282,13 @@ fn parse(
         }
         wanted.push((file.clone(), share));
     }
+    let weighted = wanted.iter().any(|(_, s)| matches!(s, Share::Weight(_)));
+    if !weighted && (cli.rate.is_some() || cli.users.is_some()) {
+        diags.push(at(
+            mix.scenarios.span(),
+            "--rate and --users replace the mix's total, which only weighted scenarios share, and every scenario of this mix has its own level".into(),
+        ));
+    }
     if !diags.is_empty() {
         return Err(ScenarioErrors(diags));
     }
@@ -315,7 +322,8 @@ fn parse(
                 overrides.users = Some(((users * w / total_weight).round() as u32).max(1));
                 weight = Some(w);
             }
-            (Share::Weight(_), None) => unreachable!("checked above"),
+            // Refused above: a weight needs a level to share.
+            (Share::Weight(_), None) => continue,
             (Share::Rate(r), _) => overrides.rate = Some(r),
             (Share::Users(u), _) => overrides.users = Some(u),
         }
@@ -362,7 +370,8 @@ fn parse(
         super::build::mix_gates(&raw.thresholds, raw.compare.as_ref(), source, env, &steps)
             .map_err(ScenarioErrors)?;
     for m in &members {
-        for t in &m.plan.thresholds {
+        // A scenario's default error rate is not its author's word; the mix's own governs.
+        for t in m.plan.thresholds.iter().filter(|t| !t.default) {
             let mut t = t.clone();
             let own = if t.workflow {
                 "workflow"

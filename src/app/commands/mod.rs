@@ -4,6 +4,7 @@ pub mod ab;
 pub mod compare;
 pub mod demo;
 pub mod merge;
+pub mod new;
 pub mod report;
 pub mod run;
 pub mod runs;

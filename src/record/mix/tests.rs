@@ -201,3 +201,31 @@ fn a_member_that_did_not_complete_makes_the_mix_incomplete_and_says_which() {
         Some("browse did not complete: interrupted (SIGINT)")
     );
 }
+
+#[test]
+fn steps_whose_tags_would_meet_across_scenarios_keep_their_own() {
+    // `a b/c` and `a_b/c` are both `a_b_c` once made tag-safe.
+    let members = [
+        member("a b", &[("c", &[10])], &[20], 0.1),
+        member("a_b", &[("c", &[30])], &[40], 0.1),
+    ];
+    let (run, log) = combine(&info(Vec::new()), &members).unwrap();
+    let tags: Vec<&str> = run
+        .steps
+        .iter()
+        .map(|s| s.interval_tag.as_deref().unwrap())
+        .collect();
+    let mut unique = tags.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), tags.len(), "{tags:?}");
+    // Each step's interval holds its own request only.
+    use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+    for entry in IntervalLogIterator::new(&log) {
+        if let Ok(LogEntry::Interval(h)) = entry {
+            let tag = h.tag().unwrap().as_str().to_string();
+            let n = decode(h.encoded_histogram()).unwrap().len();
+            assert_eq!(n, if tag == "workflow" { 2 } else { 1 }, "{tag}");
+        }
+    }
+}

@@ -36,7 +36,6 @@ pub async fn perform(
     vars: &mut IterationVars<'_>,
     polls: &mut u32,
 ) -> Result<(), Failure> {
-    vars.step_cookies.clear();
     let Some(until) = &step.until else {
         let (parts, body, hops) = exchange(step, plan, client, session, vars).await?;
         return response::judge(step, &parts, &body, vars).map_err(|f| after_hops(f, &hops));
@@ -98,6 +97,8 @@ async fn exchange(
     session: &mut Session,
     vars: &mut IterationVars<'_>,
 ) -> Result<(http::response::Parts, body::ReadBody, Vec<String>), Failure> {
+    // A cookie capture reads what this exchange's responses set (a poll's, not earlier polls').
+    vars.step_cookies.clear();
     let req = request::build(plan, client, vars).map_err(|e| (Outcome::RequestError, e))?;
     let needs_body = step.needs_body();
     let mut hops: Vec<String> = Vec::new();

@@ -114,7 +114,6 @@ fn thresholds_name_qualified_steps_and_members_keep_theirs_qualified() {
         ("workflow", true, "workflow.p95 <= 2s"),
         // Each member's own, qualified.
         ("a/home", false, "a/home.p99 <= 1s"),
-        ("b/workflow", false, "b/workflow.error_rate < 5%"),
     ] {
         assert!(
             shown
@@ -123,8 +122,9 @@ fn thresholds_name_qualified_steps_and_members_keep_theirs_qualified() {
             "{want:?} in {shown:?}"
         );
     }
-    // The mix's own default error rate, for the whole mix.
+    // The mix's own default error rate, for the whole mix; not each scenario's.
     assert!(m.thresholds.iter().any(|t| t.workflow && t.default));
+    assert_eq!(m.thresholds.iter().filter(|t| t.default).count(), 1);
     let other =
         mix("[mix]\nrate = \"10/s\"\nduration = \"30s\"\n[mix.scenarios]\n\"a.toml\" = 1\n")
             .unwrap();
@@ -222,4 +222,25 @@ fn two_members_of_one_name_are_refused() {
     );
     assert!(is_mix_file(&path));
     assert!(!is_mix_file(&dir.path().join("a.toml")));
+}
+
+#[test]
+fn the_command_lines_level_needs_a_weighted_scenario_to_share_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = files(
+        dir.path(),
+        "[mix]\nduration = \"30s\"\n[mix.scenarios]\n\"a.toml\" = { rate = \"1/s\" }\n",
+    );
+    let cli = Overrides {
+        rate: Some(50.0),
+        ..Overrides::default()
+    };
+    let e = load(&path, &cli).unwrap_err();
+    assert!(
+        e.to_string().contains("only weighted scenarios share"),
+        "{e}"
+    );
+    // Without weights the scenarios' own levels stand.
+    let m = load(&path, &Overrides::default()).unwrap();
+    assert_eq!(rate(&m.members[0]), 1.0);
 }
