@@ -4,9 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Request, Response};
-use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
@@ -25,7 +23,7 @@ const MAX_IDLE: usize = 4096;
 const READ_BUFFER: usize = 64 * 1024;
 
 /// A request body: every body rehearse sends is fully built before sending.
-pub type Body = Full<Bytes>;
+pub type Body = super::payload::Payload;
 
 type Sender = SendRequest<Body>;
 
@@ -417,7 +415,7 @@ mod tests {
     async fn exchange(
         client: &HttpClient,
         session: &mut Session,
-    ) -> Result<(u16, Bytes), Transport> {
+    ) -> Result<(u16, bytes::Bytes), Transport> {
         let exchange = async {
             let resp = client.send(session, get()).await?;
             let status = resp.status().as_u16();

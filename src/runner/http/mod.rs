@@ -3,6 +3,7 @@
 pub mod body;
 pub mod client;
 pub mod cookies;
+pub mod payload;
 pub mod redirect;
 pub mod request;
 pub mod response;
@@ -12,7 +13,6 @@ use std::time::Duration;
 
 use ::http::Request;
 use ::http::header::{COOKIE, SET_COOKIE};
-use http_body_util::{BodyExt as _, Full};
 
 pub use client::{HttpClient, Session, Transport};
 
@@ -108,16 +108,13 @@ async fn exchange(
             let jar_cookie = client.cookies && add_cookies(&mut req, client, &vars.cookies);
             // What a redirect resends (method, headers, body) is kept only when one may come;
             // the body is `Bytes` (shared, not copied) and the address a cheap clone.
-            let (head, body) = req.into_parts();
-            let sent_body = body
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
+            let (head, sent_body) = req.into_parts();
             let uri = head.uri.clone();
             let path = uri.path();
+            // What a redirect resends (method, headers, body) is kept only when one may come;
+            // the body's chunks are shared, so keeping it copies nothing.
             let kept = (step.max_redirects > 0).then(|| head.clone());
-            let again = Request::from_parts(head, Full::new(sent_body.clone()));
+            let again = Request::from_parts(head, sent_body.clone());
             let resp = client.send(session, again).await.map_err(|t| match t {
                 Transport::Connect(m) => (Outcome::ConnectError, m),
                 Transport::Reset(m) => (Outcome::Reset, m),

@@ -2,7 +2,6 @@
 //! request that goes there. rehearse never sends load to a host it was not given, so a
 //! redirect to another host (or scheme, or port) ends the step as a 3xx, saying where.
 
-use bytes::Bytes;
 use http::header::{
     CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_LENGTH, CONTENT_LOCATION, CONTENT_TYPE, COOKIE,
     HeaderName, LOCATION, TRANSFER_ENCODING,
@@ -10,7 +9,6 @@ use http::header::{
 use http::request::Parts as RequestParts;
 use http::response::Parts;
 use http::{Method, Request, StatusCode, Uri};
-use http_body_util::Full;
 
 use super::client::{Body, HttpClient};
 
@@ -35,7 +33,7 @@ pub fn location(parts: &Parts) -> Option<String> {
 /// wrote goes along.
 pub fn next(
     sent: &RequestParts,
-    body: Bytes,
+    body: Body,
     status: StatusCode,
     location: &str,
     client: &HttpClient,
@@ -51,7 +49,7 @@ pub fn next(
             sent.method.clone()
         })
         .uri(target)
-        .body(Full::new(if as_get { Bytes::new() } else { body }))
+        .body(if as_get { Body::default() } else { body })
         .map_err(|e| format!("cannot follow the redirect to `{}`: {e}", shown(location)))?;
     const BODY_HEADERS: [HeaderName; 6] = [
         CONTENT_TYPE,
@@ -238,7 +236,7 @@ mod tests {
             .body(())
             .unwrap()
             .into_parts();
-        let body = Bytes::from_static(b"email=a");
+        let body = Body::from(bytes::Bytes::from_static(b"email=a"));
         let see_other = next(
             &sent,
             body.clone(),

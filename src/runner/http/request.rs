@@ -3,7 +3,6 @@
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HOST};
 use http::{HeaderValue, Request};
-use http_body_util::Full;
 
 use super::client::{Body, HttpClient};
 use crate::runner::vars::IterationVars;
@@ -43,18 +42,18 @@ pub fn build(
         headers.insert(name.clone(), value);
     }
     let (content_type, body) = match &plan.body {
-        BodyPlan::Empty => (None, Bytes::new()),
+        BodyPlan::Empty => (None, Body::default()),
         BodyPlan::Json(t) => (
             Some(HeaderValue::from_static("application/json")),
-            Bytes::from(vars.render(t)),
+            Bytes::from(vars.render(t)).into(),
         ),
         BodyPlan::Form(t) => (
             Some(HeaderValue::from_static(
                 "application/x-www-form-urlencoded",
             )),
-            Bytes::from(vars.render(t)),
+            Bytes::from(vars.render(t)).into(),
         ),
-        BodyPlan::Raw(t) => (None, Bytes::from(vars.render(t))),
+        BodyPlan::Raw(t) => (None, Bytes::from(vars.render(t)).into()),
         BodyPlan::Multipart(parts) => {
             let (boundary, body) = multipart(parts, vars);
             let ct = format!("multipart/form-data; boundary={boundary}");
@@ -65,58 +64,53 @@ pub fn build(
         // A step's own content-type wins (it must then carry the boundary itself).
         headers.entry(CONTENT_TYPE).or_insert(ct);
     }
-    req.body(Full::new(body))
+    req.body(body)
         .map_err(|e| format!("cannot build request: {e}"))
 }
 
 /// A `multipart/form-data` body (RFC 7578) and its boundary: 32 random hex digits, so no
-/// file or field can contain it by chance.
-fn multipart(parts: &[PartPlan], vars: &mut IterationVars<'_>) -> (String, Bytes) {
+/// file or field can contain it by chance. Files go out as their own shared chunks.
+fn multipart(parts: &[PartPlan], vars: &mut IterationVars<'_>) -> (String, Body) {
     let boundary = format!(
         "rehearse-{:016x}{:016x}",
         fastrand::u64(..),
         fastrand::u64(..)
     );
-    let size: usize = parts
-        .iter()
-        .map(|p| match &p.content {
-            PartContent::File { bytes, .. } => bytes.len() + 200,
-            PartContent::Text(_) => 200,
-        })
-        .sum();
-    let mut out = Vec::with_capacity(size + 64);
+    let mut chunks: Vec<Bytes> = Vec::with_capacity(parts.len() * 2 + 1);
+    // Text between files: part headers, text fields, delimiters.
+    let mut text = String::with_capacity(256);
     for part in parts {
-        out.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        text.push_str("--");
+        text.push_str(&boundary);
+        text.push_str("\r\n");
         match &part.content {
             PartContent::Text(t) => {
-                out.extend_from_slice(
-                    format!(
-                        "Content-Disposition: form-data; name=\"{}\"\r\n\r\n",
-                        part.name
-                    )
-                    .as_bytes(),
-                );
-                out.extend_from_slice(vars.render(t).as_bytes());
+                text.push_str(&format!(
+                    "Content-Disposition: form-data; name=\"{}\"\r\n\r\n",
+                    part.name
+                ));
+                vars.render_into(t, &mut text);
             }
             PartContent::File {
                 bytes,
                 filename,
                 content_type,
             } => {
-                out.extend_from_slice(
-                    format!(
-                        "Content-Disposition: form-data; name=\"{}\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n",
-                        part.name
-                    )
-                    .as_bytes(),
-                );
-                out.extend_from_slice(bytes);
+                text.push_str(&format!(
+                    "Content-Disposition: form-data; name=\"{}\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n",
+                    part.name
+                ));
+                chunks.push(Bytes::from(std::mem::take(&mut text)));
+                chunks.push(bytes.clone());
             }
         }
-        out.extend_from_slice(b"\r\n");
+        text.push_str("\r\n");
     }
-    out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (boundary, Bytes::from(out))
+    text.push_str("--");
+    text.push_str(&boundary);
+    text.push_str("--\r\n");
+    chunks.push(Bytes::from(text));
+    (boundary, Body::chunks(chunks))
 }
 
 #[cfg(test)]
