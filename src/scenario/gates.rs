@@ -188,10 +188,12 @@ pub(super) fn build_compare(b: &mut Builder, raw: Option<&Spanned<RawCompare>>) 
         }
     }
     if let Some(h) = &c.history {
-        if *h.get_ref() >= 1 {
+        let max = super::limits::MAX_HISTORY as i64;
+        if (1..=max).contains(h.get_ref()) {
             out.history = Some(*h.get_ref() as usize);
         } else {
-            b.error(h.span(), "`history` must be at least 1");
+            // The same range as --history.
+            b.error(h.span(), format!("`history` must be between 1 and {max}"));
         }
     }
     for (metric, value) in &c.min_effect {

@@ -315,6 +315,19 @@ fn multipart(
                     );
                     continue;
                 }
+                if let Some(k) = ["path", "type", "filename"]
+                    .into_iter()
+                    .find(|k| t.get(*k).is_some_and(|v| !v.is_str()))
+                {
+                    b.error(
+                        value.span(),
+                        format!(
+                            "`{k}` of the file part `{}` must be a string",
+                            name.get_ref()
+                        ),
+                    );
+                    continue;
+                }
                 let text = |k: &str| t.get(k).and_then(Value::as_str).map(str::to_string);
                 let Some(path) = text("path") else {
                     b.error(
