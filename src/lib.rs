@@ -4,6 +4,7 @@
 pub mod app;
 pub mod cli;
 pub mod compare;
+pub mod import;
 pub mod model;
 pub mod record;
 pub mod report;

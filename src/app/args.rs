@@ -476,6 +476,35 @@ pub struct SandboxArgs {
     pub seed: u64,
 }
 
+/// `rehearse import`.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// A browser's recorded session (HAR, from the developer tools' network tab) as a scenario.
+    Har(ImportHarArgs),
+}
+
+/// `rehearse import har`.
+#[derive(Debug, Args)]
+pub struct ImportHarArgs {
+    /// The HAR file.
+    pub file: PathBuf,
+    /// The scenario file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// The scenario's name [default: the output file's name].
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Keep only requests to this host (host or host:port; repeatable).
+    #[arg(long, value_name = "HOST")]
+    pub include_host: Vec<String>,
+    /// Leave out requests to this host (repeatable).
+    #[arg(long, value_name = "HOST")]
+    pub exclude_host: Vec<String>,
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
 /// `rehearse new`.
 #[derive(Debug, Args)]
 pub struct NewArgs {

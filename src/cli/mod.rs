@@ -58,6 +58,9 @@ enum Command {
     Ab(AbArgs),
     /// Write a commented starter scenario (and suite file) for a target.
     New(NewArgs),
+    /// Make a scenario from existing work: a browser's recorded session (HAR).
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Print a shell completion script, e.g. `rehearse completions bash > /etc/bash_completion.d/rehearse`.
     Completions {
         /// The shell.
@@ -91,6 +94,7 @@ pub fn main() -> AppResult {
             Command::Watch(args) => commands::watch::watch(args).await,
             Command::Serve(args) => commands::serve::serve(args).await,
             Command::New(args) => commands::new::new(args),
+            Command::Import(ImportCommand::Har(args)) => commands::import::har(args),
             Command::Completions { shell } => {
                 let mut command = Cli::command();
                 clap_complete::generate(shell, &mut command, "rehearse", &mut std::io::stdout());

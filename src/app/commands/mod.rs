@@ -3,6 +3,7 @@
 pub mod ab;
 pub mod compare;
 pub mod demo;
+pub mod import;
 pub mod merge;
 pub mod new;
 pub mod report;
