@@ -190,7 +190,7 @@ pub fn keep(
             .query()
             .map(crate::scenario::template::decode_form)
             .unwrap_or_default();
-        let headers = request_headers(&req.headers);
+        let headers = request_headers(&req.headers, &method, &path, warnings);
         let body = body(req, &method, &path, warnings);
         let response_json = response_json(&entry);
         calls.push(Call {
@@ -237,8 +237,14 @@ pub fn keep(
     Ok((calls, dropped))
 }
 
-/// The headers a replay sends: HTTP/2 pseudo-headers and the browser's own left out.
-fn request_headers(headers: &[Pair]) -> Vec<(String, String)> {
+/// The headers a replay sends: HTTP/2 pseudo-headers and the browser's own left out, and any
+/// that is not valid HTTP (a recorder's garbage) left out with a warning.
+fn request_headers(
+    headers: &[Pair],
+    method: &str,
+    path: &str,
+    warnings: &mut Vec<String>,
+) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for h in headers {
         let name = h.name.trim().to_ascii_lowercase();
@@ -248,6 +254,15 @@ fn request_headers(headers: &[Pair]) -> Vec<(String, String)> {
             || DROPPED_HEADERS.contains(&name.as_str())
             || out.iter().any(|(n, _)| *n == name)
         {
+            continue;
+        }
+        let valid = http::HeaderName::from_bytes(name.as_bytes()).is_ok()
+            && http::HeaderValue::from_str(&h.value).is_ok();
+        if !valid {
+            let shown: String = name.escape_debug().take(40).collect();
+            warnings.push(format!(
+                "{method} {path}: header `{shown}` is not valid HTTP; left out"
+            ));
             continue;
         }
         out.push((name, h.value.clone()));

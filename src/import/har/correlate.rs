@@ -115,8 +115,9 @@ pub fn steps(calls: &[Call], warnings: &mut Vec<String>) -> (Vec<Step>, Vec<(Str
             let decoded = crate::scenario::template::percent_decode(segment);
             match cx.value(&decoded, "path segment") {
                 Some(t) => path.push_str(&t),
-                // A URL's own braces are percent-encoded: a segment never holds `{{`.
-                None => path.push_str(segment),
+                // Braces a lenient recorder kept raw go percent-encoded, as a browser sends
+                // them, so no template reads them as a reference.
+                None => path.push_str(&segment.replace('{', "%7B").replace('}', "%7D")),
             }
         }
         if path.is_empty() {
@@ -188,7 +189,21 @@ pub fn steps(calls: &[Call], warnings: &mut Vec<String>) -> (Vec<Step>, Vec<(Str
             }
         }
         let body = match &call.body {
-            Body::Json(v) => Body::Json(cx.json(v, None)),
+            Body::Json(v) => {
+                let templated = cx.json(v, None);
+                if super::emit::has_toml_form(&templated) {
+                    Body::Json(templated)
+                } else if keys_hold_braces(v) {
+                    // Sent as recorded text, whole: a key holding `{{` cannot be templated.
+                    cx.warnings.push(format!(
+                        "{}: a JSON body TOML cannot hold (a null, or a number out of range) with `{{{{` in a key: sent exactly as recorded, without correlation",
+                        cx.at
+                    ));
+                    Body::Text("application/json".into(), cx.literal(&v.to_string()))
+                } else {
+                    Body::Text("application/json".into(), templated.to_string())
+                }
+            }
             Body::Form(fields) => Body::Form(
                 fields
                     .iter()
@@ -335,6 +350,17 @@ impl Cx<'_> {
             ),
             other => other.clone(),
         }
+    }
+}
+
+/// Whether any object key in `v` holds `{{`.
+fn keys_hold_braces(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Array(items) => items.iter().any(keys_hold_braces),
+        serde_json::Value::Object(map) => map
+            .iter()
+            .any(|(k, x)| k.contains("{{") || keys_hold_braces(x)),
+        _ => false,
     }
 }
 

@@ -48,7 +48,8 @@ pub fn scenario(
     if !literals.is_empty() {
         out.push_str("\n[vars]                   # recorded text holding `{{`, sent as it is\n");
         for (name, value) in literals {
-            let _ = writeln!(out, "{name} = {}", string(value));
+            // `[vars]` values read `${ENV}`; `$$` keeps a recorded `$` as it is.
+            let _ = writeln!(out, "{name} = {}", string(&value.replace('$', "$$")));
         }
     }
     for step in steps {
@@ -125,9 +126,10 @@ pub fn scenario(
             }
         }
         if !headers.is_empty() {
+            // Header values read `${ENV}` too.
             let items: Vec<String> = headers
                 .iter()
-                .map(|(k, v)| format!("{} = {}", key(k), string(v)))
+                .map(|(k, v)| format!("{} = {}", key(k), string(&v.replace('$', "$$"))))
                 .collect();
             let _ = writeln!(out, "headers = {{ {} }}", items.join(", "));
         }
@@ -178,6 +180,11 @@ fn key(k: &str) -> String {
     } else {
         string(k)
     }
+}
+
+/// Whether a JSON value can be written as TOML (no null, no number TOML cannot hold).
+pub fn has_toml_form(v: &serde_json::Value) -> bool {
+    toml_value(v).is_some()
 }
 
 /// A JSON value as a TOML inline value; none when it holds a null (TOML has none) or a

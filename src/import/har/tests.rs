@@ -331,3 +331,125 @@ fn a_value_a_response_header_returned_is_captured_from_that_header() {
     assert!(t.contains("x-csrf-token = \"{{ x_csrf_token }}\""), "{t}");
     assert_eq!(imported.recorded, 2);
 }
+
+mod property {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Text a recording can hold: quotes, backslashes, braces, control characters, non-ASCII.
+    fn text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just("a".to_string()),
+                Just("7".to_string()),
+                Just("\"".to_string()),
+                Just("\\".to_string()),
+                Just("{{".to_string()),
+                Just("}}".to_string()),
+                Just("${X}".to_string()),
+                Just("\n".to_string()),
+                Just("\u{1}".to_string()),
+                Just("é".to_string()),
+                Just("/".to_string()),
+                Just("%".to_string()),
+                Just("=".to_string()),
+                Just("&".to_string()),
+                Just("id_42".to_string()),
+            ],
+            0..8,
+        )
+        .prop_map(|v| v.concat())
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<f64>().prop_map(|f| json!(f)),
+            text().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+                proptest::collection::btree_map(text(), inner, 0..3)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn entry_strategy() -> impl Strategy<Value = Value> {
+        (
+            prop_oneof![Just("GET"), Just("POST"), Just("put"), Just("DELETE")],
+            proptest::collection::vec(text(), 0..3),
+            proptest::collection::vec((text(), text()), 0..3),
+            proptest::option::of(json_value()),
+            prop_oneof![Just(200u16), Just(201), Just(302), Just(404), Just(500)],
+            json_value(),
+            proptest::collection::vec((text(), text()), 0..3),
+        )
+            .prop_map(
+                |(method, segments, headers, body, status, resp, resp_headers)| {
+                    let mut path = String::new();
+                    for (i, s) in segments.iter().enumerate() {
+                        path.push('/');
+                        if i == 0 {
+                            // Raw braces, as a lenient recorder may keep them.
+                            path.push_str(&s.replace(
+                                |c: char| !c.is_ascii_graphic() || "\\\"%&=/".contains(c),
+                                "",
+                            ));
+                        } else {
+                            crate::scenario::template::percent_encode_into(s, &mut path);
+                        }
+                    }
+                    let headers: Vec<Value> = headers
+                        .into_iter()
+                        .map(|(n, v)| json!({ "name": n, "value": v }))
+                        .collect();
+                    let resp_headers: Vec<Value> = resp_headers
+                        .into_iter()
+                        .map(|(n, v)| json!({ "name": n, "value": v }))
+                        .collect();
+                    let mut request = json!({ "headers": headers });
+                    if let Some(b) = body {
+                        request["postData"] =
+                            json!({ "mimeType": "application/json", "text": b.to_string() });
+                    }
+                    entry(
+                        method,
+                        &format!("http://h{path}"),
+                        request,
+                        status,
+                        json!({ "headers": resp_headers, "content": json_body(resp) }),
+                    )
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        // A recording is an untrusted file: whatever it holds, the import either refuses it
+        // with a message or writes a scenario that validates.
+        #[test]
+        fn any_recording_imports_into_a_valid_scenario_or_a_clear_refusal(
+            entries in proptest::collection::vec(entry_strategy(), 1..5)
+        ) {
+            let options = Options { name: "p".into(), source: "p.har".into(), ..Options::default() };
+            match import(&har(entries), &options) {
+                Ok(imported) => {
+                    let env = |n: &str| n.starts_with("HAR_").then(|| "x".to_string());
+                    let parsed = crate::scenario::parse(
+                        &crate::scenario::SourceFile::new("p.toml", imported.toml.clone()),
+                        &crate::scenario::Overrides::default(),
+                        &env,
+                    );
+                    prop_assert!(parsed.is_ok(), "{:?}\n{}", parsed.err(), imported.toml);
+                }
+                Err(e) => prop_assert!(!e.to_string().is_empty()),
+            }
+        }
+    }
+}
