@@ -42,10 +42,6 @@ fn ab(store: &str, out: &std::path::Path, extra: &[&str]) -> assert_cmd::assert:
         .assert()
 }
 
-fn comparison(dir: &std::path::Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("comparison.json")).unwrap()).unwrap()
-}
-
 /// The verdict names comparison.json may hold.
 const VERDICTS: [&str; 4] = ["unchanged", "improved", "inconclusive", "regressed"];
 

@@ -47,24 +47,6 @@ fn run(
         .assert()
 }
 
-/// A comparison.json.
-fn comparison(dir: &std::path::Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("comparison.json")).unwrap()).unwrap()
-}
-
-/// A step's verdict in a comparison.json.
-fn verdict(c: &serde_json::Value, name: &str) -> String {
-    c["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == name)
-        .unwrap_or_else(|| panic!("no step {name}"))["verdict"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 /// Checks what a live comparison wrote, whatever timing made of its verdicts: exit 0 or 1 only
 /// (never a usage or run failure), agreeing with `overall.passed`; every step and the workflow
 /// has a verdict; the regressed list and the printed verdict line say the same thing.

@@ -13,22 +13,6 @@ use rehearse::record::mix::{MemberRun, MixInfo, combine};
 
 const SEED: u64 = 20_261_202;
 
-fn comparison(dir: &std::path::Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("comparison.json")).unwrap()).unwrap()
-}
-
-fn verdict(c: &serde_json::Value, name: &str) -> String {
-    c["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == name)
-        .unwrap_or_else(|| panic!("no step {name}: {c}"))["verdict"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 /// Runs the shipped mix against `target` at `rate` for `seconds`, into `out`.
 fn run_mix(
     target: &str,

@@ -112,3 +112,21 @@ pub fn schema_check(instance: &serde_json::Value) -> Result<(), String> {
         .validate(instance, index)
         .map_err(|e| format!("{e:#}"))
 }
+
+/// The comparison.json a command wrote into `dir`.
+pub fn comparison(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("comparison.json")).unwrap()).unwrap()
+}
+
+/// A step's verdict in a comparison.json.
+pub fn verdict(c: &serde_json::Value, name: &str) -> String {
+    c["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no step {name}: {c}"))["verdict"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
