@@ -224,7 +224,7 @@ pub fn steps(calls: &[Call], warnings: &mut Vec<String>) -> (Vec<Step>, Vec<(Str
             other => other.clone(),
         };
         let (captures, env) = (cx.captures, cx.env);
-        let name = unique(&mut names, slug(&call.method, &call.path, &call.query));
+        let name = unique(&mut names, slug(&call.method, &call.path));
         for (var, source) in captures {
             let step: &mut Step = &mut steps[source.0];
             step.captures.push((var, source.1));
@@ -476,7 +476,7 @@ fn unique(taken: &mut Vec<String>, name: String) -> String {
 }
 
 /// A step name from the request: `POST /api/invoices/inv_7/pay` → `post-api-invoices-id-pay`.
-fn slug(method: &str, path: &str, _query: &[(String, String)]) -> String {
+fn slug(method: &str, path: &str) -> String {
     let mut parts = vec![method.to_ascii_lowercase()];
     for segment in path.split('/').filter(|s| !s.is_empty()) {
         let decoded = crate::scenario::template::percent_decode(segment);
