@@ -1,6 +1,24 @@
 //! The guard against load on the wrong host: when an allowlist is set (`--allow-host` or
 //! `REHEARSE_ALLOWED_HOSTS`), a target outside it is refused before anything is sent.
 
+/// Checks every host a plan sends to: its HTTP target and its databases' servers (a
+/// SQLite file is local and has none).
+pub fn check_plan(plan: &crate::scenario::Plan, globs: &[String]) -> Result<(), String> {
+    check(&plan.target.host, globs)?;
+    for db in &plan.databases {
+        if let Some(host) = &db.host {
+            check(host, globs).map_err(|e| {
+                e.replacen(
+                    "the target host",
+                    &format!("the host of database `{}`", db.name),
+                    1,
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
+
 /// Checks `host` against host globs (`*` matches any run of characters, case-insensitive);
 /// an empty list allows every host.
 pub fn check(host: &str, globs: &[String]) -> Result<(), String> {

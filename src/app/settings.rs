@@ -247,7 +247,7 @@ pub fn run_plan(args: &RunArgs) -> Result<RunPlan, AppError> {
                 )));
             }
             for m in &mix.members {
-                super::allow::check(&m.plan.target.host, &args.allow.allowed_hosts)
+                super::allow::check_plan(&m.plan, &args.allow.allowed_hosts)
                     .map_err(|e| AppError::invalid(anyhow::anyhow!("{}: {e}", m.plan.name)))?;
             }
             let settings = RunSettings::new(args, mix_plan(&mix))?;
@@ -308,7 +308,7 @@ pub struct SuiteSettings {
 impl SuiteSettings {
     fn new(args: &RunArgs, suite: scenario::suite::Suite) -> Result<Self, AppError> {
         for m in &suite.members {
-            super::allow::check(&m.plan.target.host, &args.allow.allowed_hosts)
+            super::allow::check_plan(&m.plan, &args.allow.allowed_hosts)
                 .map_err(|e| AppError::invalid(anyhow::anyhow!("{}: {e}", m.plan.name)))?;
         }
         if suite.members.is_empty() {
@@ -418,7 +418,7 @@ fn ci_suite_id() -> Option<String> {
 impl RunSettings {
     /// Validates `rehearse run`'s flags against its one scenario.
     fn new(args: &RunArgs, plan: Plan) -> Result<Self, AppError> {
-        super::allow::check(&plan.target.host, &args.allow.allowed_hosts)
+        super::allow::check_plan(&plan, &args.allow.allowed_hosts)
             .map_err(|e| AppError::invalid(anyhow::anyhow!(e)))?;
         let store = (!args.no_store).then(|| args.store.url());
         let baseline = args.baseline.as_deref().map(Spec::parse);
@@ -507,7 +507,7 @@ impl AbSettings {
         let baseline = scenario::load(&args.scenario, &overrides(&args.load, a_url))?;
         let candidate = scenario::load(&args.scenario, &overrides(&args.load, b_url))?;
         for plan in [&baseline, &candidate] {
-            super::allow::check(&plan.target.host, &args.allow.allowed_hosts)
+            super::allow::check_plan(&plan, &args.allow.allowed_hosts)
                 .map_err(|e| AppError::invalid(anyhow::anyhow!(e)))?;
         }
         Ok(Self {

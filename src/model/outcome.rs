@@ -27,13 +27,17 @@ pub enum Outcome {
     RequestError,
     /// A polling step's condition (`until`) did not hold within its timeout.
     PollTimeout,
+    /// The database refused a statement (its SQLSTATE in the message).
+    QueryError,
+    /// Every connection of a database's pool stayed in use for the step's timeout.
+    PoolExhausted,
     /// Still in flight when the run ended and its grace period ran out.
     Interrupted,
 }
 
 impl Outcome {
     /// Every outcome, in the order counts are kept.
-    pub const ALL: [Outcome; 12] = [
+    pub const ALL: [Outcome; 14] = [
         Outcome::Ok,
         Outcome::Http3xx,
         Outcome::Http4xx,
@@ -45,6 +49,8 @@ impl Outcome {
         Outcome::CaptureFailed,
         Outcome::RequestError,
         Outcome::PollTimeout,
+        Outcome::QueryError,
+        Outcome::PoolExhausted,
         Outcome::Interrupted,
     ];
 
@@ -67,6 +73,8 @@ impl Outcome {
             Outcome::CaptureFailed => "capture_failed",
             Outcome::RequestError => "request_error",
             Outcome::PollTimeout => "poll_timeout",
+            Outcome::QueryError => "query_error",
+            Outcome::PoolExhausted => "pool_exhausted",
             Outcome::Interrupted => "interrupted",
         }
     }
@@ -87,6 +95,7 @@ impl Outcome {
                 | Outcome::Http5xx
                 | Outcome::CheckFailed
                 | Outcome::CaptureFailed
+                | Outcome::QueryError
         )
     }
 }
@@ -117,6 +126,10 @@ pub struct OutcomeCounts {
     pub request_error: u64,
     /// A polling step's condition did not hold in time.
     pub poll_timeout: u64,
+    /// The database refused a statement.
+    pub query_error: u64,
+    /// A database's connections all stayed in use.
+    pub pool_exhausted: u64,
     /// Cut off at the end of the run.
     pub interrupted: u64,
 }
@@ -136,7 +149,9 @@ impl OutcomeCounts {
             capture_failed: a[8],
             request_error: a[9],
             poll_timeout: a[10],
-            interrupted: a[11],
+            query_error: a[11],
+            pool_exhausted: a[12],
+            interrupted: a[13],
         }
     }
 
@@ -154,6 +169,8 @@ impl OutcomeCounts {
             Outcome::CaptureFailed => self.capture_failed,
             Outcome::RequestError => self.request_error,
             Outcome::PollTimeout => self.poll_timeout,
+            Outcome::QueryError => self.query_error,
+            Outcome::PoolExhausted => self.pool_exhausted,
             Outcome::Interrupted => self.interrupted,
         }
     }
@@ -188,7 +205,7 @@ mod tests {
 
     #[test]
     fn counts_round_trip_through_the_array_order() {
-        let mut a = [0u64; 12];
+        let mut a = [0u64; 14];
         for (i, v) in a.iter_mut().enumerate() {
             *v = i as u64 + 1;
         }
@@ -196,8 +213,8 @@ mod tests {
         for o in Outcome::ALL {
             assert_eq!(c.get(o), a[o.index()], "{}", o.name());
         }
-        assert_eq!(c.total(), 78);
-        assert_eq!(c.errors(), 78 - 1 - 12);
+        assert_eq!(c.total(), 105);
+        assert_eq!(c.errors(), 105 - 1 - 14);
         let json = serde_json::to_value(&c).unwrap();
         for o in Outcome::ALL {
             assert_eq!(json[o.name()], c.get(o), "{}", o.name());

@@ -113,6 +113,7 @@ pub async fn run<C: Deref<Target = Context>>(
             StepAction::Http(req) => {
                 http::perform(step, req, &ctx.client, session, &mut vars, &mut polls).await
             }
+            StepAction::Sql(sql) => super::sql::perform(step, sql, &ctx.databases, &mut vars).await,
         };
         if step.until.is_some() {
             ctx.recorder.record_polls(i, polls, launch.measured);

@@ -1,5 +1,5 @@
 //! The runner: replays a plan against its target under the planned load and returns what
-//! was recorded. One scheduler serves every load model; HTTP steps today, SQL later.
+//! was recorded. One scheduler serves every load model, HTTP and SQL steps alike.
 
 mod arrivals;
 mod gate;
@@ -7,6 +7,7 @@ pub mod http;
 mod iteration;
 mod result;
 mod schedule;
+pub mod sql;
 mod tickets;
 mod user;
 mod vars;
@@ -178,6 +179,9 @@ pub enum RunError {
     /// TLS could not be configured.
     #[error(transparent)]
     Tls(#[from] http::tls::TlsError),
+    /// A database URL could not be read.
+    #[error(transparent)]
+    Sql(#[from] sql::SetupError),
     /// The interval log could not be created.
     #[error("cannot create the interval log `{path}`: {source}")]
     IntervalLog {
@@ -192,6 +196,7 @@ pub enum RunError {
 pub(crate) struct Context {
     plan: Arc<Plan>,
     client: Arc<HttpClient>,
+    databases: sql::Databases,
     recorder: Recorder,
     gate: Gate,
     seed: u64,
@@ -258,6 +263,7 @@ fn body_budget(plan: &Plan) -> u64 {
 
 async fn record_run(plan: Arc<Plan>, opts: RunOptions) -> Result<RunRecord, RunError> {
     let client = HttpClient::new(&plan.target, body_budget(&plan))?;
+    let databases = sql::Databases::open(&plan)?;
     let recorder = Recorder::new(plan.steps.len() + 1);
     let counters = Arc::new(Counters::default());
     let names: Vec<String> = plan.steps.iter().map(|s| s.name.clone()).collect();
@@ -291,6 +297,7 @@ async fn record_run(plan: Arc<Plan>, opts: RunOptions) -> Result<RunRecord, RunE
     let ctx = Arc::new(Context {
         plan: plan.clone(),
         client,
+        databases,
         recorder: recorder.clone(),
         gate: Gate::default(),
         seed: opts.shard.seed(opts.seed),
@@ -334,6 +341,7 @@ async fn record_run(plan: Arc<Plan>, opts: RunOptions) -> Result<RunRecord, RunE
         .expect("the scheduler thread does not panic")
     };
     waker.abort();
+    ctx.databases.close().await;
 
     let timeline = tokio::task::spawn_blocking(move || flusher.finish())
         .await

@@ -155,6 +155,7 @@ fn redact(run: &mut RunResult, secrets: &crate::scenario::secrets::Secrets) {
 fn describe_request(step: &crate::scenario::StepPlan) -> String {
     match &step.action {
         StepAction::Http(h) => h.display.clone(),
+        StepAction::Sql(q) => q.display.clone(),
     }
 }
 

@@ -503,7 +503,14 @@ pub(super) fn build(
         Some(d) => b.columns = d.columns.clone(),
         None => b.data_failed = raw.data.is_some(),
     }
-    let target = build_target(&mut b, raw.target.as_ref(), overrides, &base_dir);
+    let databases = super::sql::build_databases(&mut b, &raw.databases);
+    let sql_only = !raw.steps.is_empty() && raw.steps.iter().all(|s| s.get_ref().sql.is_some());
+    let target = if sql_only && raw.target.is_none() && overrides.target.is_none() {
+        // Nothing goes over HTTP: the run's target is its (first) database.
+        databases.first().map(super::target::database_target)
+    } else {
+        build_target(&mut b, raw.target.as_ref(), overrides, &base_dir)
+    };
     b.cookies = target.as_ref().is_none_or(|t| t.cookies);
     let load = build_load(&mut b, raw.load.as_ref(), overrides);
 
@@ -560,7 +567,7 @@ pub(super) fn build(
         let defaults = target
             .as_ref()
             .map(|t| (t.timeout, t.max_body, t.max_redirects));
-        if let Some(s) = build_step(&mut b, step, i, defaults) {
+        if let Some(s) = build_step(&mut b, step, i, defaults, &databases, &raw.databases) {
             steps.push(s);
         }
     }
@@ -588,6 +595,7 @@ pub(super) fn build(
         thresholds,
         compare,
         secrets: b.secrets,
+        databases,
     })
 }
 

@@ -12,6 +12,7 @@ pub mod mix;
 pub mod plan;
 mod raw;
 pub mod secrets;
+mod sql;
 mod steps;
 pub mod suite;
 mod target;

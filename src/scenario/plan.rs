@@ -41,6 +41,8 @@ pub struct Plan {
     pub compare: crate::model::CompareSettings,
     /// Values from the environment and base-URL credentials, masked in everything written.
     pub secrets: super::secrets::Secrets,
+    /// The databases SQL steps use, by [`SqlPlan::database`].
+    pub databases: Vec<DatabasePlan>,
 }
 
 /// The system under test.
@@ -265,11 +267,104 @@ impl StepPlan {
     }
 }
 
-/// The kinds of step; SQL steps will join HTTP here.
+/// The kinds of step.
 #[derive(Debug, Clone)]
 pub enum StepAction {
     /// One HTTP request.
     Http(HttpRequestPlan),
+    /// SQL statements against one database.
+    Sql(SqlPlan),
+}
+
+/// A `[databases.NAME]` connection.
+#[derive(Debug, Clone)]
+pub struct DatabasePlan {
+    /// Its name in the scenario.
+    pub name: String,
+    /// Which database server speaks at the other end.
+    pub driver: Driver,
+    /// The URL as interpolated, password included: only the runner reads it.
+    pub url: String,
+    /// The URL without its password, for people.
+    pub display: String,
+    /// Host to connect to (none for SQLite), checked against the allowed hosts.
+    pub host: Option<String>,
+    /// Most connections open at once, per access mode.
+    pub pool: u32,
+    /// Longest a statement may run, enforced by the server where it can.
+    pub statement_timeout: Duration,
+}
+
+/// A database server kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Driver {
+    /// PostgreSQL.
+    Postgres,
+    /// MySQL or MariaDB.
+    MySql,
+    /// SQLite (a file).
+    Sqlite,
+}
+
+impl Driver {
+    /// The name people know it by.
+    pub fn name(self) -> &'static str {
+        match self {
+            Driver::Postgres => "PostgreSQL",
+            Driver::MySql => "MySQL",
+            Driver::Sqlite => "SQLite",
+        }
+    }
+}
+
+/// A SQL step's statements.
+#[derive(Debug, Clone)]
+pub struct SqlPlan {
+    /// Index into [`Plan::databases`].
+    pub database: usize,
+    /// The statements, in order; captures and checks read the last one's rows.
+    pub statements: Vec<StatementPlan>,
+    /// All statements in one transaction.
+    pub transaction: bool,
+    /// Writes refused (by the server: the session is read-only).
+    pub read_only: bool,
+    /// Prepared once per connection and reused.
+    pub prepare: bool,
+    /// What reports show: the database and the first statement's start.
+    pub display: String,
+    /// Rows of the last statement captures and checks read: the highest row index they need.
+    pub rows_needed: Option<usize>,
+}
+
+/// One statement and its parameters.
+#[derive(Debug, Clone)]
+pub struct StatementPlan {
+    /// The SQL text, sent as written (parameters are bound, never spliced in).
+    pub query: String,
+    /// Bound parameters, in placeholder order.
+    pub params: Vec<ParamPlan>,
+}
+
+/// A bound parameter: a rendered template sent with a type.
+#[derive(Debug, Clone)]
+pub struct ParamPlan {
+    /// The type it is bound as.
+    pub kind: ParamKind,
+    /// Its value, as text before conversion.
+    pub value: Template,
+}
+
+/// The SQL type a parameter is bound as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamKind {
+    /// Text.
+    Text,
+    /// A 64-bit integer.
+    Int,
+    /// A double.
+    Float,
+    /// A boolean.
+    Bool,
 }
 
 /// An HTTP request with templated parts.
@@ -354,6 +449,15 @@ pub enum CaptureSource {
     Regex(Regex),
     /// A cookie the step's responses set, by name.
     Cookie(String),
+    /// A SQL step's column in one row of the last statement's result.
+    Column {
+        /// The row (0: the first).
+        row: usize,
+        /// The column's name.
+        column: String,
+    },
+    /// A SQL step's number of rows (of the last statement).
+    RowCount,
 }
 
 /// Conditions on a response.
@@ -365,6 +469,10 @@ pub struct CheckPlan {
     pub json: Vec<JsonCheck>,
     /// Texts the body must contain.
     pub body_contains: Vec<Template>,
+    /// A SQL step's accepted row counts.
+    pub rows: Option<RangeInclusive<u64>>,
+    /// A SQL step's first-row columns and their expected values.
+    pub columns: Vec<(String, Expected)>,
 }
 
 impl CheckPlan {

@@ -34,6 +34,53 @@ pub struct RawScenario {
     pub thresholds: BTreeMap<Spanned<String>, Spanned<Value>>,
     /// `[compare]`: regression-verdict settings.
     pub compare: Option<Spanned<RawCompare>>,
+    /// `[databases.NAME]`: connections SQL steps use.
+    #[serde(default)]
+    pub databases: BTreeMap<Spanned<String>, Spanned<RawDatabase>>,
+}
+
+/// `[databases.NAME]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDatabase {
+    /// `postgres://`, `mysql://`/`mariadb://` or `sqlite:` URL, `${ENV}` interpolated.
+    pub url: Spanned<String>,
+    /// Most connections open at once (per access mode).
+    pub pool: Option<Spanned<i64>>,
+    /// Longest a statement may run, enforced by the server where it can.
+    pub statement_timeout: Option<Spanned<Value>>,
+}
+
+/// `[steps.sql]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSql {
+    /// Which `[databases.NAME]` (optional when there is one).
+    pub database: Option<Spanned<String>>,
+    /// One statement.
+    pub query: Option<Spanned<String>>,
+    /// Its bound parameters.
+    #[serde(default)]
+    pub params: Vec<Spanned<Value>>,
+    /// Several statements, in order.
+    pub statements: Option<Spanned<Vec<Spanned<RawStatement>>>>,
+    /// Run the statements in one transaction.
+    pub transaction: Option<Spanned<bool>>,
+    /// Refuse writes (default true).
+    pub read_only: Option<Spanned<bool>>,
+    /// Prepare and cache the statements on each connection (default true).
+    pub prepare: Option<Spanned<bool>>,
+}
+
+/// One `[[steps.sql.statements]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStatement {
+    /// The statement.
+    pub query: Spanned<String>,
+    /// Its bound parameters.
+    #[serde(default)]
+    pub params: Vec<Spanned<Value>>,
 }
 
 /// `[compare]`.
@@ -134,8 +181,8 @@ pub struct RawStep {
     pub name: Option<Spanned<String>>,
     /// An HTTP request.
     pub http: Option<Spanned<RawHttp>>,
-    /// A SQL statement (reserved for a later release).
-    pub sql: Option<Spanned<Value>>,
+    /// SQL statements against a `[databases.NAME]`.
+    pub sql: Option<Spanned<RawSql>>,
     /// Variables to capture from the response.
     #[serde(default)]
     pub capture: BTreeMap<Spanned<String>, Spanned<RawCapture>>,
@@ -189,6 +236,12 @@ pub struct RawCapture {
     pub regex: Option<Spanned<String>>,
     /// A cookie the step's responses set (`Set-Cookie`), by name.
     pub cookie: Option<Spanned<String>>,
+    /// A SQL step's column, by name.
+    pub column: Option<Spanned<String>>,
+    /// Which row a `column` capture reads (default 0).
+    pub row: Option<Spanned<i64>>,
+    /// A SQL step's number of rows.
+    pub row_count: Option<Spanned<bool>>,
 }
 
 /// `[steps.check]`.
@@ -202,6 +255,11 @@ pub struct RawCheck {
     pub json: BTreeMap<Spanned<String>, Spanned<Value>>,
     /// Text (or list of texts) the body must contain.
     pub body_contains: Option<Spanned<Value>>,
+    /// A SQL step's row count: `1`, `"1..10"`, `">= 1"`.
+    pub rows: Option<Spanned<Value>>,
+    /// A SQL step's first-row column → expected value.
+    #[serde(default)]
+    pub columns: BTreeMap<Spanned<String>, Spanned<Value>>,
 }
 
 /// `[steps.until]`: the check syntax, plus the polling pace.

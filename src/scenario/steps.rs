@@ -17,6 +17,8 @@ pub(super) fn build_step(
     raw: &Spanned<RawStep>,
     index: usize,
     defaults: Option<(Duration, u64, u32)>,
+    databases: &[DatabasePlan],
+    declared: &BTreeMap<Spanned<String>, Spanned<RawDatabase>>,
 ) -> Option<StepPlan> {
     let s = raw.get_ref();
     let before = b.diags.len();
@@ -38,11 +40,8 @@ pub(super) fn build_step(
     let action = match (&s.http, &s.sql) {
         (Some(http), None) => build_http(b, http, index).map(StepAction::Http),
         (None, Some(sql)) => {
-            b.error(
-                sql.span(),
-                "`sql` steps are not supported yet: this version runs `http` steps",
-            );
-            None
+            super::sql::refuse_http_keys(b, s);
+            super::sql::build_sql(b, sql, index, databases, declared).map(StepAction::Sql)
         }
         (Some(_), Some(sql)) => {
             b.error(sql.span(), "a step is either `http` or `sql`, not both");
@@ -64,11 +63,15 @@ pub(super) fn build_step(
             .iter()
             .position(|c| c == var.get_ref())
             .expect("registered before build");
-        if let Some(source) = capture_source(b, var, cap) {
+        if let Some(source) = capture_source(b, var, cap, s.sql.is_some()) {
             captures.push(CapturePlan { slot, source });
         }
     }
-    let checks = build_checks(b, s.check.as_ref(), index);
+    let checks = if s.sql.is_some() {
+        super::sql::build_sql_checks(b, s.check.as_ref(), index)
+    } else {
+        build_checks(b, s.check.as_ref(), index)
+    };
     let until = s.until.as_ref().and_then(|u| build_until(b, u, index));
     let think = s.think.as_ref().and_then(|t| b.think(t));
     let timeout = match &s.timeout {
@@ -79,16 +82,30 @@ pub(super) fn build_step(
         Some(v) => b.size(v, "max_body"),
         None => defaults.map(|d| d.1),
     };
+    let timeout = match (timeout, s.sql.is_some()) {
+        // A SQL-only scenario may have no `[target]`: its steps wait the HTTP default.
+        (None, true) if s.timeout.is_none() => Some(super::build::DEFAULT_TIMEOUT),
+        (t, _) => t,
+    };
+    let (max_body, max_redirects_default) = if s.sql.is_some() {
+        (max_body.or(Some(0)), Some(0))
+    } else {
+        (max_body, defaults.map(|d| d.2))
+    };
     let max_redirects = match &s.follow_redirects {
         Some(v) => b.redirects(v),
-        None => defaults.map(|d| d.2),
+        None => max_redirects_default,
     };
     if b.diags.len() > before {
         return None;
     }
+    let mut action = action?;
+    if let StepAction::Sql(sql) = &mut action {
+        sql.rows_needed = super::sql::rows_needed(&captures, &checks);
+    }
     Some(StepPlan {
         name,
-        action: action?,
+        action,
         captures,
         checks,
         think,
@@ -485,6 +502,7 @@ fn capture_source(
     b: &mut Builder,
     var: &Spanned<String>,
     cap: &Spanned<RawCapture>,
+    sql: bool,
 ) -> Option<CaptureSource> {
     let name = var.get_ref();
     let valid = !name.is_empty()
@@ -506,7 +524,22 @@ fn capture_source(
         );
         return None;
     }
+    if sql {
+        return super::sql::sql_capture(b, name, cap);
+    }
     let c = cap.get_ref();
+    let sql_keys = [
+        c.column.as_ref().map(|v| (v.span(), "column")),
+        c.row.as_ref().map(|v| (v.span(), "row")),
+        c.row_count.as_ref().map(|v| (v.span(), "row_count")),
+    ];
+    if let Some((span, key)) = sql_keys.into_iter().flatten().next() {
+        b.error(
+            span,
+            format!("a `{key}` capture reads a `sql` step's rows; this is an `http` step"),
+        );
+        return None;
+    }
     match (&c.json, &c.header, &c.regex, &c.cookie) {
         (None, None, None, Some(cookie)) => {
             if !b.cookies {
@@ -561,6 +594,13 @@ fn build_checks(b: &mut Builder, raw: Option<&Spanned<RawCheck>>, step: usize) -
     match raw {
         Some(raw) => {
             let c = raw.get_ref();
+            let sql_keys = [
+                c.rows.as_ref().map(|v| (v.span(), "rows")),
+                c.columns.keys().next().map(|k| (k.span(), "columns")),
+            ];
+            for (span, key) in sql_keys.into_iter().flatten() {
+                b.error(span, format!("`check.{key}` is for `sql` steps"));
+            }
             build_conditions(
                 b,
                 c.status.as_ref(),
@@ -574,6 +614,8 @@ fn build_checks(b: &mut Builder, raw: Option<&Spanned<RawCheck>>, step: usize) -
             status: default,
             json: Vec::new(),
             body_contains: Vec::new(),
+            rows: None,
+            columns: Vec::new(),
         },
     }
 }
@@ -591,6 +633,8 @@ fn build_conditions(
         status: default_status,
         json: Vec::new(),
         body_contains: Vec::new(),
+        rows: None,
+        columns: Vec::new(),
     };
     if let Some(status) = status {
         let patterns: Vec<Value> = match status.get_ref() {

@@ -137,6 +137,24 @@ pub(super) fn build_target(
     })
 }
 
+/// The target of a run with no HTTP steps: its database, as reports show it.
+pub(super) fn database_target(db: &DatabasePlan) -> TargetPlan {
+    TargetPlan {
+        base_url: db.display.clone(),
+        basic_auth: None,
+        tls: None,
+        host: db.host.clone().unwrap_or_else(|| "localhost".into()),
+        port: 0,
+        authority: db.host.clone().unwrap_or_default(),
+        base_path: String::new(),
+        headers: Vec::new(),
+        timeout: super::build::DEFAULT_TIMEOUT,
+        max_body: 0,
+        cookies: false,
+        max_redirects: 0,
+    }
+}
+
 struct BaseUrl {
     scheme: String,
     host: String,

@@ -191,6 +191,9 @@ fn captures(
                         .unwrap_or_default()
                 })
             }
+            CaptureSource::Column { .. } | CaptureSource::RowCount => {
+                unreachable!("validation allows row captures only on SQL steps")
+            }
         };
         match value {
             Some(v) => vars.captures[capture.slot] = Some(v),
@@ -202,6 +205,9 @@ fn captures(
                     CaptureSource::Header(h) => format!("no `{h}` header"),
                     CaptureSource::Regex(re) => format!("regex `{re}` did not match"),
                     CaptureSource::Cookie(c) => format!("no cookie `{c}` set by this step"),
+                    CaptureSource::Column { .. } | CaptureSource::RowCount => {
+                        unreachable!("row captures are only on SQL steps")
+                    }
                 };
                 return Err((Outcome::CaptureFailed, format!("capture: {what}")));
             }
@@ -211,7 +217,7 @@ fn captures(
 }
 
 /// Integers and floats compare by value (TOML `12` equals JSON `12.0`).
-fn values_equal(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+pub(crate) fn values_equal(a: &serde_json::Value, b: &serde_json::Value) -> bool {
     match (a.as_f64(), b.as_f64()) {
         (Some(x), Some(y)) if a.is_number() && b.is_number() => x == y,
         _ => a == b,

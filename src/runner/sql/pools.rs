@@ -1,0 +1,167 @@
+//! Connection pools per database and access mode: read-only sessions (the server refuses
+//! writes) unless a step says `read_only = false`, connected lazily so a database that is
+//! down is measured as connect errors, never a crash.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool};
+use sqlx::pool::PoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPool};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+
+use crate::scenario::{DatabasePlan, Driver, Plan, StepAction};
+
+/// A pool of one driver.
+#[derive(Debug, Clone)]
+pub enum Pool {
+    /// PostgreSQL.
+    Pg(PgPool),
+    /// MySQL or MariaDB.
+    My(MySqlPool),
+    /// SQLite.
+    Lite(SqlitePool),
+}
+
+/// The pools of one database.
+#[derive(Debug)]
+struct Database {
+    read_only: Option<Pool>,
+    read_write: Option<Pool>,
+    /// The most connections each pool opens.
+    size: u32,
+}
+
+/// Every database a run's SQL steps use.
+#[derive(Debug, Default)]
+pub struct Databases {
+    dbs: Vec<Database>,
+}
+
+/// A database URL the driver could not read (it names the database, never the URL).
+#[derive(Debug, thiserror::Error)]
+#[error("database `{name}`: {why}")]
+pub struct SetupError {
+    name: String,
+    why: String,
+}
+
+impl Databases {
+    /// Pools for the access modes the plan's SQL steps use; nothing connects yet.
+    pub fn open(plan: &Plan) -> Result<Self, SetupError> {
+        let mut dbs = Vec::with_capacity(plan.databases.len());
+        for (i, db) in plan.databases.iter().enumerate() {
+            let steps = plan.steps.iter().filter_map(|s| match &s.action {
+                StepAction::Sql(q) if q.database == i => Some((q.read_only, s.timeout)),
+                _ => None,
+            });
+            let (mut ro, mut rw, mut wait) = (false, false, Duration::ZERO);
+            for (read_only, timeout) in steps {
+                if read_only {
+                    ro = true;
+                } else {
+                    rw = true;
+                }
+                wait = wait.max(timeout);
+            }
+            let pool = |read_only| connect_lazy(db, read_only, wait);
+            dbs.push(Database {
+                read_only: if ro { Some(pool(true)?) } else { None },
+                read_write: if rw { Some(pool(false)?) } else { None },
+                size: db.pool,
+            });
+        }
+        Ok(Self { dbs })
+    }
+
+    /// The pool a step uses, and its size.
+    pub fn pool(&self, database: usize, read_only: bool) -> (&Pool, u32) {
+        let db = &self.dbs[database];
+        let pool = if read_only {
+            db.read_only.as_ref()
+        } else {
+            db.read_write.as_ref()
+        };
+        (pool.expect("a pool for every mode a step uses"), db.size)
+    }
+
+    /// Closes every connection (at the end of the run).
+    pub async fn close(&self) {
+        for db in &self.dbs {
+            for pool in [&db.read_only, &db.read_write].into_iter().flatten() {
+                match pool {
+                    Pool::Pg(p) => p.close().await,
+                    Pool::My(p) => p.close().await,
+                    Pool::Lite(p) => p.close().await,
+                }
+            }
+        }
+    }
+}
+
+fn options<DB: sqlx::Database>(db: &DatabasePlan, wait: Duration) -> PoolOptions<DB> {
+    PoolOptions::new()
+        .max_connections(db.pool)
+        .min_connections(0)
+        // The pool's own wait is a backstop: each step's timeout ends its wait first.
+        .acquire_timeout(wait + Duration::from_secs(1))
+        // A connection checked out is used at once: a ping before each would add a round
+        // trip to every measured statement.
+        .test_before_acquire(false)
+}
+
+fn connect_lazy(db: &DatabasePlan, read_only: bool, wait: Duration) -> Result<Pool, SetupError> {
+    let fail = |e: sqlx::Error| SetupError {
+        name: db.name.clone(),
+        // sqlx's parse errors do not quote the URL, but the password is masked by the
+        // caller's secrets all the same.
+        why: format!("{} URL not understood: {e}", db.driver.name()),
+    };
+    let timeout_ms = db.statement_timeout.as_millis().max(1).to_string();
+    Ok(match db.driver {
+        Driver::Postgres => {
+            let mut settings = vec![("statement_timeout", timeout_ms)];
+            if read_only {
+                settings.push(("default_transaction_read_only", "on".into()));
+            }
+            let o = PgConnectOptions::from_str(&db.url)
+                .map_err(fail)?
+                .options(settings)
+                .application_name("rehearse");
+            Pool::Pg(options(db, wait).connect_lazy_with(o))
+        }
+        Driver::MySql => {
+            let url = match db.url.strip_prefix("mariadb:") {
+                Some(rest) => format!("mysql:{rest}"),
+                None => db.url.clone(),
+            };
+            let o = MySqlConnectOptions::from_str(&url).map_err(fail)?;
+            let limit = db.statement_timeout;
+            let pool = options::<sqlx::MySql>(db, wait).after_connect(move |conn, _| {
+                Box::pin(async move {
+                    use sqlx::Executor as _;
+                    if read_only {
+                        conn.execute("SET SESSION TRANSACTION READ ONLY").await?;
+                    }
+                    // MariaDB's limit (seconds) or MySQL's (milliseconds, SELECT only).
+                    let secs = format!("SET SESSION max_statement_time = {}", limit.as_secs_f64());
+                    if conn.execute(sqlx::AssertSqlSafe(secs)).await.is_err() {
+                        let ms = format!("SET SESSION max_execution_time = {}", limit.as_millis());
+                        let _ = conn.execute(sqlx::AssertSqlSafe(ms)).await;
+                    }
+                    Ok(())
+                })
+            });
+            Pool::My(pool.connect_lazy_with(o))
+        }
+        Driver::Sqlite => {
+            let o = SqliteConnectOptions::from_str(&db.url)
+                .map_err(fail)?
+                .create_if_missing(false)
+                .read_only(read_only)
+                // A locked database waits as long as a statement may run, then fails.
+                .busy_timeout(db.statement_timeout);
+            Pool::Lite(options(db, wait).connect_lazy_with(o))
+        }
+    })
+}
