@@ -169,8 +169,14 @@ enum Place {
     Top,
     Target,
     Load,
+    /// `[databases.main]`.
+    Database,
     Step,
     Http,
+    /// `[steps.sql]`.
+    Sql,
+    /// `[steps.capture]`: the key is the captured variable's name.
+    Capture,
     Check,
     Until,
 }
@@ -183,6 +189,23 @@ enum Model {
     Closed,
 }
 
+/// What a step does: an HTTP request or SQL statements. Some step keys belong to one kind;
+/// in a step of the other kind they are refused, which the schema says with `if`/`then`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    Http,
+    Sql,
+}
+
+impl Kind {
+    fn other(self) -> Kind {
+        match self {
+            Kind::Http => Kind::Sql,
+            Kind::Sql => Kind::Http,
+        }
+    }
+}
+
 /// One optional key: where it goes, values both judge valid, and values both judge invalid
 /// (a wrong type, or a shape or bound the schema encodes).
 struct Row {
@@ -190,18 +213,44 @@ struct Row {
     key: &'static str,
     /// `[load]` keys: the model they belong to (None: both).
     model: Option<Model>,
+    /// Step keys: the kind of step they belong to (None: both, or the place says).
+    kind: Option<Kind>,
     valid: &'static [&'static str],
     invalid: &'static [&'static str],
 }
 
+/// The kind of step a place's keys need (None: any).
+fn place_kind(p: Place) -> Option<Kind> {
+    match p {
+        Place::Http | Place::Until => Some(Kind::Http),
+        Place::Sql => Some(Kind::Sql),
+        _ => None,
+    }
+}
+
+/// The kind of step a row's key needs (None: any).
+fn row_kind(r: &Row) -> Option<Kind> {
+    r.kind.or(place_kind(r.place))
+}
+
+/// Whether a row's key belongs to one kind of step and can be written in the other
+/// (`[steps.http]` and `[steps.sql]` keys make the step what it is).
+fn misplaceable(r: &Row) -> bool {
+    row_kind(r).is_some() && !matches!(r.place, Place::Http | Place::Sql)
+}
+
 const REDIRECTS_VALID: &[&str] = &["true", "false", "0", "5", "30"];
 const REDIRECTS_INVALID: &[&str] = &["31", "-1", "\"yes\"", "2.5"];
+
+/// The one database generated files declare, and its default URL.
+const DATABASE: &str = "main";
 
 const ROWS: &[Row] = &[
     Row {
         place: Place::Target,
         key: "timeout",
         model: None,
+        kind: None,
         valid: &["\"5s\"", "\"1m30s\"", "\"250ms\"", "\"1.5s\""],
         invalid: &["5", "true", "\"5\"", "\"0s\"", "\"5 s\""],
     },
@@ -209,6 +258,7 @@ const ROWS: &[Row] = &[
         place: Place::Target,
         key: "max_body",
         model: None,
+        kind: None,
         valid: &["\"1MiB\"", "1048576", "\"512 KiB\"", "\"2MB\"", "300"],
         invalid: &["0", "-1", "true", "\"1 parsec\"", "1.5", "\"MiB\""],
     },
@@ -216,6 +266,7 @@ const ROWS: &[Row] = &[
         place: Place::Target,
         key: "cookies",
         model: None,
+        kind: None,
         valid: &["true", "false"],
         invalid: &["\"yes\"", "1"],
     },
@@ -223,6 +274,7 @@ const ROWS: &[Row] = &[
         place: Place::Target,
         key: "follow_redirects",
         model: None,
+        kind: None,
         valid: REDIRECTS_VALID,
         invalid: REDIRECTS_INVALID,
     },
@@ -230,6 +282,7 @@ const ROWS: &[Row] = &[
         place: Place::Load,
         key: "rate",
         model: Some(Model::Open),
+        kind: None,
         valid: &[
             "\"50/s\"",
             "\"3000/m\"",
@@ -243,6 +296,7 @@ const ROWS: &[Row] = &[
         place: Place::Load,
         key: "users",
         model: Some(Model::Closed),
+        kind: None,
         valid: &["1", "5", "100000"],
         invalid: &["\"5\"", "0", "100001", "1.5"],
     },
@@ -250,6 +304,7 @@ const ROWS: &[Row] = &[
         place: Place::Load,
         key: "duration",
         model: None,
+        kind: None,
         valid: &["\"30s\"", "\"1m30s\"", "\"2m\""],
         invalid: &["30", "\"0s\"", "\"30\""],
     },
@@ -257,13 +312,55 @@ const ROWS: &[Row] = &[
         place: Place::Load,
         key: "warmup",
         model: None,
+        kind: None,
         valid: &["\"0s\"", "\"5s\""],
         invalid: &["5", "\"soon\""],
+    },
+    // Required: a generated `[databases.main]` has the first valid URL unless one is chosen.
+    // (`${ENV}` URLs are left out: the parser here reads every variable as an http:// URL.)
+    Row {
+        place: Place::Database,
+        key: "url",
+        model: None,
+        kind: None,
+        valid: &[
+            "\"sqlite:ledger.db\"",
+            "\"postgres://app:s%40cret@db.staging:5432/ledger?sslmode=require\"",
+            "\"postgresql://db.staging/ledger\"",
+            "\"mysql://root@127.0.0.1:3306/test?password=hunter2\"",
+            "\"mariadb://[::1]:3306/x\"",
+            "\"SQLite:data/ledger.db\"",
+        ],
+        invalid: &[
+            "\"oracle://db.staging/ledger\"",
+            "\"ledger.db\"",
+            "\"http://db.staging/ledger\"",
+            "\" postgres://db.staging/ledger\"",
+            "5",
+        ],
+    },
+    Row {
+        place: Place::Database,
+        key: "pool",
+        model: None,
+        kind: None,
+        valid: &["1", "10", "1000"],
+        invalid: &["0", "1001", "-1", "\"10\"", "1.5"],
+    },
+    // At most 1h, like other timeouts: a range the parser checks, so not tabled.
+    Row {
+        place: Place::Database,
+        key: "statement_timeout",
+        model: None,
+        kind: None,
+        valid: &["\"30s\"", "\"250ms\"", "\"1h\""],
+        invalid: &["30", "\"0s\"", "\"soon\"", "true"],
     },
     Row {
         place: Place::Step,
         key: "think",
         model: None,
+        kind: None,
         valid: &["\"200ms..600ms\"", "\"1s\"", "\"1s..2s\""],
         invalid: &["1", "\"fast\"", "\"1s..\""],
     },
@@ -271,6 +368,7 @@ const ROWS: &[Row] = &[
         place: Place::Step,
         key: "timeout",
         model: None,
+        kind: None,
         valid: &["\"5s\"", "\"250ms\""],
         invalid: &["5", "\"0ms\"", "false"],
     },
@@ -278,13 +376,159 @@ const ROWS: &[Row] = &[
         place: Place::Step,
         key: "follow_redirects",
         model: None,
+        kind: Some(Kind::Http),
         valid: REDIRECTS_VALID,
         invalid: REDIRECTS_INVALID,
+    },
+    Row {
+        place: Place::Step,
+        key: "max_body",
+        model: None,
+        kind: Some(Kind::Http),
+        valid: &["\"64KiB\"", "4096"],
+        invalid: &["0", "\"big\""],
+    },
+    // The database the step names: generated files declare only `main`, and a name that
+    // is not declared is a reference the schema cannot follow, so only names no
+    // declaration could have are tabled as invalid.
+    Row {
+        place: Place::Sql,
+        key: "database",
+        model: None,
+        kind: None,
+        valid: &["\"main\""],
+        invalid: &["\"no such\"", "\"\"", "1"],
+    },
+    // Required unless `statements` is chosen, which replaces it (and `params`).
+    Row {
+        place: Place::Sql,
+        key: "query",
+        model: None,
+        kind: None,
+        valid: &[
+            "\"SELECT 1\"",
+            "\"SELECT id FROM invoices WHERE customer = $1\"",
+            "'''\nSELECT id\n  FROM invoices\n WHERE customer = ?'''",
+            "\"SELECT '{' || name || '}' FROM t\"",
+        ],
+        invalid: &[
+            "\"\"",
+            "\"   \"",
+            "\"SELECT {{ iteration }}\"",
+            "\"SELECT * FROM t WHERE id = {{iteration}}\"",
+            "1",
+            "[\"SELECT 1\"]",
+        ],
+    },
+    Row {
+        place: Place::Sql,
+        key: "params",
+        model: None,
+        kind: None,
+        valid: &[
+            "[]",
+            "[\"{{ iteration }}\", 42, 1.5, true, -3]",
+            "[{ int = \"{{ iteration }}\" }, { float = \"1.5\" }, { bool = \"true\" }, { text = \"x\" }]",
+            "[\"plain text\", { text = \"{{ uuid }}\" }]",
+        ],
+        invalid: &[
+            "\"{{ iteration }}\"",
+            "[[1]]",
+            "[{ int = 1 }]",
+            "[{ integer = \"1\" }]",
+            "[{ int = \"1\", text = \"1\" }]",
+            "[{}]",
+        ],
+    },
+    Row {
+        place: Place::Sql,
+        key: "statements",
+        model: None,
+        kind: None,
+        valid: &[
+            "[{ query = \"SELECT 1\" }]",
+            "[{ query = \"SELECT $1\", params = [\"{{ iteration }}\", { int = \"7\" }] }]",
+        ],
+        invalid: &[
+            "[]",
+            "[{ params = [1] }]",
+            "[{ query = \"SELECT {{ iteration }}\" }]",
+            "[{ query = \"SELECT 1\", param = [1] }]",
+            "[{ query = \"SELECT $1\", params = [[1]] }]",
+            "{ query = \"SELECT 1\" }",
+        ],
+    },
+    Row {
+        place: Place::Sql,
+        key: "transaction",
+        model: None,
+        kind: None,
+        valid: &["true", "false"],
+        invalid: &["\"yes\"", "1"],
+    },
+    Row {
+        place: Place::Sql,
+        key: "read_only",
+        model: None,
+        kind: None,
+        valid: &["true", "false"],
+        invalid: &["\"no\"", "0"],
+    },
+    Row {
+        place: Place::Sql,
+        key: "prepare",
+        model: None,
+        kind: None,
+        valid: &["true", "false"],
+        invalid: &["\"always\""],
+    },
+    Row {
+        place: Place::Capture,
+        key: "got",
+        model: None,
+        kind: Some(Kind::Http),
+        valid: &[
+            "{ json = \"$.id\" }",
+            "{ header = \"location\" }",
+            "{ regex = 'id=(\\w+)' }",
+        ],
+        invalid: &[
+            "{ json = \"$.id\", header = \"location\" }",
+            "{}",
+            "{ header = 1 }",
+            "\"$.id\"",
+        ],
+    },
+    Row {
+        place: Place::Capture,
+        key: "cell",
+        model: None,
+        kind: Some(Kind::Sql),
+        valid: &[
+            "{ column = \"id\" }",
+            "{ row = 2, column = \"id\" }",
+            "{ column = \"id\", row = 0 }",
+            "{ row = 1000000, column = \"id\" }",
+            "{ row_count = true }",
+        ],
+        invalid: &[
+            "{ row_count = false }",
+            "{ column = \"id\", row_count = true }",
+            "{ row = 1, row_count = true }",
+            "{ row = -1, column = \"id\" }",
+            "{ row = 1000001, column = \"id\" }",
+            "{ row = 1 }",
+            "{ column = \"\" }",
+            "{ column = 1 }",
+            "{ column = \"id\", json = \"$.id\" }",
+            "{}",
+        ],
     },
     Row {
         place: Place::Check,
         key: "status",
         model: None,
+        kind: Some(Kind::Http),
         valid: &[
             "200",
             "[200, 201]",
@@ -295,9 +539,54 @@ const ROWS: &[Row] = &[
         invalid: &["true", "\"ok\"", "[]", "99", "\"6xx\"", "2.5"],
     },
     Row {
+        place: Place::Check,
+        key: "body_contains",
+        model: None,
+        kind: Some(Kind::Http),
+        valid: &["\"ok\"", "[\"ok\", \"paid\"]"],
+        invalid: &["1", "[1]"],
+    },
+    // `"10..1"` (a range that ends below its start) is refused by the parser only.
+    Row {
+        place: Place::Check,
+        key: "rows",
+        model: None,
+        kind: Some(Kind::Sql),
+        valid: &[
+            "1",
+            "0",
+            "\"1..10\"",
+            "\" 3 .. 3 \"",
+            "\">= 1\"",
+            "\"<=5\"",
+            "\"7\"",
+            "\"+2\"",
+        ],
+        invalid: &[
+            "-1", "\"-1\"", "\"1..\"", "\"> 1\"", "\"1-10\"", "\"many\"", "true", "1.5", "[1]",
+        ],
+    },
+    Row {
+        place: Place::Check,
+        key: "columns",
+        model: None,
+        kind: Some(Kind::Sql),
+        valid: &[
+            "{ status = \"open\", amount = 12 }",
+            "{ paid = true, ratio = 1.5 }",
+            "{ customer = \"{{ iteration }}\" }",
+        ],
+        invalid: &[
+            "{ status = [\"open\"] }",
+            "{ status = { is = \"open\" } }",
+            "\"open\"",
+        ],
+    },
+    Row {
         place: Place::Until,
         key: "json",
         model: None,
+        kind: None,
         valid: &["{ \"$.status\" = \"settled\" }"],
         invalid: &["\"settled\"", "[\"settled\"]"],
     },
@@ -306,6 +595,7 @@ const ROWS: &[Row] = &[
         place: Place::Until,
         key: "interval",
         model: None,
+        kind: None,
         valid: &["\"20ms\"", "\"250ms\""],
         invalid: &["20", "\"0ms\""],
     },
@@ -313,6 +603,7 @@ const ROWS: &[Row] = &[
         place: Place::Until,
         key: "timeout",
         model: None,
+        kind: None,
         valid: &["\"10s\"", "\"30s\""],
         invalid: &["true", "\"0s\""],
     },
@@ -323,14 +614,25 @@ const UNKNOWN: &[(Place, &str)] = &[
     (Place::Top, "descripton"),
     (Place::Target, "base_ulr"),
     (Place::Load, "durration"),
+    (Place::Database, "poool"),
     (Place::Step, "thnik"),
     (Place::Http, "methdo"),
+    (Place::Sql, "querry"),
     (Place::Check, "stauts"),
     (Place::Until, "intervall"),
 ];
 
 fn is_step_place(p: Place) -> bool {
-    matches!(p, Place::Step | Place::Http | Place::Check | Place::Until)
+    matches!(
+        p,
+        Place::Step | Place::Http | Place::Sql | Place::Capture | Place::Check | Place::Until
+    )
+}
+
+fn row(place: Place, key: &str) -> usize {
+    ROWS.iter()
+        .position(|r| r.place == place && r.key == key)
+        .unwrap()
 }
 
 /// The one fault a case may carry, so that each rejection has a single cause the schema
@@ -345,15 +647,25 @@ enum Fault {
     },
     /// UNKNOWN[place] added, in step `step`.
     Unknown { place: usize, step: usize },
+    /// ROWS[row], a key of one kind of step, set to its valid value `value` in step `step`,
+    /// made a step of the other kind.
+    Misplaced {
+        row: usize,
+        value: usize,
+        step: usize,
+    },
 }
 
 #[derive(Clone, Debug)]
 struct Case {
     model: Option<Model>,
+    /// Whether `[target]` is written when every step is a SQL step (which needs none);
+    /// it is always written otherwise.
+    target: bool,
     /// For each row, the valid value chosen (None: absent): one set for the file's tables,
-    /// one per step.
+    /// one per step, with the step's kind.
     file: Vec<Option<usize>>,
-    steps: Vec<Vec<Option<usize>>>,
+    steps: Vec<(Kind, Vec<Option<usize>>)>,
     fault: Option<Fault>,
 }
 
@@ -363,13 +675,23 @@ fn choices() -> impl Strategy<Value = Vec<Option<usize>>> {
         .collect::<Vec<_>>()
 }
 
+fn kind() -> impl Strategy<Value = Kind> {
+    prop_oneof![Just(Kind::Http), Just(Kind::Sql)]
+}
+
 fn fault() -> impl Strategy<Value = Fault> {
     let invalid = (0..ROWS.len())
         .prop_flat_map(|row| (Just(row), 0..ROWS[row].invalid.len(), 0..3usize))
         .prop_map(|(row, value, step)| Fault::Invalid { row, value, step });
     let unknown =
         (0..UNKNOWN.len(), 0..3usize).prop_map(|(place, step)| Fault::Unknown { place, step });
-    prop_oneof![invalid, unknown]
+    let kinded: Vec<usize> = (0..ROWS.len())
+        .filter(|&i| misplaceable(&ROWS[i]))
+        .collect();
+    let misplaced = proptest::sample::select(kinded)
+        .prop_flat_map(|row| (Just(row), 0..ROWS[row].valid.len(), 0..3usize))
+        .prop_map(|(row, value, step)| Fault::Misplaced { row, value, step });
+    prop_oneof![invalid, unknown, misplaced]
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -380,12 +702,14 @@ fn case() -> impl Strategy<Value = Case> {
     ];
     (
         model,
+        any::<bool>(),
         choices(),
-        proptest::collection::vec(choices(), 1..=3),
+        proptest::collection::vec((kind(), choices()), 1..=3),
         proptest::option::weighted(0.5, fault()),
     )
-        .prop_map(|(model, file, steps, fault)| Case {
+        .prop_map(|(model, target, file, steps, fault)| Case {
             model,
+            target,
             file,
             steps,
             fault,
@@ -396,81 +720,152 @@ impl Case {
     /// The file's text, and whether it is a valid scenario by construction.
     fn render(&self) -> (String, bool) {
         let mut model = self.model;
+        let mut target = self.target;
         let mut file: Vec<Option<&str>> = self.values(&self.file);
-        let mut steps: Vec<Vec<Option<&str>>> = self.steps.iter().map(|s| self.values(s)).collect();
+        let mut kinds: Vec<Kind> = self.steps.iter().map(|(k, _)| *k).collect();
+        let mut steps: Vec<Vec<Option<&str>>> =
+            self.steps.iter().map(|(_, s)| self.values(s)).collect();
+        let n = steps.len();
         let mut unknown: Option<(Place, &str, usize)> = None;
+        let mut misplaced: Option<(&Row, &str, usize)> = None;
         match &self.fault {
             Some(Fault::Invalid { row, value, step }) => {
                 let r = &ROWS[*row];
                 let literal = Some(r.invalid[*value]);
                 if is_step_place(r.place) {
-                    let n = steps.len();
-                    steps[step % n][*row] = literal;
+                    let s = step % n;
+                    if let Some(k) = row_kind(r) {
+                        kinds[s] = k;
+                    }
+                    steps[s][*row] = literal;
+                    // `statements` would replace the faulty query or params.
+                    if r.place == Place::Sql && r.key != "statements" {
+                        steps[s][self::row(Place::Sql, "statements")] = None;
+                    }
                 } else {
                     if r.place == Place::Load
                         && model.is_none_or(|m| r.model.is_some_and(|rm| rm != m))
                     {
                         model = Some(r.model.unwrap_or(Model::Open));
                     }
+                    target |= r.place == Place::Target;
                     file[*row] = literal;
                 }
             }
             Some(Fault::Unknown { place, step }) => {
                 let (p, key) = UNKNOWN[*place];
-                unknown = Some((p, key, step % steps.len()));
+                let s = step % n;
+                if let Some(k) = place_kind(p) {
+                    kinds[s] = k;
+                }
+                target |= p == Place::Target;
+                unknown = Some((p, key, s));
+            }
+            Some(Fault::Misplaced { row, value, step }) => {
+                let r = &ROWS[*row];
+                let s = step % n;
+                kinds[s] = row_kind(r).expect("a kinded row").other();
+                misplaced = Some((r, r.valid[*value], s));
             }
             None => {}
         }
-        let extra = |p: Place, step: Option<usize>| match unknown {
-            Some((up, key, us)) if up == p && (!is_step_place(p) || step == Some(us)) => {
-                format!("{key} = \"1s\"\n")
+        let extra = |p: Place, step: Option<usize>| {
+            let mut out = String::new();
+            if let Some((up, key, us)) = unknown
+                && up == p
+                && (!is_step_place(p) || step == Some(us))
+            {
+                out += &format!("{key} = \"1s\"\n");
             }
-            _ => String::new(),
+            if let Some((r, value, ms)) = misplaced
+                && r.place == p
+                && step == Some(ms)
+            {
+                out += &format!("{} = {value}\n", r.key);
+            }
+            out
         };
-        let entries = |values: &[Option<&str>], place: Place| -> String {
+        let statements = self::row(Place::Sql, "statements");
+        let entries = |values: &[Option<&str>], place: Place, kind: Option<Kind>| -> String {
             ROWS.iter()
                 .zip(values)
                 .filter(|(r, _)| r.place == place)
                 .filter(|(r, _)| place != Place::Load || r.model.is_none() || r.model == model)
+                .filter(|(r, _)| kind.is_none() || row_kind(r).is_none_or(|k| Some(k) == kind))
+                .filter(|(r, _)| {
+                    // `statements` replace the query and its params.
+                    place != Place::Sql
+                        || values[statements].is_none()
+                        || !matches!(r.key, "query" | "params")
+                })
                 .filter_map(|(r, v)| {
-                    // A load's model and length are what make it a load at all.
-                    let required = place == Place::Load && r.key != "warmup";
+                    // A load's model and length are what make it a load at all; a database
+                    // needs its URL, a SQL step its statement.
+                    let required = match place {
+                        Place::Load => r.key != "warmup",
+                        Place::Database => r.key == "url",
+                        Place::Sql => r.key == "query",
+                        _ => false,
+                    };
                     v.or(required.then(|| r.valid[0]))
                         .map(|v| format!("{} = {v}\n", r.key))
                 })
                 .collect()
         };
 
+        let all_sql = kinds.iter().all(|k| *k == Kind::Sql);
+        let any_sql = kinds.contains(&Kind::Sql);
         let mut text = String::from("name = \"generated\"\n");
         text += &extra(Place::Top, None);
-        text += "[target]\nbase_url = \"http://127.0.0.1:8080\"\n";
-        text += &entries(&file, Place::Target);
-        text += &extra(Place::Target, None);
+        if target || !all_sql {
+            text += "[target]\nbase_url = \"http://127.0.0.1:8080\"\n";
+            text += &entries(&file, Place::Target, None);
+            text += &extra(Place::Target, None);
+        }
         let load_extra = extra(Place::Load, None);
         if model.is_some() || !load_extra.is_empty() {
             text += "[load]\n";
             if model.is_some() {
-                text += &entries(&file, Place::Load);
+                text += &entries(&file, Place::Load, None);
             }
             text += &load_extra;
         }
+        let database_chosen = ROWS
+            .iter()
+            .zip(&file)
+            .any(|(r, v)| r.place == Place::Database && v.is_some());
+        let database_extra = extra(Place::Database, None);
+        if any_sql || database_chosen || !database_extra.is_empty() {
+            text += &format!("[databases.{DATABASE}]\n");
+            text += &entries(&file, Place::Database, None);
+            text += &database_extra;
+        }
         let mut valid = self.fault.is_none();
-        for (i, values) in steps.iter().enumerate() {
-            let http_extra = extra(Place::Http, Some(i)).replace('\n', "");
-            let http_extra = if http_extra.is_empty() {
-                http_extra
-            } else {
-                format!(", {http_extra}")
-            };
-            text +=
-                &format!("[[steps]]\nname = \"s{i}\"\nhttp = {{ path = \"/x\"{http_extra} }}\n");
-            text += &entries(values, Place::Step);
+        for (i, (values, kind)) in steps.iter().zip(&kinds).enumerate() {
+            text += &format!("[[steps]]\nname = \"s{i}\"\n");
+            if *kind == Kind::Http {
+                let http_extra = extra(Place::Http, Some(i)).replace('\n', "");
+                let http_extra = if http_extra.is_empty() {
+                    http_extra
+                } else {
+                    format!(", {http_extra}")
+                };
+                text += &format!("http = {{ path = \"/x\"{http_extra} }}\n");
+            }
+            text += &entries(values, Place::Step, Some(*kind));
             text += &extra(Place::Step, Some(i));
-            for (header, place) in [
+            if *kind == Kind::Sql {
+                text += "[steps.sql]\n";
+                text += &entries(values, Place::Sql, None);
+                text += &extra(Place::Sql, Some(i));
+            }
+            let tables = [
+                ("[steps.capture]", Place::Capture),
                 ("[steps.check]", Place::Check),
                 ("[steps.until]", Place::Until),
-            ] {
-                let body = entries(values, place) + &extra(place, Some(i));
+            ];
+            for (header, place) in tables {
+                let body = entries(values, place, Some(*kind)) + &extra(place, Some(i));
                 if !body.is_empty() {
                     text += &format!("{header}\n{body}");
                 }
@@ -482,7 +877,7 @@ impl Case {
                 .filter(|(r, v)| r.place == Place::Until && v.is_some())
                 .map(|(r, _)| r.key)
                 .collect();
-            if !until.is_empty() && !until.contains(&"json") {
+            if *kind == Kind::Http && !until.is_empty() && !until.contains(&"json") {
                 valid = false;
             }
         }
@@ -534,49 +929,78 @@ fn the_schema_accepts_exactly_what_the_parser_accepts() {
 
 /// A random case meets a given invalid value about once in 256 cases, so each value of the
 /// table is also tried alone, in a one-step file: every bound and pattern the table exercises
-/// is checked on every run.
+/// is checked on every run, and so is every key of one kind of step in a step of the other.
 #[test]
 fn the_schema_and_the_parser_judge_every_tabled_value_alike() {
     let checker = Checker::new();
-    let json = ROWS.iter().position(|r| r.key == "json").unwrap();
+    let json = row(Place::Until, "json");
+    let empty = || vec![None; ROWS.len()];
     let mut cases = Vec::new();
     for (row, r) in ROWS.iter().enumerate() {
-        let mut base = Case {
-            model: r.model.or((r.place == Place::Load).then_some(Model::Open)),
-            file: vec![None; ROWS.len()],
-            steps: vec![vec![None; ROWS.len()]],
-            fault: None,
+        // Keys any step may have are tried in both kinds of step.
+        let kinds = match row_kind(r) {
+            Some(k) => vec![k],
+            None if is_step_place(r.place) => vec![Kind::Http, Kind::Sql],
+            None => vec![Kind::Http],
         };
-        if r.place == Place::Until {
-            base.steps[0][json] = Some(0);
-        }
-        for value in 0..r.valid.len() {
-            let mut case = base.clone();
-            let slot = if is_step_place(r.place) {
-                &mut case.steps[0][row]
-            } else {
-                &mut case.file[row]
+        for kind in kinds {
+            let mut base = Case {
+                model: r.model.or((r.place == Place::Load).then_some(Model::Open)),
+                target: true,
+                file: empty(),
+                steps: vec![(kind, empty())],
+                fault: None,
             };
-            *slot = Some(value);
-            cases.push(case);
-        }
-        for value in 0..r.invalid.len() {
-            let step = 0;
-            let fault = Some(Fault::Invalid { row, value, step });
-            cases.push(Case {
-                fault,
-                ..base.clone()
-            });
+            if r.place == Place::Until {
+                base.steps[0].1[json] = Some(0);
+            }
+            for value in 0..r.valid.len() {
+                let mut case = base.clone();
+                let slot = if is_step_place(r.place) {
+                    &mut case.steps[0].1[row]
+                } else {
+                    &mut case.file[row]
+                };
+                *slot = Some(value);
+                cases.push(case);
+            }
+            for value in 0..r.invalid.len() {
+                let step = 0;
+                let fault = Some(Fault::Invalid { row, value, step });
+                cases.push(Case {
+                    fault,
+                    ..base.clone()
+                });
+            }
+            if misplaceable(r) {
+                for value in 0..r.valid.len() {
+                    let step = 0;
+                    let fault = Some(Fault::Misplaced { row, value, step });
+                    cases.push(Case {
+                        fault,
+                        ..base.clone()
+                    });
+                }
+            }
         }
     }
     for place in 0..UNKNOWN.len() {
         cases.push(Case {
             model: None,
-            file: vec![None; ROWS.len()],
-            steps: vec![vec![None; ROWS.len()]],
+            target: true,
+            file: empty(),
+            steps: vec![(Kind::Http, empty())],
             fault: Some(Fault::Unknown { place, step: 0 }),
         });
     }
+    // A scenario whose steps are all SQL needs no `[target]`.
+    cases.push(Case {
+        model: None,
+        target: false,
+        file: empty(),
+        steps: vec![(Kind::Sql, empty()), (Kind::Sql, empty())],
+        fault: None,
+    });
     let mut failures = Vec::new();
     for case in &cases {
         let (text, valid) = case.render();
@@ -585,6 +1009,276 @@ fn the_schema_and_the_parser_judge_every_tabled_value_alike() {
         if parser.is_ok() != valid || schema.is_ok() != valid {
             failures.push(format!(
                 "{text}expected valid: {valid}\nparser: {parser:?}\nschema: {schema:?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Rules between keys that the schema encodes, each in a small file both judge: what a step
+/// is, which database a SQL step uses, and the forms of `[steps.sql]`.
+const RULES: &[(&str, bool, &str)] = &[
+    (
+        "a step with both http and sql",
+        false,
+        r#"name = "r"
+[target]
+base_url = "http://127.0.0.1:8080"
+[databases.main]
+url = "sqlite:ledger.db"
+[[steps]]
+name = "both"
+http = { path = "/x" }
+sql = { query = "SELECT 1" }
+"#,
+    ),
+    (
+        "a step with neither http nor sql",
+        false,
+        r#"name = "r"
+[target]
+base_url = "http://127.0.0.1:8080"
+[[steps]]
+name = "nothing"
+think = "1s"
+"#,
+    ),
+    (
+        "a sql step and no database",
+        false,
+        r#"name = "r"
+[[steps]]
+name = "q"
+sql = { query = "SELECT 1" }
+"#,
+    ),
+    (
+        "a sql step and an empty [databases]",
+        false,
+        r#"name = "r"
+databases = {}
+[[steps]]
+name = "q"
+sql = { query = "SELECT 1" }
+"#,
+    ),
+    (
+        "a database and only http steps",
+        true,
+        r#"name = "r"
+[target]
+base_url = "http://127.0.0.1:8080"
+[databases.main]
+url = "sqlite:ledger.db"
+[[steps]]
+name = "h"
+http = { path = "/x" }
+"#,
+    ),
+    (
+        "two databases and a sql step that names neither",
+        false,
+        r#"name = "r"
+[databases.ledger]
+url = "sqlite:ledger.db"
+[databases.orders]
+url = "postgres://app@db.staging/orders"
+[[steps]]
+name = "q"
+sql = { query = "SELECT 1" }
+"#,
+    ),
+    (
+        "two databases and sql steps that name theirs",
+        true,
+        r#"name = "r"
+[databases.ledger]
+url = "sqlite:ledger.db"
+[databases.orders]
+url = "postgres://app@db.staging/orders"
+[[steps]]
+name = "a"
+sql = { database = "ledger", query = "SELECT 1" }
+[[steps]]
+name = "b"
+sql = { database = "orders", query = "SELECT 1" }
+"#,
+    ),
+    (
+        "database names in letters of any script, digits, _ and -",
+        true,
+        r#"name = "r"
+[databases."données_2-eu"]
+url = "sqlite:ledger.db"
+[[steps]]
+name = "q"
+sql = { database = "données_2-eu", query = "SELECT 1" }
+"#,
+    ),
+    (
+        "a database name with a space",
+        false,
+        r#"name = "r"
+[databases."the ledger"]
+url = "sqlite:ledger.db"
+[[steps]]
+name = "q"
+sql = { query = "SELECT 1" }
+"#,
+    ),
+    (
+        "a database without a url",
+        false,
+        r#"name = "r"
+[databases.main]
+pool = 5
+[[steps]]
+name = "q"
+sql = { query = "SELECT 1" }
+"#,
+    ),
+    (
+        "a sql step with neither query nor statements",
+        false,
+        r#"name = "r"
+[databases.main]
+url = "sqlite:ledger.db"
+[[steps]]
+name = "q"
+[steps.sql]
+read_only = true
+"#,
+    ),
+    (
+        "a sql step with both query and statements",
+        false,
+        r#"name = "r"
+[databases.main]
+url = "sqlite:ledger.db"
+[[steps]]
+name = "q"
+[steps.sql]
+query = "SELECT 1"
+statements = [{ query = "SELECT 2" }]
+"#,
+    ),
+    (
+        "statements and step-level params",
+        false,
+        r#"name = "r"
+[databases.main]
+url = "sqlite:ledger.db"
+[[steps]]
+name = "q"
+[steps.sql]
+params = [1]
+statements = [{ query = "SELECT $1" }]
+"#,
+    ),
+    (
+        "statements and an empty step-level params",
+        true,
+        r#"name = "r"
+[databases.main]
+url = "sqlite:ledger.db"
+[[steps]]
+name = "q"
+[steps.sql]
+params = []
+statements = [{ query = "SELECT 1" }]
+"#,
+    ),
+    (
+        "several statements without transaction",
+        false,
+        r#"name = "r"
+[databases.main]
+url = "sqlite:ledger.db"
+[[steps]]
+name = "q"
+[[steps.sql.statements]]
+query = "UPDATE t SET n = n + 1"
+[[steps.sql.statements]]
+query = "SELECT n FROM t"
+"#,
+    ),
+    (
+        "several statements, each on its own",
+        true,
+        r#"name = "r"
+[databases.main]
+url = "sqlite:ledger.db"
+[[steps]]
+name = "q"
+[steps.sql]
+transaction = false
+read_only = false
+[[steps.sql.statements]]
+query = "UPDATE t SET n = n + $1"
+params = [1]
+[[steps.sql.statements]]
+query = "SELECT n FROM t"
+[steps.capture]
+n = { column = "n" }
+"#,
+    ),
+    (
+        "a sql-only scenario with [target] (kept for the report)",
+        true,
+        r#"name = "r"
+[target]
+base_url = "http://127.0.0.1:8080"
+[databases.main]
+url = "sqlite:ledger.db"
+[[steps]]
+name = "q"
+sql = { query = "SELECT 1" }
+"#,
+    ),
+    (
+        "http and sql steps taking values from each other",
+        true,
+        r#"name = "r"
+[target]
+base_url = "http://127.0.0.1:8080"
+[databases.main]
+url = "sqlite:ledger.db"
+pool = 4
+statement_timeout = "5s"
+[[steps]]
+name = "create"
+http = { method = "POST", path = "/invoices", json = { amount = 12 } }
+capture = { invoice = { json = "$.id" } }
+[[steps]]
+name = "stored"
+timeout = "2s"
+think = "100ms"
+[steps.sql]
+query = "SELECT status, amount FROM invoices WHERE id = $1"
+params = [{ int = "{{ invoice }}" }]
+[steps.capture]
+status = { column = "status" }
+count = { row_count = true }
+[steps.check]
+rows = 1
+columns = { status = "open", amount = 12 }
+[[steps]]
+name = "page"
+http = { path = "/invoices/{{ invoice }}?status={{ status }}" }
+"#,
+    ),
+];
+
+#[test]
+fn the_schema_and_the_parser_judge_the_rules_between_keys_alike() {
+    let checker = Checker::new();
+    let mut failures = Vec::new();
+    for (what, valid, text) in RULES {
+        let parser = parser_accepts(text);
+        let schema = checker.check(text);
+        if parser.is_ok() != *valid || schema.is_ok() != *valid {
+            failures.push(format!(
+                "{what}\n{text}expected valid: {valid}\nparser: {parser:?}\nschema: {schema:?}"
             ));
         }
     }
@@ -653,8 +1347,11 @@ const MODEL: &[(&str, &str)] = &[
     ("RawLoad", "/properties/load"),
     ("RawStage", "/properties/load/properties/stages/items"),
     ("RawData", "/properties/data"),
+    ("RawDatabase", "/$defs/database"),
     ("RawStep", "/$defs/step"),
     ("RawHttp", "/$defs/http"),
+    ("RawSql", "/$defs/sql"),
+    ("RawStatement", "/$defs/statement"),
     ("RawCapture", "/$defs/capture"),
     ("RawCheck", "/$defs/check"),
     ("RawUntil", "/$defs/until"),

@@ -474,6 +474,10 @@ pub struct SandboxArgs {
     /// Seed for latency draws and data.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Also write the seeded customers, cards and invoices to this SQLite file (replaced if
+    /// it exists), for SQL steps to query.
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
 }
 
 /// `rehearse import`.

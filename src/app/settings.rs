@@ -507,7 +507,7 @@ impl AbSettings {
         let baseline = scenario::load(&args.scenario, &overrides(&args.load, a_url))?;
         let candidate = scenario::load(&args.scenario, &overrides(&args.load, b_url))?;
         for plan in [&baseline, &candidate] {
-            super::allow::check_plan(&plan, &args.allow.allowed_hosts)
+            super::allow::check_plan(plan, &args.allow.allowed_hosts)
                 .map_err(|e| AppError::invalid(anyhow::anyhow!(e)))?;
         }
         Ok(Self {

@@ -8,6 +8,7 @@ mod api;
 mod config;
 mod http;
 mod latency;
+mod ledger;
 mod records;
 mod seed;
 mod state;
@@ -24,6 +25,7 @@ use tokio::task::JoinHandle;
 
 pub use config::{SandboxConfig, Stall, parse_slowdown, parse_stall};
 pub use latency::ENDPOINTS;
+pub use ledger::{LedgerError, write_ledger};
 
 /// Why the sandbox could not start or keep serving; knob errors name the offending value.
 #[derive(Debug, thiserror::Error)]

@@ -32,6 +32,13 @@ struct Customer {
     invoices: BTreeSet<(i64, u64)>,
 }
 
+/// The seeded data in table form, see [`Store::ledger`].
+pub(super) struct Ledger {
+    pub customers: Vec<(String, String, String)>,
+    pub cards: Vec<(String, String, String, String)>,
+    pub invoices: Vec<Invoice>,
+}
+
 /// All sandbox data; callers hold its mutex only for one of these calls.
 #[derive(Debug, Default)]
 pub(super) struct Store {
@@ -274,6 +281,41 @@ impl Store {
             .into_iter()
             .flat_map(|c| c.invoices.iter())
             .filter_map(|(_, seq)| self.invoices.get(seq))
+    }
+
+    /// Every customer (id, email, name), card (id, customer id, brand, last four) and
+    /// invoice, in number order: what `--ledger` writes.
+    pub(super) fn ledger(&self) -> Ledger {
+        let mut customers: Vec<_> = self
+            .customers
+            .iter()
+            .map(|(id, c)| (format!("cus_{id}"), c.email.clone(), c.name.clone()))
+            .collect();
+        customers.sort_by_key(|c| parse_id("cus_", &c.0));
+        let mut cards: Vec<_> = self
+            .cards
+            .values()
+            .map(|c| {
+                let brand = serde_json::to_value(c.brand)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                (
+                    c.id.clone(),
+                    format!("cus_{}", c.customer),
+                    brand,
+                    c.last4.clone(),
+                )
+            })
+            .collect();
+        cards.sort_by_key(|c| parse_id("card_", &c.0));
+        let mut invoices: Vec<Invoice> = self.invoices.values().cloned().collect();
+        invoices.sort_by_key(|i| parse_id("inv_", &i.id));
+        Ledger {
+            customers,
+            cards,
+            invoices,
+        }
     }
 
     /// Adds a customer without cards or invoices and returns their number.

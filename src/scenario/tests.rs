@@ -87,7 +87,9 @@ fn a_complete_scenario_builds() {
     ));
     assert_eq!(plan.steps.len(), 2);
     assert_eq!(plan.captures, vec!["token".to_string()]);
-    let StepAction::Http(login) = &plan.steps[0].action;
+    let StepAction::Http(login) = &plan.steps[0].action else {
+        panic!("http step")
+    };
     assert_eq!(login.method, http::Method::POST);
     let BodyPlan::Json(body) = &login.body else {
         panic!("json body")
@@ -96,7 +98,9 @@ fn a_complete_scenario_builds() {
         body.as_literal(),
         Some(r#"{"email":"a@example.com","n":3,"password":"hunter2"}"#)
     );
-    let StepAction::Http(list) = &plan.steps[1].action;
+    let StepAction::Http(list) = &plan.steps[1].action else {
+        panic!("http step")
+    };
     assert_eq!(list.query.len(), 3);
     assert_eq!(plan.steps[1].checks.status, vec![200..=200, 300..=399]);
     assert_eq!(plan.steps[1].checks.json.len(), 2);
@@ -230,11 +234,11 @@ const BAD: &[(&str, &str, usize, usize, &str)] = &[
         "duplicate step name",
     ),
     (
-        "sql step",
+        "sql step as text",
         "name = \"x\"\n[target]\nbase_url = \"http://h\"\n[[steps]]\nname = \"a\"\nsql = \"select 1\"\n",
         6,
         7,
-        "not supported yet",
+        "invalid type",
     ),
     (
         "bad base url",
@@ -419,4 +423,138 @@ fn bad_polling_steps_point_at_the_fault() {
             .unwrap_or_else(|| panic!("{until}: no message contains {words:?}: {all:?}"));
         assert_eq!((d.line, d.column), (line, column), "{until}: {d}");
     }
+}
+
+const SQL: &str = "name = \"x\"\n[databases.ledger]\nurl = \"postgres://app:pa55@db.staging:5432/ledger\"\n[load]\nrate = \"1/s\"\nduration = \"1s\"\n[[steps]]\nname = \"a\"\n";
+
+#[test]
+fn a_sql_step_builds_with_bound_parameters_and_row_captures() {
+    let text = format!(
+        "{SQL}[steps.sql]\nquery = \"SELECT id, status FROM invoices WHERE customer = $1 AND id > $2\"\nparams = [\"{{{{ iteration }}}}\", {{ int = \"{{{{ iteration }}}}\" }}]\n[steps.capture]\ninvoice = {{ column = \"id\" }}\nthird = {{ row = 2, column = \"id\" }}\nn = {{ row_count = true }}\n[steps.check]\nrows = \">= 1\"\ncolumns = {{ status = \"open\" }}\n"
+    );
+    let plan = check(&text).unwrap();
+    let db = &plan.databases[0];
+    assert_eq!(db.driver, Driver::Postgres);
+    assert_eq!(db.display, "postgres://app:***@db.staging:5432/ledger");
+    assert_eq!(db.host.as_deref(), Some("db.staging"));
+    assert_eq!(plan.secrets.redact("pw pa55"), "pw ***");
+    // No HTTP step and no [target]: the run's target is the database, shown without its password.
+    assert_eq!(plan.target.base_url, db.display);
+    assert_eq!(plan.target.host, "db.staging");
+    let StepAction::Sql(sql) = &plan.steps[0].action else {
+        panic!("not a sql step")
+    };
+    assert!(sql.read_only && sql.prepare && !sql.transaction);
+    assert_eq!(sql.statements[0].params.len(), 2);
+    assert_eq!(sql.statements[0].params[1].kind, ParamKind::Int);
+    assert_eq!(sql.rows_needed, Some(2));
+    assert_eq!(plan.steps[0].checks.rows, Some(1..=u64::MAX));
+    assert!(plan.steps[0].checks.status.is_empty());
+    assert!(matches!(
+        plan.steps[0].captures[0].source,
+        CaptureSource::Column { row: 0, .. }
+    ));
+}
+
+#[test]
+fn bad_sql_steps_point_at_the_fault() {
+    let cases = [
+        ("[steps.sql]\n", 9, 1, "no statement"),
+        (
+            "[steps.sql]\nquery = \"SELECT * FROM t WHERE id = '{{ id }}'\"\n",
+            10,
+            9,
+            "values are bound as parameters",
+        ),
+        (
+            "[steps.sql]\ndatabase = \"orders\"\nquery = \"SELECT 1\"\n",
+            10,
+            12,
+            "no database `orders`",
+        ),
+        (
+            "[steps.sql]\nquery = \"SELECT 1\"\nparams = [[1]]\n",
+            11,
+            11,
+            "a parameter is",
+        ),
+        (
+            "[steps.sql]\nquery = \"SELECT 1\"\nparams = [{ date = \"x\" }]\n",
+            11,
+            11,
+            "unknown parameter type",
+        ),
+        (
+            "[steps.sql]\n[[steps.sql.statements]]\nquery = \"UPDATE t SET a = 1\"\n[[steps.sql.statements]]\nquery = \"SELECT 1\"\n",
+            9,
+            1,
+            "say whether they run in one transaction",
+        ),
+        (
+            "[steps.sql]\nquery = \"SELECT 1\"\n[steps.check]\nstatus = 200\n",
+            12,
+            10,
+            "`check.status` is for HTTP steps",
+        ),
+        (
+            "[steps.sql]\nquery = \"SELECT 1\"\n[steps.check]\nrows = \"10..1\"\n",
+            12,
+            8,
+            "`rows` is a count",
+        ),
+        (
+            "[steps.sql]\nquery = \"SELECT 1\"\n[steps.capture]\nid = { json = \"$.id\" }\n",
+            12,
+            15,
+            "reads an HTTP response",
+        ),
+        (
+            "[steps.sql]\nquery = \"SELECT 1\"\n[steps.capture]\nid = { row = 1 }\n",
+            12,
+            6,
+            "needs a `column`",
+        ),
+        (
+            "[steps.sql]\nquery = \"SELECT 1\"\n[steps.until]\nstatus = 200\n",
+            11,
+            1,
+            "`until` is for HTTP steps",
+        ),
+        (
+            "http = { path = \"/\" }\n[steps.capture]\nid = { column = \"id\" }\n",
+            11,
+            17,
+            "reads a `sql` step's rows",
+        ),
+    ];
+    for (step, line, column, words) in cases {
+        let text = format!("{SQL}{step}");
+        let all = check(&text).expect_err(step).0;
+        let d = all
+            .iter()
+            .find(|d| d.message.contains(words))
+            .unwrap_or_else(|| panic!("{step}: no message contains {words:?}: {all:?}"));
+        assert_eq!((d.line, d.column), (line, column), "{step}: {d}");
+    }
+}
+
+#[test]
+fn bad_database_urls_are_refused_without_quoting_them() {
+    let text = "name = \"x\"\n[databases.ledger]\nurl = \"oracle://u:topsecret@h/x\"\n[load]\nrate = \"1/s\"\nduration = \"1s\"\n[[steps]]\nname = \"a\"\nsql = { query = \"SELECT 1\" }\n";
+    let all = check(text).unwrap_err().0;
+    let d = all
+        .iter()
+        .find(|d| d.message.contains("unknown database scheme"))
+        .unwrap_or_else(|| panic!("{all:?}"));
+    assert_eq!((d.line, d.column), (3, 7));
+    // The message never repeats the URL (the source excerpt shows what the file holds).
+    assert!(all.iter().all(|d| !d.message.contains("topsecret")));
+    let text = text
+        .replace("oracle://u:topsecret@h/x", "postgres://h/x")
+        .replace("[load]", "pool = 0\n[load]");
+    let d = first_error(&text);
+    assert!(
+        d.message.contains("`pool` must be between 1 and 1000"),
+        "{d}"
+    );
 }

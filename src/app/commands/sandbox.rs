@@ -11,6 +11,17 @@ use crate::sandbox::{self, SandboxConfig};
 
 /// Runs the command.
 pub async fn sandbox(args: SandboxArgs) -> AppResult {
+    if let Some(path) = &args.ledger {
+        let invoices = sandbox::write_ledger(path, args.seed)
+            .await
+            .context("cannot write the ledger")
+            .invalid()?;
+        console::note(&format!(
+            "ledger: {} ({invoices} invoices, seed {})",
+            path.display(),
+            args.seed
+        ));
+    }
     let config = SandboxConfig {
         latency_scale: args.latency_scale,
         error_rate: args.error_rate,

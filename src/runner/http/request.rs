@@ -134,6 +134,7 @@ mod tests {
             .iter()
             .map(|s| match &s.action {
                 StepAction::Http(h) => build(h, &client, &mut vars).unwrap(),
+                StepAction::Sql(_) => unreachable!("HTTP steps only"),
             })
             .collect()
     }

@@ -5,6 +5,8 @@
 mod pools;
 mod rows;
 
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
 use futures_util::TryStreamExt as _;
 use sqlx::{Connection as _, Database, Executor};
 use tokio::time::Instant;
@@ -37,15 +39,17 @@ pub async fn perform(
     let deadline = Instant::now() + step.timeout;
     let bound = bind_all(sql, vars)?;
     let wanted = rows::wanted(step);
-    let (pool, size) = dbs.pool(sql.database, sql.read_only);
+    let lease = dbs.lease(sql.database, sql.read_only);
     let work = Work {
         sql,
         wanted: &wanted,
         deadline,
-        size,
+        size: lease.size,
+        busy: lease.busy,
+        acquired: lease.acquired,
         timeout: step.timeout,
     };
-    let rows = match pool {
+    let rows = match lease.pool {
         Pool::Pg(p) => work.run(p, bound, rows::decode_pg).await?,
         Pool::My(p) => work.run(p, bound, rows::decode_my).await?,
         Pool::Lite(p) => work.run(p, bound, rows::decode_lite).await?,
@@ -101,7 +105,18 @@ struct Work<'a> {
     wanted: &'a [&'a str],
     deadline: Instant,
     size: u32,
+    busy: &'a AtomicU32,
+    acquired: &'a AtomicU64,
     timeout: std::time::Duration,
+}
+
+/// Counts a connection as held by a step until dropped.
+struct Held<'a>(&'a AtomicU32);
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Work<'_> {
@@ -120,13 +135,18 @@ impl Work<'_> {
         for<'e> bool: sqlx::Encode<'e, DB> + sqlx::Type<DB>,
         for<'q> DB::Arguments: sqlx::IntoArguments<DB>,
     {
+        let before = self.acquired.load(Ordering::Relaxed);
         let mut conn = match tokio::time::timeout_at(self.deadline, pool.acquire()).await {
             Ok(Ok(conn)) => conn,
             Ok(Err(sqlx::Error::PoolTimedOut)) | Err(_) => {
-                return Err(self.no_connection(pool.size(), pool.num_idle()));
+                let handed_out = self.acquired.load(Ordering::Relaxed) != before;
+                return Err(self.no_connection(handed_out));
             }
             Ok(Err(e)) => return Err((Outcome::ConnectError, describe(&e))),
         };
+        self.acquired.fetch_add(1, Ordering::Relaxed);
+        self.busy.fetch_add(1, Ordering::Relaxed);
+        let _held = Held(self.busy);
         let statements = async {
             if self.sql.transaction {
                 let mut tx = conn.begin().await.map_err(failure)?;
@@ -214,8 +234,9 @@ impl Work<'_> {
         Ok(rows)
     }
 
-    /// Waiting for a connection ran out: every connection busy, or none could be opened.
-    fn no_connection(&self, open: u32, idle: usize) -> Failure {
+    /// Waiting for a connection ran out: the pool was the limit (every connection held, or
+    /// connections went to other steps meanwhile), or the database gave none.
+    fn no_connection(&self, handed_out: bool) -> Failure {
         let db = self
             .sql
             .display
@@ -223,7 +244,7 @@ impl Work<'_> {
             .next()
             .unwrap_or("")
             .trim_start_matches("SQL ");
-        if open >= self.size && idle == 0 {
+        if handed_out || self.busy.load(Ordering::Relaxed) >= self.size {
             (
                 Outcome::PoolExhausted,
                 format!(

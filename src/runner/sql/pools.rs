@@ -3,6 +3,7 @@
 //! down is measured as connect errors, never a crash.
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU32, AtomicU64};
 use std::time::Duration;
 
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool};
@@ -26,10 +27,31 @@ pub enum Pool {
 /// The pools of one database.
 #[derive(Debug)]
 struct Database {
-    read_only: Option<Pool>,
-    read_write: Option<Pool>,
+    read_only: Option<Mode>,
+    read_write: Option<Mode>,
     /// The most connections each pool opens.
     size: u32,
+}
+
+/// One access mode's pool and how many of its connections steps hold right now.
+#[derive(Debug)]
+struct Mode {
+    pool: Pool,
+    busy: AtomicU32,
+    acquired: AtomicU64,
+}
+
+/// A pool as a step uses it.
+pub struct Lease<'a> {
+    /// The pool.
+    pub pool: &'a Pool,
+    /// Its most connections.
+    pub size: u32,
+    /// Connections steps hold now.
+    pub busy: &'a AtomicU32,
+    /// Connections handed to steps so far: one handed to another step while a step waited
+    /// means the database gives connections and the pool is the limit.
+    pub acquired: &'a AtomicU64,
 }
 
 /// Every database a run's SQL steps use.
@@ -64,32 +86,44 @@ impl Databases {
                 }
                 wait = wait.max(timeout);
             }
-            let pool = |read_only| connect_lazy(db, read_only, wait);
+            let mode = |read_only| {
+                connect_lazy(db, read_only, wait).map(|pool| Mode {
+                    pool,
+                    busy: AtomicU32::new(0),
+                    acquired: AtomicU64::new(0),
+                })
+            };
             dbs.push(Database {
-                read_only: if ro { Some(pool(true)?) } else { None },
-                read_write: if rw { Some(pool(false)?) } else { None },
+                read_only: if ro { Some(mode(true)?) } else { None },
+                read_write: if rw { Some(mode(false)?) } else { None },
                 size: db.pool,
             });
         }
         Ok(Self { dbs })
     }
 
-    /// The pool a step uses, and its size.
-    pub fn pool(&self, database: usize, read_only: bool) -> (&Pool, u32) {
+    /// The pool a step uses.
+    pub fn lease(&self, database: usize, read_only: bool) -> Lease<'_> {
         let db = &self.dbs[database];
-        let pool = if read_only {
+        let mode = if read_only {
             db.read_only.as_ref()
         } else {
             db.read_write.as_ref()
         };
-        (pool.expect("a pool for every mode a step uses"), db.size)
+        let mode = mode.expect("a pool for every mode a step uses");
+        Lease {
+            pool: &mode.pool,
+            size: db.size,
+            busy: &mode.busy,
+            acquired: &mode.acquired,
+        }
     }
 
     /// Closes every connection (at the end of the run).
     pub async fn close(&self) {
         for db in &self.dbs {
-            for pool in [&db.read_only, &db.read_write].into_iter().flatten() {
-                match pool {
+            for mode in [&db.read_only, &db.read_write].into_iter().flatten() {
+                match &mode.pool {
                     Pool::Pg(p) => p.close().await,
                     Pool::My(p) => p.close().await,
                     Pool::Lite(p) => p.close().await,

@@ -121,7 +121,11 @@ fn conditions(
                 match found {
                     Value::String(s) => *s == want,
                     Value::Null => false,
-                    other => other.to_string() == want,
+                    // Numbers and booleans compare by their text (`12` with "12").
+                    other => {
+                        let text = other.to_string();
+                        text == want
+                    }
                 }
             }
         };
