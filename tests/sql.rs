@@ -685,9 +685,10 @@ rows = 1
         "{:?}",
         limited.error_samples
     );
-    // One connection, statements of 300 ms and a 500 ms timeout at 20 arrivals a second:
-    // at most two fit, the others wait for the connection the whole timeout.
+    // One connection, statements of 300 ms and a 500 ms timeout, ten arrivals at once: one
+    // or two get the connection, the others wait for it the whole timeout.
     let pool = scenario
+        .replace("rate = \"20/s\"", "rate = \"1000/s\"")
         .replace("database = \"slow\"", "database = \"one\"")
         .replace("pg_sleep(0.5)", "pg_sleep(0.3)")
         .replace(

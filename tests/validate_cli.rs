@@ -24,6 +24,14 @@ fn the_shipped_scenarios_are_valid() {
         stdout.contains("ok: suite `suite`: 3 scenarios"),
         "{stdout}"
     );
+    // The SQL example validates with no database at hand (nothing connects to validate).
+    let sql = scenarios().join("sql/ledger-queries.toml");
+    let out = rehearse().arg("validate").arg(&sql).assert().success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("(ledger-queries: 4 steps, open 50/s for 30s)"),
+        "{stdout}"
+    );
 }
 
 /// (what, file text, expected `line:col`, words in the message)

@@ -518,7 +518,7 @@ pub(super) fn build(
         b.error_help(
             0..0,
             "the scenario has no steps",
-            "add at least one `[[steps]]` table with a `name` and an `[steps.http]` request",
+            "add at least one `[[steps]]` table with a `name` and an `[steps.http]` request (or `[steps.sql]` statements)",
         );
     }
     // Captures are registered in step order before templates are compiled, so a

@@ -51,7 +51,7 @@ pub(super) fn build_step(
             b.error_help(
                 raw.span(),
                 format!("step `{name}` does nothing"),
-                "add an `[steps.http]` table with at least a `path`",
+                "add an `[steps.http]` table with at least a `path`, or a `[steps.sql]` table with a `query`",
             );
             None
         }
