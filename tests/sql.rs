@@ -714,3 +714,27 @@ rows = 1
         one.error_samples
     );
 }
+
+#[test]
+fn ab_refuses_a_scenario_whose_steps_all_query_one_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "only-sql.toml",
+        "name = \"only-sql\"\n[databases.main]\nurl = \"sqlite:none.db\"\n[load]\nrate = \"1/s\"\nduration = \"1s\"\n[[steps]]\nname = \"a\"\nsql = { query = \"SELECT 1\" }\n",
+    );
+    let out = rehearse()
+        .arg("ab")
+        .arg(&file)
+        .args([
+            "--baseline-url",
+            "http://127.0.0.1:1",
+            "--candidate-url",
+            "http://127.0.0.1:2",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("has only SQL steps"), "{stderr}");
+}

@@ -506,6 +506,25 @@ impl AbSettings {
         }
         let baseline = scenario::load(&args.scenario, &overrides(&args.load, a_url))?;
         let candidate = scenario::load(&args.scenario, &overrides(&args.load, b_url))?;
+        let (http, sql) = baseline
+            .steps
+            .iter()
+            .fold((0, 0), |(h, q), s| match s.action {
+                scenario::StepAction::Http(_) => (h + 1, q),
+                scenario::StepAction::Sql(_) => (h, q + 1),
+            });
+        if !args.same && sql > 0 {
+            // The two URLs are HTTP targets; a database is the scenario's own.
+            if http == 0 {
+                return Err(AppError::invalid(anyhow::anyhow!(
+                    "`{}` has only SQL steps: both sides would query the same database; compare two databases with two runs and `rehearse compare`",
+                    args.scenario.display()
+                )));
+            }
+            super::console::note(&format!(
+                "{sql} SQL step(s) query the same database on both sides: only the HTTP steps differ by target"
+            ));
+        }
         for plan in [&baseline, &candidate] {
             super::allow::check_plan(plan, &args.allow.allowed_hosts)
                 .map_err(|e| AppError::invalid(anyhow::anyhow!(e)))?;

@@ -41,6 +41,7 @@ pub async fn perform(
     let wanted = rows::wanted(step);
     let lease = dbs.lease(sql.database, sql.read_only);
     let work = Work {
+        database: lease.name,
         sql,
         wanted: &wanted,
         deadline,
@@ -101,6 +102,7 @@ fn bind_all(sql: &SqlPlan, vars: &mut IterationVars<'_>) -> Result<Vec<Vec<Bound
 
 /// One step's statements against one driver.
 struct Work<'a> {
+    database: &'a str,
     sql: &'a SqlPlan,
     wanted: &'a [&'a str],
     deadline: Instant,
@@ -237,13 +239,7 @@ impl Work<'_> {
     /// Waiting for a connection ran out: the pool was the limit (every connection held, or
     /// connections went to other steps meanwhile), or the database gave none.
     fn no_connection(&self, handed_out: bool) -> Failure {
-        let db = self
-            .sql
-            .display
-            .split(':')
-            .next()
-            .unwrap_or("")
-            .trim_start_matches("SQL ");
+        let db = self.database;
         if handed_out || self.busy.load(Ordering::Relaxed) >= self.size {
             (
                 Outcome::PoolExhausted,

@@ -27,6 +27,7 @@ pub enum Pool {
 /// The pools of one database.
 #[derive(Debug)]
 struct Database {
+    name: String,
     read_only: Option<Mode>,
     read_write: Option<Mode>,
     /// The most connections each pool opens.
@@ -43,6 +44,8 @@ struct Mode {
 
 /// A pool as a step uses it.
 pub struct Lease<'a> {
+    /// The database's name in the scenario.
+    pub name: &'a str,
     /// The pool.
     pub pool: &'a Pool,
     /// Its most connections.
@@ -87,13 +90,14 @@ impl Databases {
                 wait = wait.max(timeout);
             }
             let mode = |read_only| {
-                connect_lazy(db, read_only, wait).map(|pool| Mode {
+                connect_lazy(db, read_only, wait, &plan.secrets).map(|pool| Mode {
                     pool,
                     busy: AtomicU32::new(0),
                     acquired: AtomicU64::new(0),
                 })
             };
             dbs.push(Database {
+                name: db.name.clone(),
                 read_only: if ro { Some(mode(true)?) } else { None },
                 read_write: if rw { Some(mode(false)?) } else { None },
                 size: db.pool,
@@ -112,6 +116,7 @@ impl Databases {
         };
         let mode = mode.expect("a pool for every mode a step uses");
         Lease {
+            name: &db.name,
             pool: &mode.pool,
             size: db.size,
             busy: &mode.busy,
@@ -144,12 +149,18 @@ fn options<DB: sqlx::Database>(db: &DatabasePlan, wait: Duration) -> PoolOptions
         .test_before_acquire(false)
 }
 
-fn connect_lazy(db: &DatabasePlan, read_only: bool, wait: Duration) -> Result<Pool, SetupError> {
+fn connect_lazy(
+    db: &DatabasePlan,
+    read_only: bool,
+    wait: Duration,
+    secrets: &crate::scenario::secrets::Secrets,
+) -> Result<Pool, SetupError> {
     let fail = |e: sqlx::Error| SetupError {
         name: db.name.clone(),
-        // sqlx's parse errors do not quote the URL, but the password is masked by the
-        // caller's secrets all the same.
-        why: format!("{} URL not understood: {e}", db.driver.name()),
+        // The driver's message may quote the URL: its password is masked.
+        why: secrets
+            .redact(&format!("{} URL not understood: {e}", db.driver.name()))
+            .into_owned(),
     };
     let timeout_ms = db.statement_timeout.as_millis().max(1).to_string();
     Ok(match db.driver {
