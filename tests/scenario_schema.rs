@@ -267,7 +267,14 @@ const ROWS: &[Row] = &[
         key: "max_body",
         model: None,
         kind: None,
-        valid: &["\"1MiB\"", "1048576", "\"512 KiB\"", "\"2MB\"", "300"],
+        valid: &[
+            "\"1MiB\"",
+            "1048576",
+            "\"512 KiB\"",
+            "\"2MB\"",
+            "300",
+            "\"1.5KiB\"",
+        ],
         invalid: &["0", "-1", "true", "\"1 parsec\"", "1.5", "\"MiB\""],
     },
     Row {
@@ -299,6 +306,14 @@ const ROWS: &[Row] = &[
             "\"10 / s\"",
         ],
         invalid: &["50", "\"50\"", "\"fast/s\"", "\"0/s\"", "true"],
+    },
+    Row {
+        place: Place::Load,
+        key: "model",
+        model: Some(Model::Open),
+        kind: None,
+        valid: &["\"open\"", "\"Open\"", "\" OPEN \""],
+        invalid: &["\"opened\"", "1", "\"\""],
     },
     Row {
         place: Place::Load,
@@ -544,7 +559,9 @@ const ROWS: &[Row] = &[
             "\"200..299\"",
             "\"200-204\"",
         ],
-        invalid: &["true", "\"ok\"", "[]", "99", "\"6xx\"", "2.5"],
+        invalid: &[
+            "true", "\"ok\"", "[]", "99", "\"6xx\"", "2.5", "\"+200\"", "\"0200\"", "\"02xx\"",
+        ],
     },
     Row {
         place: Place::Check,

@@ -38,17 +38,20 @@ pub(super) fn build_load(
     let l = raw.get_ref();
     let before = b.diags.len();
 
-    let explicit = l.model.as_ref().and_then(|m| match m.get_ref().as_str() {
-        "open" => Some(Kind::Open),
-        "closed" => Some(Kind::Closed),
-        other => {
-            b.error(
-                m.span(),
-                format!("unknown load model \"{other}\": expected \"open\" or \"closed\""),
-            );
-            None
-        }
-    });
+    let explicit =
+        l.model
+            .as_ref()
+            .and_then(|m| match m.get_ref().trim().to_ascii_lowercase().as_str() {
+                "open" => Some(Kind::Open),
+                "closed" => Some(Kind::Closed),
+                other => {
+                    b.error(
+                        m.span(),
+                        format!("unknown load model \"{other}\": expected \"open\" or \"closed\""),
+                    );
+                    None
+                }
+            });
     let stage_rate = l
         .stages
         .iter()

@@ -95,6 +95,12 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     if !bytes.is_finite() || bytes > u64::MAX as f64 / 2.0 {
         return Err(expected());
     }
+    // A fraction of a byte is a typo, not something to round away ("0.5B" is not 1 byte).
+    if (bytes - bytes.round()).abs() > 1e-6 * bytes.max(1.0) {
+        return Err(format!(
+            "invalid size \"{text}\": {bytes} is not a whole number of bytes"
+        ));
+    }
     Ok(bytes.round() as u64)
 }
 
@@ -145,7 +151,12 @@ pub fn parse_status_pattern(text: &str) -> Result<RangeInclusive<u16>, String> {
     };
     let s = text.trim();
     let code = |t: &str| -> Result<u16, String> {
-        let c: u16 = t.trim().parse().map_err(|_| expected())?;
+        // Three digits, as HTTP writes them: not `+200`, not `0200`.
+        let t = t.trim();
+        if t.len() != 3 || !t.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(expected());
+        }
+        let c: u16 = t.parse().map_err(|_| expected())?;
         if (100..=599).contains(&c) {
             Ok(c)
         } else {
@@ -153,6 +164,9 @@ pub fn parse_status_pattern(text: &str) -> Result<RangeInclusive<u16>, String> {
         }
     };
     if let Some(class) = s.strip_suffix("xx").or_else(|| s.strip_suffix("XX")) {
+        if class.len() != 1 {
+            return Err(expected());
+        }
         let d: u16 = class.parse().map_err(|_| expected())?;
         if !(1..=5).contains(&d) {
             return Err(expected());
@@ -191,7 +205,16 @@ mod tests {
         assert_eq!(parse_size("512 KiB"), Ok(512 * 1024));
         assert_eq!(parse_size("2MB"), Ok(2_000_000));
         assert_eq!(parse_size("300"), Ok(300));
-        for bad in ["", "1 parsec", "-1MiB", "MiB", "1e400GiB"] {
+        assert_eq!(parse_size("1.5KiB"), Ok(1536));
+        for bad in [
+            "",
+            "1 parsec",
+            "-1MiB",
+            "MiB",
+            "1e400GiB",
+            "0.5B",
+            "1.0001KiB",
+        ] {
             assert!(parse_size(bad).is_err(), "{bad} should be rejected");
         }
     }
@@ -232,5 +255,11 @@ mod tests {
         assert!(parse_status_pattern("6xx").is_err());
         assert!(parse_status_pattern("99").is_err());
         assert!(parse_status_pattern("300..200").is_err());
+        for bad in ["+200", "0200", "02xx", "+2xx", "200..+299", " 2 00"] {
+            assert!(
+                parse_status_pattern(bad).is_err(),
+                "{bad} should be rejected"
+            );
+        }
     }
 }
