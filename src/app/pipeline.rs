@@ -135,6 +135,10 @@ pub async fn execute_mix(
         crate::runner::http::HttpClient::new(&member.plan.target, 0)
             .with_context(|| format!("{}: the target's TLS settings", member.plan.name))
             .invalid()?;
+        // Database URLs are read (nothing connects): one a driver refuses stops the mix here.
+        crate::runner::sql::Databases::open(&member.plan)
+            .with_context(|| format!("{}: its databases", member.plan.name))
+            .invalid()?;
     }
     // A folder of this run's own: nothing the user keeps beside results.json is touched.
     let members_dir = place

@@ -154,13 +154,26 @@ fn parse_url(url: &str) -> Result<DbUrl, String> {
         Some((u, h)) => (Some(u), h),
         None => (None, authority),
     };
-    let host = if let Some(v6) = hostport.strip_prefix('[') {
-        v6.split_once(']').map(|(h, _)| h).unwrap_or(v6)
+    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+        match v6.split_once(']') {
+            Some((h, rest)) => (h, rest.strip_prefix(':')),
+            None => return Err(format!("the {scheme}:// URL's IPv6 address has no `]`")),
+        }
     } else {
-        hostport.split(':').next().unwrap_or("")
+        match hostport.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        }
     };
     if host.is_empty() {
         return Err(format!("the {scheme}:// URL has no host"));
+    }
+    if let Some(port) = port
+        && !matches!(port.parse::<u16>(), Ok(p) if p > 0)
+    {
+        return Err(format!(
+            "the {scheme}:// URL's port `{port}` is not a port number"
+        ));
     }
     let user_shown = userinfo.map(|u| match u.split_once(':') {
         Some((user, password)) => {
@@ -584,6 +597,17 @@ mod tests {
                 .contains("unknown database scheme")
         );
         assert!(parse_url("postgres:///db").unwrap_err().contains("no host"));
+        assert!(
+            parse_url("postgres://h:99999/db")
+                .unwrap_err()
+                .contains("not a port")
+        );
+        assert!(
+            parse_url("mysql://[::1]:x/db")
+                .unwrap_err()
+                .contains("not a port")
+        );
+        assert!(parse_url("postgres://h:5432/db").is_ok());
         assert!(parse_url("sqlite:").is_err());
     }
 
