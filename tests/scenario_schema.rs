@@ -279,6 +279,14 @@ const ROWS: &[Row] = &[
     },
     Row {
         place: Place::Target,
+        key: "http",
+        model: None,
+        kind: None,
+        valid: &["\"1.1\"", "\"2\"", "\"auto\"", "\"AUTO\"", "2", "1.1"],
+        invalid: &["\"3\"", "\"h2\"", "1", "true", "\"2.0\""],
+    },
+    Row {
+        place: Place::Target,
         key: "cookies",
         model: None,
         kind: None,

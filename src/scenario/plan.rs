@@ -73,6 +73,33 @@ pub struct TargetPlan {
     pub cookies: bool,
     /// Default most redirects a step follows (0: none, the 3xx is the step's response).
     pub max_redirects: u32,
+    /// Which HTTP version requests use.
+    pub http: HttpVersion,
+    /// HTTP/2: how many connections the requests' streams share.
+    pub connections: u32,
+}
+
+/// The HTTP version a target is spoken to in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HttpVersion {
+    /// HTTP/1.1: one request at a time per connection, a connection per customer.
+    #[default]
+    Http1,
+    /// HTTP/2: over TLS by ALPN, in plain text with prior knowledge (h2c).
+    Http2,
+    /// Over TLS, what the server picks by ALPN (HTTP/2 preferred); HTTP/1.1 in plain text.
+    Auto,
+}
+
+impl HttpVersion {
+    /// As the scenario file writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            HttpVersion::Http1 => "1.1",
+            HttpVersion::Http2 => "2",
+            HttpVersion::Auto => "auto",
+        }
+    }
 }
 
 /// TLS settings for an `https` target.

@@ -119,6 +119,10 @@ pub struct RawTarget {
     pub cookies: Option<Spanned<Value>>,
     /// Follow redirects: `true` (up to 10), `false`, or the most hops.
     pub follow_redirects: Option<Spanned<Value>>,
+    /// HTTP version: `"1.1"` (default), `"2"` or `"auto"` (ALPN over TLS).
+    pub http: Option<Spanned<Value>>,
+    /// HTTP/2 connections the streams are multiplexed over.
+    pub connections: Option<Spanned<i64>>,
 }
 
 /// `[load]`.

@@ -29,6 +29,8 @@ pub(super) fn build_target(
         max_body: None,
         cookies: None,
         follow_redirects: None,
+        http: None,
+        connections: None,
     };
     let (t, span) = match raw {
         Some(t) => (t.get_ref(), t.span()),
@@ -71,6 +73,44 @@ pub(super) fn build_target(
         None => Some(super::limits::DEFAULT_REDIRECTS),
         Some(v) => b.redirects(v),
     };
+    let http = match &t.http {
+        None => Some(HttpVersion::Http1),
+        Some(v) => match v.get_ref() {
+            Value::String(s) if s.trim() == "1.1" => Some(HttpVersion::Http1),
+            Value::String(s) if s.trim() == "2" => Some(HttpVersion::Http2),
+            Value::String(s) if s.trim().eq_ignore_ascii_case("auto") => Some(HttpVersion::Auto),
+            Value::Integer(2) => Some(HttpVersion::Http2),
+            Value::Float(f) if *f == 1.1 => Some(HttpVersion::Http1),
+            other => {
+                b.error(
+                    v.span(),
+                    format!(
+                        "`http` is \"1.1\", \"2\" or \"auto\", not {}",
+                        describe(other)
+                    ),
+                );
+                None
+            }
+        },
+    };
+    let connections = match &t.connections {
+        None => Some(DEFAULT_H2_CONNECTIONS),
+        Some(c) if (1..=MAX_H2_CONNECTIONS).contains(c.get_ref()) => Some(*c.get_ref() as u32),
+        Some(c) => {
+            b.error(
+                c.span(),
+                format!("`connections` must be between 1 and {MAX_H2_CONNECTIONS}"),
+            );
+            None
+        }
+    };
+    if let (Some(c), Some(HttpVersion::Http1)) = (&t.connections, http) {
+        b.error_help(
+            c.span(),
+            "`connections` sets how many HTTP/2 connections streams share; this target speaks HTTP/1.1",
+            "add `http = \"2\"` (or \"auto\"), or leave `connections` out: HTTP/1.1 opens a connection per customer",
+        );
+    }
     let mut headers = Vec::new();
     for (name, value) in &t.headers {
         let Some(h) = b.header_name(name) else {
@@ -134,8 +174,16 @@ pub(super) fn build_target(
         max_body: max_body?,
         cookies: cookies?,
         max_redirects: max_redirects?,
+        http: http?,
+        connections: connections?,
     })
 }
+
+/// HTTP/2 connections when `connections` is not set: a few, so one slow connection (or a
+/// load balancer pinning a connection to one backend) does not carry all the load.
+const DEFAULT_H2_CONNECTIONS: u32 = 4;
+/// Most HTTP/2 connections to one target.
+const MAX_H2_CONNECTIONS: i64 = 1_000;
 
 /// The target of a run with no HTTP steps: its database, as reports show it.
 pub(super) fn database_target(db: &DatabasePlan) -> TargetPlan {
@@ -152,6 +200,8 @@ pub(super) fn database_target(db: &DatabasePlan) -> TargetPlan {
         max_body: 0,
         cookies: false,
         max_redirects: 0,
+        http: HttpVersion::Http1,
+        connections: DEFAULT_H2_CONNECTIONS,
     }
 }
 

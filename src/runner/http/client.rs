@@ -2,19 +2,21 @@
 //! An iteration (or closed-model user) holds one connection for all its steps, like a browser
 //! session, so the pool lock is taken per iteration, not per request.
 
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use http::{HeaderName, HeaderValue, Request, Response};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper_util::rt::TokioIo;
+use hyper::client::conn::http2;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use super::body::BodyBudget;
 use super::tls::{TlsError, client_config};
-use crate::scenario::TargetPlan;
+use crate::scenario::{HttpVersion, TargetPlan};
 
 /// Idle connections kept beyond this many are closed.
 const MAX_IDLE: usize = 4096;
@@ -26,6 +28,25 @@ const READ_BUFFER: usize = 64 * 1024;
 pub type Body = super::payload::Payload;
 
 type Sender = SendRequest<Body>;
+type Sender2 = http2::SendRequest<Body>;
+
+/// What the target speaks, once known: HTTP/2 for `http = "2"`, HTTP/1.1 for `"1.1"`, and for
+/// `"auto"` what the first TLS handshake's ALPN picked.
+const PROTO_UNKNOWN: u8 = 0;
+const PROTO_H1: u8 = 1;
+const PROTO_H2: u8 = 2;
+
+/// HTTP/2 connections every customer's requests share, as streams.
+struct H2Pool {
+    slots: Vec<tokio::sync::Mutex<Option<Sender2>>>,
+    next: AtomicUsize,
+}
+
+/// A new connection, in the protocol the handshake settled on.
+enum Fresh {
+    H1(Sender),
+    H2(Sender2),
+}
 
 /// A transport-level failure.
 #[derive(Debug)]
@@ -54,6 +75,13 @@ pub struct HttpClient {
     pub cookies: bool,
     /// The host as cookies are scoped: lower case, no port.
     cookie_host: String,
+    /// `https://host:port` or `http://…`: HTTP/2 requests carry the authority in the URI.
+    origin: String,
+    /// Which protocol requests use (see [`PROTO_H2`]).
+    proto: AtomicU8,
+    /// Whether a TLS handshake may pick HTTP/2.
+    version: HttpVersion,
+    h2: H2Pool,
 }
 
 /// The connection a simulated customer is using, and its cookies (an iteration's in the
@@ -80,7 +108,12 @@ impl HttpClient {
         let tls = match &target.tls {
             None => None,
             Some(plan) => {
-                let config = client_config(plan)?;
+                let alpn: &[&[u8]] = match target.http {
+                    HttpVersion::Http1 => &[b"http/1.1"],
+                    HttpVersion::Http2 => &[b"h2"],
+                    HttpVersion::Auto => &[b"h2", b"http/1.1"],
+                };
+                let config = client_config(plan, alpn)?;
                 let name =
                     ServerName::try_from(target.host.clone()).map_err(|_| TlsError::CaFile {
                         path: String::new(),
@@ -118,6 +151,27 @@ impl HttpClient {
             budget: BodyBudget::new(body_budget),
             cookies: target.cookies,
             cookie_host: target.host.to_ascii_lowercase(),
+            origin: format!(
+                "{}://{}",
+                if target.tls.is_some() {
+                    "https"
+                } else {
+                    "http"
+                },
+                target.authority
+            ),
+            proto: AtomicU8::new(match (target.http, target.tls.is_some()) {
+                (HttpVersion::Http1, _) | (HttpVersion::Auto, false) => PROTO_H1,
+                (HttpVersion::Http2, _) => PROTO_H2,
+                (HttpVersion::Auto, true) => PROTO_UNKNOWN,
+            }),
+            version: target.http,
+            h2: H2Pool {
+                slots: (0..target.connections.max(1))
+                    .map(|_| tokio::sync::Mutex::new(None))
+                    .collect(),
+                next: AtomicUsize::new(0),
+            },
         }))
     }
 
@@ -129,7 +183,14 @@ impl HttpClient {
         session: &mut Session,
         req: Request<Body>,
     ) -> Result<Response<Incoming>, Transport> {
-        let (mut sender, reused) = self.checkout(session).await?;
+        if self.proto.load(Ordering::Relaxed) == PROTO_H2 {
+            return self.send_h2(req).await;
+        }
+        let (mut sender, reused) = match self.checkout(session).await? {
+            Checkout::H1(sender, reused) => (sender, reused),
+            // `auto` over TLS: the server chose HTTP/2 on the first connection.
+            Checkout::H2 => return self.send_h2(req).await,
+        };
         let req = match sender.try_send_request(req).await {
             Ok(resp) => {
                 session.conn = Some(sender);
@@ -140,7 +201,13 @@ impl HttpClient {
                 _ => return Err(classify(e.error())),
             },
         };
-        let mut sender = self.connect().await?;
+        let mut sender = match self.connect().await? {
+            Fresh::H1(sender) => sender,
+            Fresh::H2(sender) => {
+                self.adopt(sender).await;
+                return self.send_h2(req).await;
+            }
+        };
         match sender.send_request(req).await {
             Ok(resp) => {
                 session.conn = Some(sender);
@@ -170,27 +237,97 @@ impl HttpClient {
         }
     }
 
-    async fn checkout(&self, session: &mut Session) -> Result<(Sender, bool), Transport> {
+    async fn checkout(&self, session: &mut Session) -> Result<Checkout, Transport> {
         if let Some(mut c) = session.conn.take()
             && !c.is_closed()
             && c.ready().await.is_ok()
         {
-            return Ok((c, true));
+            return Ok(Checkout::H1(c, true));
         }
         loop {
             let candidate = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
             match candidate {
                 Some(mut c) => {
                     if !c.is_closed() && c.ready().await.is_ok() {
-                        return Ok((c, true));
+                        return Ok(Checkout::H1(c, true));
                     }
                 }
-                None => return Ok((self.connect().await?, false)),
+                None => {
+                    return Ok(match self.connect().await? {
+                        Fresh::H1(c) => Checkout::H1(c, false),
+                        Fresh::H2(c) => {
+                            self.adopt(c).await;
+                            Checkout::H2
+                        }
+                    });
+                }
             }
         }
     }
 
-    async fn connect(&self) -> Result<Sender, Transport> {
+    /// Puts an HTTP/2 connection the `auto` handshake produced into the shared pool.
+    async fn adopt(&self, sender: Sender2) {
+        let mut slot = self.h2.slots[0].lock().await;
+        if slot.as_ref().is_none_or(|s| s.is_closed()) {
+            *slot = Some(sender);
+        }
+    }
+
+    /// Sends a request as a stream on one of the shared HTTP/2 connections (round robin),
+    /// opening it first if it is not open. A request the server refused before processing
+    /// it (GOAWAY, REFUSED_STREAM) goes once more on a fresh connection.
+    async fn send_h2(&self, req: Request<Body>) -> Result<Response<Incoming>, Transport> {
+        let req = self.for_h2(req)?;
+        let i = self.h2.next.fetch_add(1, Ordering::Relaxed) % self.h2.slots.len();
+        let mut sender = self.h2_sender(i, false).await?;
+        let req = match sender.try_send_request(req).await {
+            Ok(resp) => return Ok(resp),
+            Err(mut e) => match e.take_message() {
+                Some(req) => req,
+                None => return Err(classify(e.error())),
+            },
+        };
+        let mut sender = self.h2_sender(i, true).await?;
+        sender.send_request(req).await.map_err(|e| classify(&e))
+    }
+
+    /// The connection in slot `i`, opened (or, with `fresh`, replaced) when needed.
+    async fn h2_sender(&self, i: usize, fresh: bool) -> Result<Sender2, Transport> {
+        let mut slot = self.h2.slots[i].lock().await;
+        if let Some(s) = slot.as_mut()
+            && !fresh
+            && !s.is_closed()
+            && s.ready().await.is_ok()
+        {
+            return Ok(s.clone());
+        }
+        *slot = None;
+        let sender = match self.connect().await? {
+            Fresh::H2(s) => s,
+            Fresh::H1(_) => {
+                return Err(Transport::Connect(format!(
+                    "{} did not agree to HTTP/2 (ALPN chose HTTP/1.1)",
+                    self.host
+                )));
+            }
+        };
+        *slot = Some(sender.clone());
+        Ok(sender)
+    }
+
+    /// An HTTP/2 request names its target in the URI (`:authority`), not a `Host` header.
+    fn for_h2(&self, req: Request<Body>) -> Result<Request<Body>, Transport> {
+        let (mut head, body) = req.into_parts();
+        head.headers.remove(http::header::HOST);
+        let path = head.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        head.uri = format!("{}{path}", self.origin)
+            .parse()
+            .map_err(|e| Transport::Connect(format!("request URI: {e}")))?;
+        head.version = http::Version::HTTP_2;
+        Ok(Request::from_parts(head, body))
+    }
+
+    async fn connect(&self) -> Result<Fresh, Transport> {
         let tcp = TcpStream::connect((self.host.as_str(), self.port))
             .await
             .map_err(|e| {
@@ -198,15 +335,71 @@ impl HttpClient {
             })?;
         let _ = tcp.set_nodelay(true);
         match &self.tls {
-            None => handshake(TokioIo::new(tcp)).await,
+            None if self.version == HttpVersion::Http2 => {
+                // Plain text: HTTP/2 with prior knowledge (h2c), no upgrade dance.
+                handshake_h2(TokioIo::new(tcp)).await.map(Fresh::H2)
+            }
+            None => handshake(TokioIo::new(tcp)).await.map(Fresh::H1),
             Some((connector, name)) => {
                 let stream = connector.connect(name.clone(), tcp).await.map_err(|e| {
-                    Transport::Connect(format!("TLS handshake with {}: {e}", self.host))
+                    let refused_h2 = self.version == HttpVersion::Http2
+                        && e.to_string().contains("NoApplicationProtocol");
+                    Transport::Connect(if refused_h2 {
+                        format!(
+                            "{} did not agree to HTTP/2 (TLS handshake: no common ALPN protocol)",
+                            self.host
+                        )
+                    } else {
+                        format!("TLS handshake with {}: {e}", self.host)
+                    })
                 })?;
-                handshake(TokioIo::new(stream)).await
+                let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                if self.version == HttpVersion::Auto {
+                    // The first handshake settles what every later request speaks.
+                    let _ = self.proto.compare_exchange(
+                        PROTO_UNKNOWN,
+                        if h2 { PROTO_H2 } else { PROTO_H1 },
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    );
+                }
+                if h2 {
+                    handshake_h2(TokioIo::new(stream)).await.map(Fresh::H2)
+                } else if self.version == HttpVersion::Http2 {
+                    Err(Transport::Connect(format!(
+                        "{} did not agree to HTTP/2 (its TLS handshake offered no h2)",
+                        self.host
+                    )))
+                } else {
+                    handshake(TokioIo::new(stream)).await.map(Fresh::H1)
+                }
             }
         }
     }
+}
+
+/// What a customer's request goes out on.
+enum Checkout {
+    /// Its HTTP/1.1 connection, and whether it was used before.
+    H1(Sender, bool),
+    /// The shared HTTP/2 connections.
+    H2,
+}
+
+async fn handshake_h2<T>(io: T) -> Result<Sender2, Transport>
+where
+    T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (sender, conn) = http2::Builder::new(TokioExecutor::new())
+        .handshake(io)
+        .await
+        .map_err(|e| Transport::Connect(format!("HTTP/2 handshake: {e}")))?;
+    // The connection task ends when the connection closes (GOAWAY, reset, EOF); its error
+    // reaches the streams in flight.
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(sender)
 }
 
 async fn handshake<T>(io: T) -> Result<Sender, Transport>
@@ -400,6 +593,8 @@ mod tests {
                 max_body: 1024 * 1024,
                 cookies: true,
                 max_redirects: 10,
+                http: crate::scenario::HttpVersion::Http1,
+                connections: 1,
             },
             0,
         )

@@ -188,6 +188,8 @@ mod tests {
                 max_body: 1024,
                 cookies: true,
                 max_redirects: 10,
+                http: crate::scenario::HttpVersion::Http1,
+                connections: 1,
             },
             0,
         )

@@ -25,8 +25,8 @@ pub enum TlsError {
     NoRoots,
 }
 
-/// Builds the rustls client configuration for a target.
-pub fn client_config(plan: &TlsPlan) -> Result<Arc<ClientConfig>, TlsError> {
+/// Builds the rustls client configuration for a target, offering `alpn` (most wanted first).
+pub fn client_config(plan: &TlsPlan, alpn: &[&[u8]]) -> Result<Arc<ClientConfig>, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -63,7 +63,7 @@ pub fn client_config(plan: &TlsPlan) -> Result<Arc<ClientConfig>, TlsError> {
         }
         builder.with_root_certificates(roots).with_no_client_auth()
     };
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Ok(Arc::new(config))
 }
 
