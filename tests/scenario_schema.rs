@@ -317,6 +317,14 @@ const ROWS: &[Row] = &[
     },
     Row {
         place: Place::Load,
+        key: "arrivals",
+        model: Some(Model::Open),
+        kind: None,
+        valid: &["\"uniform\"", "\"poisson\"", "\"Poisson\""],
+        invalid: &["\"exponential\"", "1", "true"],
+    },
+    Row {
+        place: Place::Load,
         key: "model",
         model: Some(Model::Open),
         kind: None,

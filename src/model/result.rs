@@ -458,6 +458,9 @@ pub struct LoadSettings {
     /// Open model: in-flight cap.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_in_flight: Option<usize>,
+    /// Open model with Poisson arrivals: `"poisson"` (absent: evenly spaced).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrivals: Option<String>,
 }
 
 /// One stage of a ramp.

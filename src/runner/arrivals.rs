@@ -1,10 +1,12 @@
 //! Open-model arrival times: the k-th iteration is due when the integral of the rate
 //! profile reaches k, computed exactly on each linear segment (so ramps are smooth and a
 //! constant rate gives evenly spaced arrivals, as wrk2 and k6's arrival-rate executor do).
+//! A Poisson process is the same clock with exponential steps of the integral instead of
+//! steps of one (a time change of a unit-rate Poisson process, exact under ramps too).
 
 use std::time::Duration;
 
-use crate::scenario::{LoadPlan, Profile};
+use crate::scenario::{Arrivals, LoadPlan, Profile};
 
 #[derive(Debug, Clone, Copy)]
 struct Segment {
@@ -23,11 +25,14 @@ pub struct ArrivalClock {
     at: f64,
     /// The first arrival is at the start, as k6's arrival-rate executors do.
     first: bool,
+    /// Poisson arrivals: the draws of the exponential steps.
+    poisson: Option<fastrand::Rng>,
 }
 
 impl ArrivalClock {
-    /// A clock for a load plan: warm-up at the profile's warm-up level, then the profile.
-    pub fn new(load: &LoadPlan) -> Self {
+    /// A clock for a load plan: warm-up at the profile's warm-up level, then the profile;
+    /// `seed` draws a Poisson process's gaps (the same seed, the same arrivals).
+    pub fn new(load: &LoadPlan, seed: u64) -> Self {
         let mut segments = Vec::new();
         let w = load.warmup.as_secs_f64();
         if w > 0.0 {
@@ -45,15 +50,18 @@ impl ArrivalClock {
             current: 0,
             at: 0.0,
             first: true,
+            poisson: (load.arrivals == Arrivals::Poisson).then(|| fastrand::Rng::with_seed(seed)),
         }
     }
 
     /// The offset of the next arrival, or None when the profile has no more.
     pub fn next_arrival(&mut self) -> Option<Duration> {
-        let mut need = if std::mem::take(&mut self.first) {
-            0.0
-        } else {
-            1.0f64
+        let first = std::mem::take(&mut self.first);
+        let mut need = match &mut self.poisson {
+            // Exp(1): the integral of the rate between two arrivals of a Poisson process.
+            Some(rng) => -(1.0 - rng.f64()).ln(),
+            None if first => 0.0,
+            None => 1.0f64,
         };
         while let Some(seg) = self.segments.get(self.current).copied() {
             let slope = (seg.to - seg.from) / seg.length.max(f64::MIN_POSITIVE);
@@ -90,10 +98,11 @@ pub struct ShardClock {
 }
 
 impl ShardClock {
-    /// The arrivals of `shard` under `load`.
-    pub fn new(load: &LoadPlan, shard: super::Shard) -> Self {
+    /// The arrivals of `shard` under `load`; every shard draws the whole process with the
+    /// run's `seed`, so together they send what one process would.
+    pub fn new(load: &LoadPlan, shard: super::Shard, seed: u64) -> Self {
         Self {
-            clock: ArrivalClock::new(load),
+            clock: ArrivalClock::new(load, seed),
             shard,
             next: 0,
         }
@@ -149,6 +158,7 @@ mod tests {
     fn plan(profile: Profile, warmup: f64) -> LoadPlan {
         LoadPlan {
             model: LoadModel::Open { max_in_flight: 10 },
+            arrivals: crate::scenario::Arrivals::Uniform,
             warmup: Duration::from_secs_f64(warmup),
             profile,
             iterations: None,
@@ -167,7 +177,10 @@ mod tests {
     #[test]
     fn a_constant_rate_is_evenly_spaced() {
         let t = all(
-            ArrivalClock::new(&plan(Profile::constant(100.0, Duration::from_secs(2)), 0.0)),
+            ArrivalClock::new(
+                &plan(Profile::constant(100.0, Duration::from_secs(2)), 0.0),
+                1,
+            ),
             2.0,
         );
         assert_eq!(t.len(), 200);
@@ -186,7 +199,7 @@ mod tests {
                 target: 100.0,
             }],
         };
-        let t = all(ArrivalClock::new(&plan(p, 0.0)), 10.0);
+        let t = all(ArrivalClock::new(&plan(p, 0.0), 1), 10.0);
         assert_eq!(t.len(), 499);
         for (k, x) in t.iter().enumerate() {
             let want = (2.0 * (k + 1) as f64 / 10.0).sqrt();
@@ -197,10 +210,10 @@ mod tests {
     #[test]
     fn shards_take_every_nth_arrival_and_together_make_the_whole_process() {
         let load = plan(Profile::constant(300.0, Duration::from_secs(1)), 0.5);
-        let whole = all(ArrivalClock::new(&load), 1.5);
+        let whole = all(ArrivalClock::new(&load, 1), 1.5);
         let mut merged: Vec<f64> = Vec::new();
         for index in 0..3 {
-            let mut c = ShardClock::new(&load, crate::runner::Shard { index, count: 3 });
+            let mut c = ShardClock::new(&load, crate::runner::Shard { index, count: 3 }, 1);
             let mine: Vec<f64> = std::iter::from_fn(|| c.next_arrival())
                 .map(|d| d.as_secs_f64())
                 .filter(|t| *t < 1.5 - 1e-9)
@@ -210,6 +223,71 @@ mod tests {
             assert!(mine.len().abs_diff(whole.len() / 3) <= 1, "{}", mine.len());
             merged.extend(mine);
         }
+        merged.sort_by(f64::total_cmp);
+        assert_eq!(merged, whole);
+    }
+
+    fn poisson(profile: Profile, seed: u64, end: f64) -> Vec<f64> {
+        let mut load = plan(profile, 0.0);
+        load.arrivals = crate::scenario::Arrivals::Poisson;
+        all(ArrivalClock::new(&load, seed), end)
+    }
+
+    #[test]
+    fn poisson_arrivals_have_exponential_gaps_at_the_rate() {
+        // 200/s for 50 s: 10,000 expected (sd 100); gaps exponential with mean 5 ms.
+        let t = poisson(Profile::constant(200.0, Duration::from_secs(50)), 7, 50.0);
+        assert!((t.len() as f64 - 10_000.0).abs() < 400.0, "{}", t.len());
+        let gaps: Vec<f64> = t.windows(2).map(|w| w[1] - w[0]).collect();
+        let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+        let sd = (gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / gaps.len() as f64).sqrt();
+        assert!((mean - 0.005).abs() < 0.0002, "mean gap {mean}");
+        // An exponential's coefficient of variation is 1 (evenly spaced arrivals: 0).
+        assert!((sd / mean - 1.0).abs() < 0.05, "cv {}", sd / mean);
+        // P(gap < a quarter of the mean) = 1 - e^-0.25 = 0.221: arrivals bunch.
+        let close = gaps.iter().filter(|g| **g < 0.00125).count() as f64 / gaps.len() as f64;
+        assert!((close - 0.221).abs() < 0.015, "{close}");
+        // The same seed, the same arrivals; another seed, others.
+        assert_eq!(
+            t,
+            poisson(Profile::constant(200.0, Duration::from_secs(50)), 7, 50.0)
+        );
+        assert_ne!(
+            t,
+            poisson(Profile::constant(200.0, Duration::from_secs(50)), 8, 50.0)
+        );
+    }
+
+    #[test]
+    fn poisson_arrivals_follow_a_ramp_and_split_across_shards() {
+        // 0 -> 100/s over 10 s: 125 expected in the first half, 375 in the second.
+        let p = Profile {
+            start: 0.0,
+            stages: vec![Stage {
+                duration: Duration::from_secs(10),
+                target: 100.0,
+            }],
+        };
+        let (mut first, mut second) = (0.0, 0.0);
+        for seed in 0..40 {
+            let t = poisson(p.clone(), seed, 10.0);
+            first += t.iter().filter(|x| **x < 5.0).count() as f64;
+            second += t.iter().filter(|x| **x >= 5.0).count() as f64;
+        }
+        assert!((first / 40.0 - 125.0).abs() < 8.0, "{}", first / 40.0);
+        assert!((second / 40.0 - 375.0).abs() < 12.0, "{}", second / 40.0);
+        let mut load = plan(Profile::constant(300.0, Duration::from_secs(1)), 0.0);
+        load.arrivals = crate::scenario::Arrivals::Poisson;
+        let whole = all(ArrivalClock::new(&load, 3), 1.0);
+        let mut merged: Vec<f64> = (0..3)
+            .flat_map(|index| {
+                let mut c = ShardClock::new(&load, crate::runner::Shard { index, count: 3 }, 3);
+                std::iter::from_fn(move || c.next_arrival())
+                    .map(|d| d.as_secs_f64())
+                    .filter(|t| *t < 1.0 - 1e-9)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
         merged.sort_by(f64::total_cmp);
         assert_eq!(merged, whole);
     }
@@ -229,7 +307,7 @@ mod tests {
                 },
             ],
         };
-        let t = all(ArrivalClock::new(&plan(p, 1.0)), 5.0);
+        let t = all(ArrivalClock::new(&plan(p, 1.0), 1), 5.0);
         // 10 in warm-up (from t = 0), then 10 up the ramp and 10 down it.
         assert_eq!(t.len(), 30);
         assert_eq!(t[0], 0.0);

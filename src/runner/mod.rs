@@ -200,6 +200,9 @@ pub(crate) struct Context {
     recorder: Recorder,
     gate: Gate,
     seed: u64,
+    /// The run's own seed (not this shard's): a Poisson process's arrivals, the same in
+    /// every shard.
+    arrival_seed: u64,
     /// This process's share of the load.
     shard: Shard,
     /// Differs in every run: seeds `{{ uuid }}`.
@@ -301,6 +304,7 @@ async fn record_run(plan: Arc<Plan>, opts: RunOptions) -> Result<RunRecord, RunE
         recorder: recorder.clone(),
         gate: Gate::default(),
         seed: opts.shard.seed(opts.seed),
+        arrival_seed: opts.seed,
         shard: opts.shard,
         nonce: fastrand::u64(..),
         iteration_think,

@@ -188,6 +188,9 @@ pub fn load_settings(plan: &Plan) -> LoadSettings {
         warmup_seconds: l.warmup.as_secs_f64(),
         iterations: l.iterations,
         max_in_flight,
+        arrivals: (matches!(l.model, LoadModel::Open { .. })
+            && l.arrivals == crate::scenario::Arrivals::Poisson)
+            .then(|| "poisson".to_string()),
     }
 }
 

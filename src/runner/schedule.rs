@@ -42,7 +42,7 @@ pub fn drive(
     ctx.gate.set_scheduler();
     let load = &ctx.plan.load;
     let end = start + load.total_duration();
-    let mut clock = ShardClock::new(load, ctx.shard);
+    let mut clock = ShardClock::new(load, ctx.shard, ctx.arrival_seed);
     let mut rng = fastrand::Rng::with_seed(ctx.seed);
     let mut next_arrival = clock.next_arrival().map(|d| start + d);
     let mut spawned = 0u64;

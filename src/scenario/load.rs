@@ -9,7 +9,7 @@ use super::build::{Builder, describe};
 use super::limits::{
     self, MAX_DURATION, MAX_GRACE, MAX_IN_FLIGHT, MAX_ITERATIONS, MAX_USERS, MAX_WARMUP,
 };
-use super::plan::{LoadModel, LoadPlan, Profile, Stage};
+use super::plan::{Arrivals, LoadModel, LoadPlan, Profile, Stage};
 use super::raw::{RawLoad, RawStage};
 use super::units::parse_rate;
 
@@ -62,8 +62,11 @@ pub(super) fn build_load(
         .iter()
         .flatten()
         .any(|s| s.get_ref().users.is_some());
-    let says_open =
-        l.rate.is_some() || l.start_rate.is_some() || stage_rate || l.max_in_flight.is_some();
+    let says_open = l.rate.is_some()
+        || l.start_rate.is_some()
+        || stage_rate
+        || l.max_in_flight.is_some()
+        || l.arrivals.is_some();
     let says_closed = l.users.is_some() || l.start_users.is_some() || stage_users;
     let mut kind = match (explicit, says_open, says_closed) {
         (Some(k), _, _) => k,
@@ -98,6 +101,7 @@ pub(super) fn build_load(
             ("rate", l.rate.as_ref().map(|u| u.span())),
             ("start_rate", l.start_rate.as_ref().map(|u| u.span())),
             ("max_in_flight", l.max_in_flight.as_ref().map(|t| t.span())),
+            ("arrivals", l.arrivals.as_ref().map(|t| t.span())),
         ] {
             if let Some(s) = s {
                 b.error(
@@ -206,6 +210,22 @@ pub(super) fn build_load(
         .map(|m| m as usize)
         .unwrap_or(DEFAULT_MAX_IN_FLIGHT);
     let think = l.think.as_ref().and_then(|t| b.think(t));
+    let arrivals = match &l.arrivals {
+        None => Arrivals::Uniform,
+        Some(a) => {
+            match a.get_ref().trim().to_ascii_lowercase().as_str() {
+                "uniform" => Arrivals::Uniform,
+                "poisson" => Arrivals::Poisson,
+                other => {
+                    b.error(
+                    a.span(),
+                    format!("unknown arrival process \"{other}\": expected \"uniform\" or \"poisson\""),
+                );
+                    Arrivals::Uniform
+                }
+            }
+        }
+    };
     if b.diags.len() > before {
         return None;
     }
@@ -222,6 +242,7 @@ pub(super) fn build_load(
         profile,
         iterations,
         grace,
+        arrivals,
     })
 }
 
@@ -276,6 +297,7 @@ fn from_overrides_only(o: &Overrides) -> Option<LoadPlan> {
         profile,
         iterations,
         grace: DEFAULT_GRACE,
+        arrivals: Arrivals::Uniform,
     })
 }
 

@@ -124,6 +124,18 @@ pub struct LoadPlan {
     pub iterations: Option<u64>,
     /// How long in-flight iterations may finish after the end before they are cut off.
     pub grace: Duration,
+    /// The open model's arrival process.
+    pub arrivals: Arrivals,
+}
+
+/// How the open model spaces arrivals at a given rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Arrivals {
+    /// Evenly: the k-th arrival when the integral of the rate reaches k (wrk2, k6).
+    #[default]
+    Uniform,
+    /// A Poisson process (pgbench -R, independent customers): exponential gaps, seeded.
+    Poisson,
 }
 
 impl LoadPlan {

@@ -153,6 +153,8 @@ pub struct RawLoad {
     pub stages: Option<Vec<Spanned<RawStage>>>,
     /// Time in-flight iterations get to finish at the end.
     pub grace: Option<Spanned<Value>>,
+    /// Open model's arrival process: `"uniform"` (default) or `"poisson"`.
+    pub arrivals: Option<Spanned<String>>,
 }
 
 /// One `[[load.stages]]` entry.

@@ -558,3 +558,17 @@ fn bad_database_urls_are_refused_without_quoting_them() {
         "{d}"
     );
 }
+
+#[test]
+fn poisson_arrivals_belong_to_the_open_model() {
+    let open = "name = \"x\"\n[target]\nbase_url = \"http://h\"\n[load]\nrate = \"5/s\"\nduration = \"1s\"\narrivals = \"poisson\"\n[[steps]]\nname = \"a\"\nhttp = { path = \"/\" }\n";
+    assert_eq!(check(open).unwrap().load.arrivals, Arrivals::Poisson);
+    // Without a rate, `arrivals` alone makes the load open: it still needs a rate.
+    let closed = open.replace("rate = \"5/s\"", "users = 2");
+    let d = first_error(&closed);
+    assert!(d.message.contains("mixes open-model settings"), "{d}");
+    let bad = open.replace("\"poisson\"", "\"bursty\"");
+    let d = first_error(&bad);
+    assert_eq!((d.line, d.column), (7, 12), "{d}");
+    assert!(d.message.contains("unknown arrival process"), "{d}");
+}

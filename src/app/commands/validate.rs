@@ -86,6 +86,9 @@ fn files(files: &[PathBuf]) -> Result<(), AppError> {
 
 fn ok_line(file: String, plan: &Plan) -> String {
     let load = match plan.load.model {
+        LoadModel::Open { .. } if plan.load.arrivals == crate::scenario::Arrivals::Poisson => {
+            format!("open {}/s, Poisson arrivals", plan.load.profile.peak())
+        }
         LoadModel::Open { .. } => format!("open {}/s", plan.load.profile.peak()),
         LoadModel::Closed { .. } => format!("closed {} users", plan.load.profile.peak()),
     };
