@@ -486,7 +486,7 @@ const ROWS: &[Row] = &[
         kind: None,
         valid: &[
             "[{ query = \"SELECT 1\" }]",
-            "[{ query = \"SELECT $1\", params = [\"{{ iteration }}\", { int = \"7\" }] }]",
+            "[{ query = \"SELECT 2\", params = [] }]",
         ],
         invalid: &[
             "[]",
@@ -897,7 +897,10 @@ impl Case {
             text += &extra(Place::Step, Some(i));
             if *kind == Kind::Sql {
                 text += "[steps.sql]\n";
-                text += &entries(values, Place::Sql, None);
+                // A statement binds as many parameters as it has placeholders (a rule across
+                // two keys the parser checks and a schema cannot): the query is made to fit.
+                let fitted = fit_placeholders(&file, values);
+                text += &entries(&fitted, Place::Sql, None);
                 text += &extra(Place::Sql, Some(i));
             }
             let tables = [
@@ -1397,6 +1400,43 @@ const MODEL: &[(&str, &str)] = &[
     ("RawCheck", "/$defs/check"),
     ("RawUntil", "/$defs/until"),
 ];
+
+/// `values` with the chosen SQL query given as many placeholders as the chosen `params` has
+/// entries (a valid query with a wrong count would be a parser-only error).
+fn fit_placeholders(
+    file: &[Option<&'static str>],
+    values: &[Option<&'static str>],
+) -> Vec<Option<&'static str>> {
+    let mut out = values.to_vec();
+    let at = |key| row(Place::Sql, key);
+    // PostgreSQL numbers its placeholders; MySQL, MariaDB and SQLite take `?`.
+    let url =
+        file[row(Place::Database, "url")].unwrap_or(ROWS[row(Place::Database, "url")].valid[0]);
+    let postgres = url.to_ascii_lowercase().contains("postgres");
+    let (query, params, statements) = (at("query"), at("params"), at("statements"));
+    if out[statements].is_some() {
+        return out;
+    }
+    // An unchosen query is the first valid one (a SQL step needs a statement).
+    let q = out[query].unwrap_or(ROWS[query].valid[0]);
+    let wanted = out[params]
+        .and_then(|p| format!("p = {p}").parse::<toml::Table>().ok())
+        .and_then(|t| t["p"].as_array().map(|a| a.len()))
+        .unwrap_or(0);
+    let marks: String = (1..=wanted)
+        .map(|n| {
+            if postgres {
+                format!(", ${n}")
+            } else {
+                ", ?".to_string()
+            }
+        })
+        .collect();
+    if ROWS[query].valid.contains(&q) {
+        out[query] = Some(Box::leak(format!("\"SELECT 1{marks}\"").into_boxed_str()));
+    }
+    out
+}
 
 /// The fields of each `pub struct` in raw.rs, read from its source: the keys serde accepts
 /// (none is renamed).

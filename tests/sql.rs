@@ -203,6 +203,15 @@ rows = ">= 2"
 columns = {{ status = "open", amount_cents = 100 }}
 
 [[steps]]
+name = "captured"
+[steps.sql]
+query = "SELECT id FROM {t} WHERE id = {p1} AND {p2} = 20"
+params = [{{ int = "{{{{ second }}}}" }}, {{ int = "{{{{ open }}}}" }}]
+[steps.check]
+rows = 1
+columns = {{ id = 4 }}
+
+[[steps]]
 name = "pay"
 [steps.sql]
 transaction = true
@@ -247,6 +256,13 @@ query = "UPDATE {t} SET note = 'written by a read-only step'"
         schema_check(&serde_json::to_value(&run).unwrap()).unwrap();
         let (read, pay, refused) = (step(&run, "read"), step(&run, "pay"), step(&run, "refused"));
         assert_eq!(read.outcomes.ok, 30, "{}: {stdout}", db.label);
+        // Row 1 of customer c1's rows is id 4, and c1 has 20 rows: both captures were read.
+        let captured = step(&run, "captured");
+        assert_eq!(
+            captured.outcomes.ok, 30,
+            "{}: {:?}",
+            db.label, captured.error_samples
+        );
         assert_eq!(pay.outcomes.ok, 30, "{}: {:?}", db.label, pay.error_samples);
         // Writes are refused by the server in a read-only step, with its own error code.
         assert_eq!(refused.outcomes.query_error, 30, "{}: {stdout}", db.label);
@@ -309,7 +325,7 @@ query = "SELECT 1"
     let out = rehearse()
         .env(
             "DOWN_DB_URL",
-            format!("postgres://app:{password}@127.0.0.1:1/ledger"),
+            format!("postgres://app:{password}@127.0.0.1:1/ledger?pass%77ord={password}"),
         )
         .arg("run")
         .arg(&file)
@@ -331,7 +347,7 @@ query = "SELECT 1"
     );
     assert_eq!(
         run.target.as_deref(),
-        Some("postgres://app:***@127.0.0.1:1/ledger")
+        Some("postgres://app:***@127.0.0.1:1/ledger?password=***")
     );
     let written = std::fs::read_to_string(dir.path().join("out/results.json")).unwrap();
     for (what, text) in [
@@ -362,6 +378,19 @@ name = "lookup"
 query = "SELECT 1"
 "#;
     let file = write(dir.path(), "elsewhere.toml", scenario);
+    // A parameter that would connect elsewhere than the host the allowlist sees is refused.
+    let sneaky = write(
+        dir.path(),
+        "sneaky.toml",
+        &scenario.replace(
+            "db.prod.example.com:5432/ledger",
+            "127.0.0.1:5432/ledger?host=db.prod.example.com",
+        ),
+    );
+    let out = rehearse().arg("validate").arg(&sneaky).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("would connect elsewhere"), "{stderr}");
     let out = rehearse()
         .args(["run", "--allow-host", "127.0.0.1"])
         .arg(&file)
@@ -737,4 +766,95 @@ fn ab_refuses_a_scenario_whose_steps_all_query_one_database() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("has only SQL steps"), "{stderr}");
+}
+
+#[test]
+fn a_failed_statement_rolls_its_transaction_back_and_a_cut_off_step_does_not_poison_the_pool() {
+    if !reachable("PostgreSQL", PG_URL) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let t = table("tx");
+    exec(
+        PG_URL,
+        &[
+            format!("DROP TABLE IF EXISTS {t}"),
+            format!("CREATE TABLE {t} (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)"),
+            format!("INSERT INTO {t} VALUES (1, 0)"),
+        ],
+    );
+    // The second statement fails (a duplicate key): the first one's update must not stay.
+    let scenario = format!(
+        r#"
+name = "pg-tx"
+[databases.main]
+url = "{PG_URL}"
+pool = 2
+[load]
+rate = "20/s"
+duration = "1s"
+iterations = 5
+[[steps]]
+name = "fails"
+[steps.sql]
+transaction = true
+read_only = false
+[[steps.sql.statements]]
+query = "UPDATE {t} SET n = n + 1 WHERE id = 1"
+[[steps.sql.statements]]
+query = "INSERT INTO {t} VALUES (1, 0)"
+"#
+    );
+    let path = write(dir.path(), "tx.toml", &scenario);
+    rehearse()
+        .arg("run")
+        .arg(&path)
+        .arg("--out")
+        .arg(dir.path().join("tx"))
+        .output()
+        .unwrap();
+    let run = results(&dir.path().join("tx"));
+    let fails = step(&run, "fails");
+    assert_eq!(fails.outcomes.query_error, 5, "{:?}", fails.outcomes);
+    assert!(fails.error_samples["query_error"].contains("SQLSTATE 23505"));
+    assert_eq!(texts(PG_URL, &format!("SELECT n::text FROM {t}")), ["0"]);
+    // A step timeout shorter than the statement: a timeout, then the connection is closed
+    // and the next iteration's short statement runs on a good one.
+    let scenario = format!(
+        r#"
+name = "pg-cut"
+[databases.main]
+url = "{PG_URL}?sslmode=disable"
+pool = 1
+[load]
+rate = "1/s"
+duration = "4s"
+iterations = 4
+[[steps]]
+name = "maybe-slow"
+timeout = "800ms"
+[steps.sql]
+query = "SELECT pg_sleep(CASE WHEN $1 % 2 = 0 THEN 2.0 ELSE 0 END)"
+params = [{{ int = "{{{{ iteration }}}}" }}]
+"#
+    );
+    let path = write(dir.path(), "cut.toml", &scenario);
+    rehearse()
+        .arg("run")
+        .arg(&path)
+        .arg("--out")
+        .arg(dir.path().join("cut"))
+        .output()
+        .unwrap();
+    let run = results(&dir.path().join("cut"));
+    let s = step(&run, "maybe-slow");
+    // Iterations 0 and 2 sleep 2 s: cut off (by the server's limit, set to the step's timeout,
+    // or by the step); 1 and 3 do not, on the one connection the pool may open.
+    assert_eq!(s.outcomes.ok, 2, "{:?} {:?}", s.outcomes, s.error_samples);
+    assert_eq!(
+        s.outcomes.timeout, 2,
+        "{:?} {:?}",
+        s.outcomes, s.error_samples
+    );
+    exec(PG_URL, &[format!("DROP TABLE {t}")]);
 }

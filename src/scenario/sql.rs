@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
+use std::str::FromStr as _;
 use std::time::Duration;
 
 use toml::{Spanned, Value};
@@ -93,13 +94,17 @@ struct DbUrl {
     passwords: Vec<String>,
 }
 
-/// Reads the scheme, host and password of a database URL; the display form has the
-/// password (in the user information or a `password=` parameter) replaced by `***`.
-fn parse_url(url: &str) -> Result<DbUrl, String> {
-    let (scheme, rest) = url
+/// Reads a database URL as the driver will (the same URL parser, then the driver's own
+/// options): the host it connects to, its passwords (in `user:pass@` or a `password`
+/// parameter, however encoded) and a display form with them as `***`. What could send the
+/// connection elsewhere than the host the allowlist sees is refused: `host`, `hostaddr` and
+/// `socket` parameters, a fragment, an `@` after the host.
+fn parse_url(text: &str) -> Result<DbUrl, String> {
+    let scheme = text
         .split_once(':')
+        .map(|(s, _)| s.to_ascii_lowercase())
         .ok_or("the URL has no scheme (postgres://, mysql://, mariadb:// or sqlite:)")?;
-    let driver = match scheme.to_ascii_lowercase().as_str() {
+    let driver = match scheme.as_str() {
         "postgres" | "postgresql" => Driver::Postgres,
         "mysql" | "mariadb" => Driver::MySql,
         "sqlite" => Driver::Sqlite,
@@ -109,93 +114,112 @@ fn parse_url(url: &str) -> Result<DbUrl, String> {
             ));
         }
     };
-    let mut passwords = Vec::new();
-    let (path_part, query) = match rest.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (rest, None),
+    // The driver's own reading: what it refuses fails validation, not the run.
+    let check = |r: Result<(), sqlx::Error>| {
+        r.map_err(|e| format!("the {} driver does not accept it: {e}", driver.name()))
     };
-    let query_shown = query.map(|q| {
-        q.split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((k, v)) if k.eq_ignore_ascii_case("password") => {
-                    passwords.push(v.to_string());
-                    passwords.push(super::template::percent_decode(v));
-                    format!("{k}=***")
-                }
-                _ => pair.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join("&")
-    });
     if driver == Driver::Sqlite {
-        let file = path_part.trim_start_matches("//");
-        if file.is_empty() {
+        let (file, _) = text["sqlite:".len()..]
+            .split_once('?')
+            .unwrap_or((&text["sqlite:".len()..], ""));
+        if file.trim_start_matches("//").is_empty() {
             return Err("a sqlite: URL needs a file, e.g. sqlite:ledger.db".into());
         }
-        let display = match &query_shown {
-            Some(q) => format!("sqlite:{path_part}?{q}"),
-            None => format!("sqlite:{path_part}"),
-        };
+        check(sqlx::sqlite::SqliteConnectOptions::from_str(text).map(drop))?;
         return Ok(DbUrl {
             driver,
-            display,
+            display: text.to_string(),
             host: None,
-            passwords,
+            passwords: Vec::new(),
         });
     }
-    let rest = path_part
-        .strip_prefix("//")
-        .ok_or_else(|| format!("expected `{scheme}://` followed by a host"))?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, ""),
-    };
-    let (userinfo, hostport) = match authority.rsplit_once('@') {
-        Some((u, h)) => (Some(u), h),
-        None => (None, authority),
-    };
-    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
-        match v6.split_once(']') {
-            Some((h, rest)) => (h, rest.strip_prefix(':')),
-            None => return Err(format!("the {scheme}:// URL's IPv6 address has no `]`")),
-        }
-    } else {
-        match hostport.split_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (hostport, None),
-        }
+    let url = url::Url::parse(text).map_err(|e| format!("not a URL: {e}"))?;
+    if url.fragment().is_some() {
+        return Err(
+            "a `#` ends the URL's address early: percent-encode it (%23) in a password".into(),
+        );
+    }
+    if url.path().contains('@') {
+        return Err(
+            "an `@` after the host: a password holding `/`, `?` or `#` must be percent-encoded (%2F, %3F, %23)".into(),
+        );
+    }
+    let host = match url.host() {
+        Some(url::Host::Domain(d)) => d.to_string(),
+        Some(url::Host::Ipv4(ip)) => ip.to_string(),
+        Some(url::Host::Ipv6(ip)) => ip.to_string(),
+        None => return Err(format!("the {scheme}:// URL has no host")),
     };
     if host.is_empty() {
         return Err(format!("the {scheme}:// URL has no host"));
     }
-    if let Some(port) = port
-        && !matches!(port.parse::<u16>(), Ok(p) if p > 0)
-    {
+    let mut passwords = Vec::new();
+    let mut shown = Vec::new();
+    for (key, value) in url.query_pairs() {
+        let k = key.to_ascii_lowercase();
+        if matches!(k.as_str(), "host" | "hostaddr" | "socket") {
+            return Err(format!(
+                "the `{key}` parameter would connect elsewhere than the URL's host `{host}`: put the address in the URL"
+            ));
+        }
+        if k == "password" {
+            passwords.push(value.to_string());
+            shown.push((key.to_string(), "***".to_string()));
+        } else {
+            shown.push((key.to_string(), value.to_string()));
+        }
+    }
+    if let Some(p) = url.password() {
+        passwords.push(p.to_string());
+        passwords.push(super::template::percent_decode(p));
+    }
+    // The driver must agree on the host (the allowlist checks this one) and use no socket.
+    let (driver_host, socket) = match driver {
+        Driver::Postgres => {
+            let o = sqlx::postgres::PgConnectOptions::from_str(text);
+            check(
+                o.as_ref()
+                    .map(drop)
+                    .map_err(|e| sqlx::Error::Configuration(e.to_string().into())),
+            )?;
+            let o = o.expect("checked");
+            (o.get_host().to_string(), o.get_socket().is_some())
+        }
+        _ => {
+            let as_mysql = format!("mysql{}", &text[scheme.len()..]);
+            let o = sqlx::mysql::MySqlConnectOptions::from_str(&as_mysql);
+            check(
+                o.as_ref()
+                    .map(drop)
+                    .map_err(|e| sqlx::Error::Configuration(e.to_string().into())),
+            )?;
+            let o = o.expect("checked");
+            (o.get_host().to_string(), o.get_socket().is_some())
+        }
+    };
+    let bare = |h: &str| {
+        h.trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase()
+    };
+    if socket || bare(&driver_host) != bare(&host) {
         return Err(format!(
-            "the {scheme}:// URL's port `{port}` is not a port number"
+            "the {} driver would connect to `{driver_host}`, not the URL's host `{host}`",
+            driver.name()
         ));
     }
-    let user_shown = userinfo.map(|u| match u.split_once(':') {
-        Some((user, password)) => {
-            passwords.push(password.to_string());
-            passwords.push(super::template::percent_decode(password));
-            format!("{user}:***@")
-        }
-        None => format!("{u}@"),
-    });
-    let mut display = format!(
-        "{scheme}://{}{hostport}{path}",
-        user_shown.unwrap_or_default()
-    );
-    if let Some(q) = query_shown {
-        display.push('?');
-        display.push_str(&q);
+    let mut display = url.clone();
+    if url.password().is_some() {
+        let _ = display.set_password(Some("***"));
+    }
+    if url.query().is_some() {
+        display.query_pairs_mut().clear().extend_pairs(shown);
     }
     passwords.retain(|p| !p.is_empty());
     Ok(DbUrl {
         driver,
-        display,
-        host: Some(host.to_string()),
+        display: display.to_string().replace("%2A%2A%2A", "***"),
+        host: Some(host),
         passwords,
     })
 }
@@ -248,10 +272,15 @@ pub(super) fn build_sql(
             None
         }
     };
+    let driver = database.map(|i| databases[i].driver);
+    let read_only = s.read_only.as_ref().is_none_or(|r| *r.get_ref());
+    let statement = |b: &mut Builder, q: &Spanned<String>, p: &[Spanned<Value>]| {
+        statement(b, q, p, step, driver, read_only)
+    };
     let mut statements = Vec::new();
     match (&s.query, &s.statements) {
         (Some(q), None) => {
-            if let Some(st) = statement(b, q, &s.params, step) {
+            if let Some(st) = statement(b, q, &s.params) {
                 statements.push(st);
             }
         }
@@ -267,7 +296,7 @@ pub(super) fn build_sql(
             }
             for st in list.get_ref() {
                 let r = st.get_ref();
-                if let Some(st) = statement(b, &r.query, &r.params, step) {
+                if let Some(st) = statement(b, &r.query, &r.params) {
                     statements.push(st);
                 }
             }
@@ -324,12 +353,15 @@ fn statement(
     query: &Spanned<String>,
     params: &[Spanned<Value>],
     step: usize,
+    driver: Option<Driver>,
+    read_only: bool,
 ) -> Option<StatementPlan> {
-    if query.get_ref().trim().is_empty() {
+    let sql = query.get_ref();
+    if sql.trim().is_empty() {
         b.error(query.span(), "the statement is empty");
         return None;
     }
-    if query.get_ref().contains("{{") {
+    if looks_templated(sql) {
         // Splicing values into SQL text is how injections happen: values are bound.
         b.error_help(
             query.span(),
@@ -338,12 +370,45 @@ fn statement(
         );
         return None;
     }
+    let words = normalized(sql);
+    let first = words.split(' ').next().unwrap_or("");
+    if matches!(
+        first,
+        "begin" | "start" | "commit" | "end" | "rollback" | "savepoint" | "release" | "abort"
+    ) {
+        b.error_help(
+            query.span(),
+            format!(
+                "`{}` controls the transaction, which the step does",
+                first.to_uppercase()
+            ),
+            "list the statements in `[[steps.sql.statements]]` with `transaction = true`",
+        );
+        return None;
+    }
+    if read_only
+        && [
+            "read write",
+            "transaction_read_only",
+            "tx_read_only",
+            "query_only",
+        ]
+        .iter()
+        .any(|w| words.contains(w))
+    {
+        b.error_help(
+            query.span(),
+            "this statement changes the session's read-only setting, in a read-only step",
+            "a step that writes says `read_only = false`",
+        );
+        return None;
+    }
     let mut out = Vec::new();
     for p in params {
         let (kind, text, span) = match p.get_ref() {
             Value::String(s) => (ParamKind::Text, s.clone(), p.span()),
             Value::Integer(i) => (ParamKind::Int, i.to_string(), p.span()),
-            Value::Float(f) => (ParamKind::Float, f.to_string(), p.span()),
+            Value::Float(f) if f.is_finite() => (ParamKind::Float, f.to_string(), p.span()),
             Value::Boolean(v) => (ParamKind::Bool, v.to_string(), p.span()),
             Value::Table(t) if t.len() == 1 => {
                 let (k, v) = t.iter().next().expect("one entry");
@@ -387,10 +452,184 @@ fn statement(
         let value = b.template(&text, span, Escape::None, Escape::None, Some(step));
         out.push(ParamPlan { kind, value });
     }
+    if let Some(driver) = driver {
+        let wanted = placeholders(sql, driver);
+        if wanted != params.len() {
+            let style = if driver == Driver::Postgres {
+                "$1, $2, …"
+            } else {
+                "?"
+            };
+            b.error(
+                query.span(),
+                format!(
+                    "the statement has {wanted} placeholder{} ({style}) and {} parameter{} in `params`",
+                    if wanted == 1 { "" } else { "s" },
+                    params.len(),
+                    if params.len() == 1 { "" } else { "s" }
+                ),
+            );
+        }
+    }
     Some(StatementPlan {
         query: query.get_ref().clone(),
         params: out,
     })
+}
+
+/// Whether SQL text holds a `{{ name }}` template (PostgreSQL's `'{{1,2}}'` array does not).
+fn looks_templated(sql: &str) -> bool {
+    let mut rest = sql;
+    while let Some(i) = rest.find("{{") {
+        let after = &rest[i + 2..];
+        if let Some(end) = after.find("}}") {
+            let inner = after[..end].trim();
+            if !inner.is_empty()
+                && inner
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-'))
+                && inner
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_alphabetic() || c == '_')
+            {
+                return true;
+            }
+        }
+        rest = after;
+    }
+    false
+}
+
+/// The statement's code in lower case, one space between words, strings and comments out.
+fn normalized(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    scan(sql, |c| out.push(c.to_ascii_lowercase()));
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Calls `code` with every character outside string literals, quoted identifiers and
+/// comments (a space for each of those).
+fn scan(sql: &str, mut code: impl FnMut(char)) {
+    let chars: Vec<char> = sql.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        match c {
+            '\'' | '"' | '`' => {
+                i += 1;
+                while i < chars.len() {
+                    if chars[i] == '\\' && c == '\'' {
+                        i += 2;
+                        continue;
+                    }
+                    if chars[i] == c {
+                        // A doubled quote is the quote itself.
+                        if chars.get(i + 1) == Some(&c) {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+                code(' ');
+            }
+            '-' if next == Some('-') => {
+                while i < chars.len() && chars[i] != '\n' {
+                    i += 1;
+                }
+                code(' ');
+            }
+            '/' if next == Some('*') => {
+                i += 2;
+                while i + 1 < chars.len() && !(chars[i] == '*' && chars[i + 1] == '/') {
+                    i += 1;
+                }
+                i += 1;
+                code(' ');
+            }
+            // PostgreSQL's dollar quoting: $$…$$ or $tag$…$tag$ ($1 is a placeholder).
+            '$' if next.is_some_and(|n| n == '$' || n.is_alphabetic() || n == '_') => {
+                let mut j = i + 1;
+                while j < chars.len()
+                    && chars[j] != '$'
+                    && (chars[j].is_alphanumeric() || chars[j] == '_')
+                {
+                    j += 1;
+                }
+                if chars.get(j) == Some(&'$') {
+                    let tag: String = chars[i..=j].iter().collect();
+                    let body: String = chars[j + 1..].iter().collect();
+                    match body.find(&tag) {
+                        Some(end) => {
+                            i = j + 1 + body[..end].chars().count() + tag.chars().count() - 1
+                        }
+                        None => i = chars.len(),
+                    }
+                    code(' ');
+                } else {
+                    code(c);
+                }
+            }
+            c => code(c),
+        }
+        i += 1;
+    }
+}
+
+/// How many parameters a statement binds: PostgreSQL's highest `$N`; MySQL's `?`s; SQLite's
+/// `?`s, highest `?NNN` and distinct `:name`, `@name`, `$name`.
+fn placeholders(sql: &str, driver: Driver) -> usize {
+    let mut code = String::with_capacity(sql.len());
+    scan(sql, |c| code.push(c));
+    let chars: Vec<char> = code.chars().collect();
+    let (mut bare, mut highest) = (0usize, 0usize);
+    let mut names = std::collections::BTreeSet::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let mut j = i + 1;
+        while j < chars.len() && chars[j].is_ascii_digit() {
+            j += 1;
+        }
+        let number: Option<usize> = (j > i + 1)
+            .then(|| code_slice(&chars, i + 1, j).parse().ok())
+            .flatten();
+        match (driver, c) {
+            (Driver::Postgres, '$') => {
+                if let Some(n) = number {
+                    highest = highest.max(n);
+                }
+            }
+            (Driver::MySql, '?') => bare += 1,
+            (Driver::Sqlite, '?') => match number {
+                Some(n) => highest = highest.max(n),
+                None => bare += 1,
+            },
+            (Driver::Sqlite, ':' | '@' | '$')
+                if chars.get(i + 1).is_some_and(|n| {
+                    n.is_alphabetic() || *n == '_' || (c == '$' && n.is_ascii_digit())
+                }) && !(c == ':' && chars.get(i.wrapping_sub(1)) == Some(&':')) =>
+            {
+                let mut k = i + 1;
+                while k < chars.len() && (chars[k].is_alphanumeric() || chars[k] == '_') {
+                    k += 1;
+                }
+                names.insert(code_slice(&chars, i, k));
+                i = k;
+                continue;
+            }
+            _ => {}
+        }
+        i = if number.is_some() { j } else { i + 1 };
+    }
+    highest.max(bare) + names.len()
+}
+
+fn code_slice(chars: &[char], from: usize, to: usize) -> String {
+    chars[from..to].iter().collect()
 }
 
 /// A SQL step's `[steps.check]`: `rows` and `columns` (HTTP's conditions are refused).
@@ -431,7 +670,18 @@ pub(super) fn build_sql_checks(
         }
     }
     for (column, expected) in &c.columns {
+        if column.get_ref().is_empty() {
+            b.error(column.span(), "a column check names a column");
+            continue;
+        }
         let e = match expected.get_ref() {
+            Value::Float(f) if !f.is_finite() => {
+                b.error(
+                    expected.span(),
+                    "a column is compared with a number, not nan or inf",
+                );
+                continue;
+            }
             Value::String(s) => Expected::Text(b.template(
                 s,
                 expected.span(),
@@ -600,15 +850,86 @@ mod tests {
         assert!(
             parse_url("postgres://h:99999/db")
                 .unwrap_err()
-                .contains("not a port")
+                .contains("port")
         );
         assert!(
             parse_url("mysql://[::1]:x/db")
                 .unwrap_err()
-                .contains("not a port")
+                .contains("port")
         );
         assert!(parse_url("postgres://h:5432/db").is_ok());
         assert!(parse_url("sqlite:").is_err());
+        // What would connect elsewhere than the host the allowlist sees is refused.
+        for (url, words) in [
+            (
+                "postgres://u@db.allowed:5432/t?host=127.0.0.1",
+                "`host` parameter",
+            ),
+            (
+                "postgres://u@db.allowed:5432/t?hostaddr=127.0.0.1",
+                "`hostaddr` parameter",
+            ),
+            ("postgres://u@db.allowed/t?host=%2Ftmp", "`host` parameter"),
+            (
+                "mysql://u@db.allowed/t?socket=/run/mysqld.sock",
+                "`socket` parameter",
+            ),
+            ("postgres://u@127.0.0.1:5432#@db.allowed/t", "`#`"),
+            ("mysql://u@127.0.0.1:3306#@db.allowed/t", "`#`"),
+            (
+                "postgres://app:1234/secret@db.allowed/t",
+                "`@` after the host",
+            ),
+        ] {
+            let e = parse_url(url).unwrap_err();
+            assert!(e.contains(words), "{url}: {e}");
+        }
+        // A password however the parameter's name is encoded, masked and kept secret.
+        let u = parse_url("postgres://app@127.0.0.1/t?pass%77ord=Hunter2Secret").unwrap();
+        assert!(!u.display.contains("Hunter2Secret"), "{}", u.display);
+        assert!(u.passwords.contains(&"Hunter2Secret".to_string()));
+        // What the driver refuses fails here, not in the run.
+        assert!(
+            parse_url("postgres://h/t?sslmode=bogus")
+                .unwrap_err()
+                .contains("driver")
+        );
+        assert!(
+            parse_url("sqlite:x.db?mode=bogus")
+                .unwrap_err()
+                .contains("driver")
+        );
+    }
+
+    #[test]
+    fn placeholders_are_counted_outside_strings_and_comments() {
+        let pg = |s| placeholders(s, Driver::Postgres);
+        let my = |s| placeholders(s, Driver::MySql);
+        let lite = |s| placeholders(s, Driver::Sqlite);
+        assert_eq!(pg("SELECT * FROM t WHERE a = $1 AND b = $2::int"), 2);
+        assert_eq!(
+            pg("SELECT '$3', $$ $4 $$, $tag$ $5 $tag$ FROM t WHERE a = $1 -- $6"),
+            1
+        );
+        assert_eq!(pg("SELECT 1 /* $2 */"), 0);
+        assert_eq!(pg("UPDATE t SET a = $2 WHERE id = $1"), 2);
+        assert_eq!(
+            my("SELECT * FROM t WHERE a = ? AND b = '?' AND c = \"?\" AND d = ?"),
+            2
+        );
+        assert_eq!(my("SELECT 'it''s ?' FROM t WHERE a = ?"), 1);
+        assert_eq!(lite("SELECT ?1, ?2, ?1"), 2);
+        assert_eq!(lite("SELECT :a, :b, :a, @c, $d"), 4);
+        assert_eq!(lite("SELECT $1, $2, $1"), 2);
+        assert_eq!(lite("SELECT a::text FROM t"), 0);
+        assert!(looks_templated("SELECT '{{ id }}'"));
+        assert!(!looks_templated("SELECT '{{1,2},{3,4}}'::int[]"));
+        assert_eq!(normalized("  BEGIN   -- x\n; "), "begin ;");
+        assert_eq!(
+            normalized("SET  SESSION TRANSACTION READ\nWRITE"),
+            "set session transaction read write"
+        );
+        assert_eq!(normalized("SELECT 'read write'"), "select");
     }
 
     #[test]

@@ -521,6 +521,30 @@ fn bad_sql_steps_point_at_the_fault() {
             "`until` is for HTTP steps",
         ),
         (
+            "[steps.sql]\nquery = \"SELECT * FROM t WHERE a = $1 AND b = $2\"\nparams = [1]\n",
+            10,
+            9,
+            "2 placeholders ($1, $2, …) and 1 parameter",
+        ),
+        (
+            "[steps.sql]\nquery = \"BEGIN\"\n",
+            10,
+            9,
+            "`BEGIN` controls the transaction",
+        ),
+        (
+            "[steps.sql]\nquery = \"SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE\"\n",
+            10,
+            9,
+            "read-only setting",
+        ),
+        (
+            "[steps.sql]\nquery = \"SELECT 1\"\n[steps.check]\ncolumns = { x = nan }\n",
+            12,
+            17,
+            "not nan or inf",
+        ),
+        (
             "http = { path = \"/\" }\n[steps.capture]\nid = { column = \"id\" }\n",
             11,
             17,

@@ -107,6 +107,13 @@ pub async fn demo(args: DemoArgs) -> AppResult {
                 continue;
             }
         };
+        // The target is the sandbox, but a scenario's databases are its own: they meet the
+        // allowlist like any run's.
+        if let Err(e) = crate::app::allow::check_plan(&plan, &args.allow.allowed_hosts) {
+            console::note(&format!("{}: {e}", file.display()));
+            outcome = Err(AppError::invalid(anyhow!(e)));
+            continue;
+        }
         let place = Placement {
             out_dir: out.join(&plan.name),
             provenance: Provenance {

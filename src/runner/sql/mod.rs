@@ -5,6 +5,7 @@
 mod pools;
 mod rows;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use futures_util::TryStreamExt as _;
@@ -107,15 +108,15 @@ struct Work<'a> {
     wanted: &'a [&'a str],
     deadline: Instant,
     size: u32,
-    busy: &'a AtomicU32,
+    busy: &'a Arc<AtomicU32>,
     acquired: &'a AtomicU64,
     timeout: std::time::Duration,
 }
 
 /// Counts a connection as held by a step until dropped.
-struct Held<'a>(&'a AtomicU32);
+struct Held(Arc<AtomicU32>);
 
-impl Drop for Held<'_> {
+impl Drop for Held {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
     }
@@ -148,7 +149,7 @@ impl Work<'_> {
         };
         self.acquired.fetch_add(1, Ordering::Relaxed);
         self.busy.fetch_add(1, Ordering::Relaxed);
-        let _held = Held(self.busy);
+        let held = Held(self.busy.clone());
         let statements = async {
             if self.sql.transaction {
                 let mut tx = conn.begin().await.map_err(failure)?;
@@ -170,15 +171,23 @@ impl Work<'_> {
         };
         match tokio::time::timeout_at(self.deadline, statements).await {
             Ok(result) => {
-                if matches!(&result, Err((Outcome::Reset | Outcome::Timeout, _))) {
+                // A lost connection is closed; one whose statement the server cancelled (its
+                // timeout, a lock wait) is fine and goes back to the pool.
+                if matches!(&result, Err((Outcome::Reset, _))) {
                     conn.close_on_drop();
                 }
+                drop(held);
                 result
             }
             Err(_) => {
                 // Cut off mid-statement: the connection's state is unknown, so it is closed
-                // rather than handed to the next iteration.
-                conn.close_on_drop();
+                // rather than handed to the next iteration, and it counts as in use until it
+                // is (closing may wait for the server), so the pool is not taken for a
+                // database that does not answer.
+                tokio::spawn(async move {
+                    let _held = held;
+                    let _ = conn.close().await;
+                });
                 Err((
                     Outcome::Timeout,
                     format!(

@@ -3,6 +3,7 @@
 //! down is measured as connect errors, never a crash.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64};
 use std::time::Duration;
 
@@ -38,7 +39,7 @@ struct Database {
 #[derive(Debug)]
 struct Mode {
     pool: Pool,
-    busy: AtomicU32,
+    busy: Arc<AtomicU32>,
     acquired: AtomicU64,
 }
 
@@ -50,8 +51,8 @@ pub struct Lease<'a> {
     pub pool: &'a Pool,
     /// Its most connections.
     pub size: u32,
-    /// Connections steps hold now.
-    pub busy: &'a AtomicU32,
+    /// Connections steps hold now (or that are closing after a step was cut off).
+    pub busy: &'a Arc<AtomicU32>,
     /// Connections handed to steps so far: one handed to another step while a step waited
     /// means the database gives connections and the pool is the limit.
     pub acquired: &'a AtomicU64,
@@ -81,6 +82,7 @@ impl Databases {
                 _ => None,
             });
             let (mut ro, mut rw, mut wait) = (false, false, Duration::ZERO);
+            let mut shortest = db.statement_timeout;
             for (read_only, timeout) in steps {
                 if read_only {
                     ro = true;
@@ -88,11 +90,12 @@ impl Databases {
                     rw = true;
                 }
                 wait = wait.max(timeout);
+                shortest = shortest.min(timeout);
             }
             let mode = |read_only| {
-                connect_lazy(db, read_only, wait, &plan.secrets).map(|pool| Mode {
+                connect_lazy(db, read_only, wait, shortest, &plan.secrets).map(|pool| Mode {
                     pool,
-                    busy: AtomicU32::new(0),
+                    busy: Arc::new(AtomicU32::new(0)),
                     acquired: AtomicU64::new(0),
                 })
             };
@@ -124,8 +127,14 @@ impl Databases {
         }
     }
 
-    /// Closes every connection (at the end of the run).
+    /// Closes every connection (at the end of the run), waiting at most a moment: a statement
+    /// still running on the server is the server's to end (its statement timeout), not a
+    /// reason to hold the run open past its grace period.
     pub async fn close(&self) {
+        let _ = tokio::time::timeout(Duration::from_millis(500), self.close_all()).await;
+    }
+
+    async fn close_all(&self) {
         for db in &self.dbs {
             for mode in [&db.read_only, &db.read_write].into_iter().flatten() {
                 match &mode.pool {
@@ -153,6 +162,10 @@ fn connect_lazy(
     db: &DatabasePlan,
     read_only: bool,
     wait: Duration,
+    // The server's limit per statement: the database's `statement_timeout`, or the shortest
+    // step timeout when that is shorter, so the server cancels a statement about when the
+    // step gives up on it (a statement left running would load the database on its own).
+    limit: Duration,
     secrets: &crate::scenario::secrets::Secrets,
 ) -> Result<Pool, SetupError> {
     let fail = |e: sqlx::Error| SetupError {
@@ -162,7 +175,7 @@ fn connect_lazy(
             .redact(&format!("{} URL not understood: {e}", db.driver.name()))
             .into_owned(),
     };
-    let timeout_ms = db.statement_timeout.as_millis().max(1).to_string();
+    let timeout_ms = limit.as_millis().max(1).to_string();
     Ok(match db.driver {
         Driver::Postgres => {
             let mut settings = vec![("statement_timeout", timeout_ms)];
@@ -181,7 +194,6 @@ fn connect_lazy(
                 None => db.url.clone(),
             };
             let o = MySqlConnectOptions::from_str(&url).map_err(fail)?;
-            let limit = db.statement_timeout;
             let pool = options::<sqlx::MySql>(db, wait).after_connect(move |conn, _| {
                 Box::pin(async move {
                     use sqlx::Executor as _;
@@ -205,7 +217,7 @@ fn connect_lazy(
                 .create_if_missing(false)
                 .read_only(read_only)
                 // A locked database waits as long as a statement may run, then fails.
-                .busy_timeout(db.statement_timeout);
+                .busy_timeout(limit);
             Pool::Lite(options(db, wait).connect_lazy_with(o))
         }
     })

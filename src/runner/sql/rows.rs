@@ -115,6 +115,10 @@ fn conditions(
         let found = cell(rows, wanted, 0, column)
             .map_err(|why| (Outcome::CheckFailed, format!("check `{column}`: {why}")))?;
         let ok = match expected {
+            // Booleans stored as 0/1 (SQLite, MySQL's TINYINT(1)) equal true/false.
+            Expected::Value(Value::Bool(b)) if found.is_number() => {
+                found.as_f64() == Some(if *b { 1.0 } else { 0.0 })
+            }
             Expected::Value(v) => crate::runner::http::response::values_equal(v, found),
             Expected::Text(t) => {
                 let want = vars.render(t);
@@ -162,6 +166,14 @@ fn cell<'r>(
     cells[i].as_ref().map_err(|e| e.clone())
 }
 
+/// A single-precision value as the decimal it was written as (0.1, not 0.10000000149…).
+fn single(f: f32) -> Value {
+    f.to_string()
+        .parse::<f64>()
+        .map(Value::from)
+        .unwrap_or(Value::Null)
+}
+
 /// The message for a type rehearse cannot read.
 fn unreadable(column: &str, type_name: &str) -> String {
     format!(
@@ -181,7 +193,7 @@ pub fn decode_pg(row: &sqlx::postgres::PgRow, i: usize) -> Cell {
         "INT2" => row.try_get::<i16, _>(i).map(Value::from),
         "INT4" => row.try_get::<i32, _>(i).map(Value::from),
         "INT8" => row.try_get::<i64, _>(i).map(Value::from),
-        "FLOAT4" => row.try_get::<f32, _>(i).map(|f| Value::from(f as f64)),
+        "FLOAT4" => row.try_get::<f32, _>(i).map(single),
         "FLOAT8" => row.try_get::<f64, _>(i).map(Value::from),
         "BOOL" => row.try_get::<bool, _>(i).map(Value::from),
         "OID" => row
@@ -208,10 +220,11 @@ pub fn decode_my(row: &sqlx::mysql::MySqlRow, i: usize) -> Cell {
         t if t.ends_with("UNSIGNED") && t.contains("INT") => {
             row.try_get::<u64, _>(i).map(Value::from)
         }
-        "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" | "YEAR" => {
+        "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" => {
             row.try_get::<i64, _>(i).map(Value::from)
         }
-        "FLOAT" => row.try_get::<f32, _>(i).map(|f| Value::from(f as f64)),
+        "FLOAT" => row.try_get::<f32, _>(i).map(single),
+        "YEAR" => row.try_get::<u16, _>(i).map(Value::from),
         "DOUBLE" => row.try_get::<f64, _>(i).map(Value::from),
         // Decimals travel as text in MySQL's protocol: read as written, never rounded.
         "DECIMAL" => row.try_get_unchecked::<String, _>(i).map(Value::from),
