@@ -25,6 +25,7 @@ fn fixture(name: &str) -> PathBuf {
 /// What the test server saw.
 #[derive(Default)]
 struct Seen {
+    authorities: std::sync::Mutex<Vec<String>>,
     connections: AtomicUsize,
     h2_requests: AtomicUsize,
     other_requests: AtomicUsize,
@@ -84,6 +85,9 @@ fn server(rt: &tokio::runtime::Runtime, mode: Mode, per_connection: usize) -> (u
                     hyper::service::service_fn(move |req: Request<Incoming>| {
                         let (s, served, shut_tx) = (s.clone(), served.clone(), shut_tx.clone());
                         async move {
+                            if let Some(a) = req.uri().authority() {
+                                s.authorities.lock().unwrap().push(a.to_string());
+                            }
                             if req.version() == http::Version::HTTP_2 {
                                 s.h2_requests.fetch_add(1, Ordering::Relaxed);
                             } else {
@@ -183,8 +187,34 @@ fn h2c_streams_share_the_configured_connections() {
     assert_eq!(s.outcomes.ok, 60, "{:?}", s.error_samples);
     assert_eq!(seen.h2_requests.load(Ordering::Relaxed), 60);
     assert_eq!(seen.other_requests.load(Ordering::Relaxed), 0);
-    // 60 customers, 2 connections: every request a stream on one of them.
-    assert!(seen.connections.load(Ordering::Relaxed) <= 2);
+    // 60 customers, 2 connections: every request a stream on one of them, both used.
+    assert_eq!(seen.connections.load(Ordering::Relaxed), 2);
+    let authorities = seen.authorities.lock().unwrap().clone();
+    assert!(
+        authorities
+            .iter()
+            .all(|a| *a == format!("127.0.0.1:{port}")),
+        "{authorities:?}"
+    );
+    // A scenario's own `host` header (a virtual host) is the request's authority.
+    let r = run(
+        dir.path(),
+        "vhost",
+        &scenario(
+            &base,
+            "http = \"2\"\nconnections = 2\nheaders = { host = \"api.example.com\" }",
+            "/ok",
+        ),
+    );
+    assert_eq!(step(&r, "get").outcomes.ok, 60);
+    let authorities = seen.authorities.lock().unwrap().clone();
+    assert_eq!(
+        authorities
+            .iter()
+            .filter(|a| *a == "api.example.com")
+            .count(),
+        60
+    );
 }
 
 #[test]
@@ -279,6 +309,10 @@ fn http_versions_are_validated_where_they_are_written() {
         (
             "http = \"2\"\nconnections = 0",
             "`connections` must be between 1 and 1000",
+        ),
+        (
+            "http = \"auto\"\nconnections = 4",
+            "`auto` on an http:// target speaks HTTP/1.1",
         ),
     ] {
         let file = write(

@@ -8,6 +8,9 @@ use std::time::Duration;
 
 use crate::scenario::{Arrivals, LoadPlan, Profile};
 
+/// Mixed into the seed of the Poisson draws (any odd constant apart from the run's others).
+const ARRIVAL_STREAM: u64 = 0xA076_1D64_78BD_642F;
+
 #[derive(Debug, Clone, Copy)]
 struct Segment {
     start: f64,
@@ -50,7 +53,10 @@ impl ArrivalClock {
             current: 0,
             at: 0.0,
             first: true,
-            poisson: (load.arrivals == Arrivals::Poisson).then(|| fastrand::Rng::with_seed(seed)),
+            // A stream of its own: the run's other draws (data rows, think times) start from
+            // `seed` too, and sharing it would tie each gap to the row of the same arrival.
+            poisson: (load.arrivals == Arrivals::Poisson)
+                .then(|| fastrand::Rng::with_seed(seed ^ ARRIVAL_STREAM)),
         }
     }
 
@@ -256,6 +262,34 @@ mod tests {
             t,
             poisson(Profile::constant(200.0, Duration::from_secs(50)), 8, 50.0)
         );
+    }
+
+    #[test]
+    fn poisson_gaps_are_independent_of_the_runs_other_draws() {
+        // The scheduler draws data rows from an Rng seeded with the run's seed: arrival k's
+        // gap (draw k of the arrival stream) must not predict arrival k's row (draw k there).
+        let t = poisson(Profile::constant(200.0, Duration::from_secs(50)), 7, 50.0);
+        let gaps: Vec<f64> = std::iter::once(t[0])
+            .chain(t.windows(2).map(|w| w[1] - w[0]))
+            .collect();
+        let correlation = |mut rows: fastrand::Rng| {
+            let pairs: Vec<(f64, f64)> = gaps
+                .iter()
+                .map(|g| (*g, rows.usize(..100) as f64))
+                .collect();
+            let n = pairs.len() as f64;
+            let mx = pairs.iter().map(|p| p.0).sum::<f64>() / n;
+            let my = pairs.iter().map(|p| p.1).sum::<f64>() / n;
+            let cov = pairs.iter().map(|(x, y)| (x - mx) * (y - my)).sum::<f64>() / n;
+            let sx = (pairs.iter().map(|(x, _)| (x - mx).powi(2)).sum::<f64>() / n).sqrt();
+            let sy = (pairs.iter().map(|(_, y)| (y - my).powi(2)).sum::<f64>() / n).sqrt();
+            cov / (sx * sy)
+        };
+        // 10,000 independent pairs: |r| beyond 0.05 would be a 5-sigma event.
+        let r = correlation(fastrand::Rng::with_seed(7));
+        assert!(r.abs() < 0.05, "correlation {r}");
+        // The measure sees a shared stream when there is one.
+        assert!(correlation(fastrand::Rng::with_seed(7 ^ ARRIVAL_STREAM)) > 0.5);
     }
 
     #[test]

@@ -104,6 +104,17 @@ pub(super) fn build_target(
             None
         }
     };
+    let plain_auto = http == Some(HttpVersion::Auto)
+        && url
+            .as_ref()
+            .is_some_and(|(u, _)| u.trim_start().to_ascii_lowercase().starts_with("http://"));
+    if let (Some(c), true) = (&t.connections, plain_auto) {
+        b.error_help(
+            c.span(),
+            "`connections` sets how many HTTP/2 connections streams share; `auto` on an http:// target speaks HTTP/1.1 (no TLS, no ALPN)",
+            "use `http = \"2\"` for HTTP/2 in plain text (h2c), or leave `connections` out",
+        );
+    }
     if let (Some(c), Some(HttpVersion::Http1)) = (&t.connections, http) {
         b.error_help(
             c.span(),

@@ -274,28 +274,57 @@ impl HttpClient {
     }
 
     /// Sends a request as a stream on one of the shared HTTP/2 connections (round robin),
-    /// opening it first if it is not open. A request the server refused before processing
-    /// it (GOAWAY, REFUSED_STREAM) goes once more on a fresh connection.
+    /// opening it first if it is not open. A request the server says it did not process goes
+    /// once more, on the slot's connection or a new one: a refused stream (RST_STREAM
+    /// REFUSED_STREAM, never processed by definition), or a stream above a GOAWAY's last
+    /// stream id when its method is idempotent (a POST is not sent twice on a guess).
     async fn send_h2(&self, req: Request<Body>) -> Result<Response<Incoming>, Transport> {
         let req = self.for_h2(req)?;
         let i = self.h2.next.fetch_add(1, Ordering::Relaxed) % self.h2.slots.len();
-        let mut sender = self.h2_sender(i, false).await?;
-        let req = match sender.try_send_request(req).await {
+        let mut sender = self.h2_sender(i).await?;
+        let (head, body) = req.into_parts();
+        let again = Request::from_parts(head.clone(), body.clone());
+        let error = match sender
+            .try_send_request(Request::from_parts(head, body))
+            .await
+        {
             Ok(resp) => return Ok(resp),
-            Err(mut e) => match e.take_message() {
-                Some(req) => req,
-                None => return Err(classify(e.error())),
-            },
+            Err(mut e) => {
+                if e.take_message().is_none() && !unprocessed(e.error(), again.method()) {
+                    return Err(self.h2_failure(e.error()));
+                }
+                e.into_error()
+            }
         };
-        let mut sender = self.h2_sender(i, true).await?;
-        sender.send_request(req).await.map_err(|e| classify(&e))
+        let mut sender = self.h2_sender(i).await?;
+        sender.send_request(again).await.map_err(|e| {
+            let mut t = self.h2_failure(&e);
+            if let Transport::Reset(m) = &mut t {
+                m.push_str(&format!(" (sent again after: {error})"));
+            }
+            t
+        })
     }
 
-    /// The connection in slot `i`, opened (or, with `fresh`, replaced) when needed.
-    async fn h2_sender(&self, i: usize, fresh: bool) -> Result<Sender2, Transport> {
+    /// An HTTP/2 failure as a transport failure; a plain-text server that answers the h2c
+    /// preface with something else is named as such.
+    fn h2_failure(&self, e: &hyper::Error) -> Transport {
+        let t = classify(e);
+        match t {
+            Transport::Reset(m) if self.tls.is_none() && m.contains("frame with invalid size") => {
+                Transport::Connect(format!(
+                    "{}:{} did not answer in HTTP/2 (h2c, prior knowledge): {m}",
+                    self.host, self.port
+                ))
+            }
+            other => other,
+        }
+    }
+
+    /// The connection in slot `i`, opened (again, if it has closed) when needed.
+    async fn h2_sender(&self, i: usize) -> Result<Sender2, Transport> {
         let mut slot = self.h2.slots[i].lock().await;
         if let Some(s) = slot.as_mut()
-            && !fresh
             && !s.is_closed()
             && s.ready().await.is_ok()
         {
@@ -315,12 +344,23 @@ impl HttpClient {
         Ok(sender)
     }
 
-    /// An HTTP/2 request names its target in the URI (`:authority`), not a `Host` header.
+    /// An HTTP/2 request names its target in the URI (`:authority`), not a `Host` header: the
+    /// request's `Host` (the target's, or one a scenario set for a virtual host) becomes it.
     fn for_h2(&self, req: Request<Body>) -> Result<Request<Body>, Transport> {
         let (mut head, body) = req.into_parts();
-        head.headers.remove(http::header::HOST);
+        let authority = head
+            .headers
+            .remove(http::header::HOST)
+            .and_then(|h| h.to_str().ok().map(str::to_string));
         let path = head.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        head.uri = format!("{}{path}", self.origin)
+        let uri = match authority {
+            Some(a) => format!(
+                "{}://{a}{path}",
+                if self.tls.is_some() { "https" } else { "http" }
+            ),
+            None => format!("{}{path}", self.origin),
+        };
+        head.uri = uri
             .parse()
             .map_err(|e| Transport::Connect(format!("request URI: {e}")))?;
         head.version = http::Version::HTTP_2;
@@ -419,6 +459,22 @@ where
         let _ = conn.await;
     });
     Ok(sender)
+}
+
+/// Whether an HTTP/2 failure says the server did not process the request: a refused stream,
+/// or (for an idempotent method) a stream a GOAWAY left out.
+fn unprocessed(e: &hyper::Error, method: &http::Method) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(h2) = s.downcast_ref::<h2::Error>() {
+            if h2.is_reset() && h2.reason() == Some(h2::Reason::REFUSED_STREAM) {
+                return true;
+            }
+            return h2.is_go_away() && h2.is_remote() && method.is_idempotent();
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// Maps a hyper error to a transport failure with a readable message.
