@@ -91,17 +91,6 @@ pub enum HttpVersion {
     Auto,
 }
 
-impl HttpVersion {
-    /// As the scenario file writes it.
-    pub fn name(self) -> &'static str {
-        match self {
-            HttpVersion::Http1 => "1.1",
-            HttpVersion::Http2 => "2",
-            HttpVersion::Auto => "auto",
-        }
-    }
-}
-
 /// TLS settings for an `https` target.
 #[derive(Debug, Clone, Default)]
 pub struct TlsPlan {
@@ -373,6 +362,8 @@ pub struct SqlPlan {
     pub display: String,
     /// Rows of the last statement captures and checks read: the highest row index they need.
     pub rows_needed: Option<usize>,
+    /// The columns captures and checks read, sorted, each once: the only ones decoded.
+    pub columns: Vec<String>,
 }
 
 /// One statement and its parameters.

@@ -101,7 +101,7 @@ pub(super) fn build_step(
     }
     let mut action = action?;
     if let StepAction::Sql(sql) = &mut action {
-        sql.rows_needed = super::sql::rows_needed(&captures, &checks);
+        (sql.rows_needed, sql.columns) = super::sql::rows_read(&captures, &checks);
     }
     Some(StepPlan {
         name,

@@ -39,12 +39,11 @@ pub async fn perform(
 ) -> Result<(), Failure> {
     let deadline = Instant::now() + step.timeout;
     let bound = bind_all(sql, vars)?;
-    let wanted = rows::wanted(step);
     let lease = dbs.lease(sql.database, sql.read_only);
     let work = Work {
         database: lease.name,
         sql,
-        wanted: &wanted,
+        wanted: &sql.columns,
         deadline,
         size: lease.size,
         busy: lease.busy,
@@ -56,7 +55,7 @@ pub async fn perform(
         Pool::My(p) => work.run(p, bound, rows::decode_my).await?,
         Pool::Lite(p) => work.run(p, bound, rows::decode_lite).await?,
     };
-    rows::judge(step, &rows, &wanted, vars)
+    rows::judge(step, &rows, &sql.columns, vars)
 }
 
 /// Renders every statement's parameters; a value that is not of its declared type fails
@@ -105,7 +104,7 @@ fn bind_all(sql: &SqlPlan, vars: &mut IterationVars<'_>) -> Result<Vec<Vec<Bound
 struct Work<'a> {
     database: &'a str,
     sql: &'a SqlPlan,
-    wanted: &'a [&'a str],
+    wanted: &'a [String],
     deadline: Instant,
     size: u32,
     busy: &'a Arc<AtomicU32>,

@@ -17,32 +17,17 @@ pub type Cell = Result<Value, String>;
 pub struct Rows {
     /// Rows returned.
     pub count: u64,
-    /// For each kept row, the wanted columns' cells, in [`wanted`] order.
+    /// For each kept row, the wanted columns' cells, in [`crate::scenario::SqlPlan::columns`]
+    /// order.
     pub kept: Vec<Vec<Cell>>,
 }
 
-/// The column names a step's captures and checks read, in a fixed order.
-pub fn wanted(step: &StepPlan) -> Vec<&str> {
-    let mut names: Vec<&str> = step
-        .captures
-        .iter()
-        .filter_map(|c| match &c.source {
-            CaptureSource::Column { column, .. } => Some(column.as_str()),
-            _ => None,
-        })
-        .chain(step.checks.columns.iter().map(|(c, _)| c.as_str()))
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    names
-}
-
 /// Reads the wanted columns of one row with a driver's decoder.
-pub fn keep<R: sqlx::Row>(row: &R, wanted: &[&str], decode: fn(&R, usize) -> Cell) -> Vec<Cell> {
+pub fn keep<R: sqlx::Row>(row: &R, wanted: &[String], decode: fn(&R, usize) -> Cell) -> Vec<Cell> {
     wanted
         .iter()
         .map(
-            |name| match row.columns().iter().position(|c| c.name() == *name) {
+            |name| match row.columns().iter().position(|c| c.name() == name.as_str()) {
                 Some(i) => decode(row, i),
                 None => {
                     let names: Vec<&str> = row.columns().iter().map(|c| c.name()).collect();
@@ -60,7 +45,7 @@ pub fn keep<R: sqlx::Row>(row: &R, wanted: &[&str], decode: fn(&R, usize) -> Cel
 pub fn judge(
     step: &StepPlan,
     rows: &Rows,
-    wanted: &[&str],
+    wanted: &[String],
     vars: &mut IterationVars<'_>,
 ) -> Result<(), Failure> {
     conditions(&step.checks, rows, wanted, vars)?;
@@ -92,7 +77,7 @@ pub fn judge(
 fn conditions(
     checks: &CheckPlan,
     rows: &Rows,
-    wanted: &[&str],
+    wanted: &[String],
     vars: &mut IterationVars<'_>,
 ) -> Result<(), Failure> {
     if let Some(range) = &checks.rows
@@ -149,7 +134,7 @@ fn conditions(
 
 fn cell<'r>(
     rows: &'r Rows,
-    wanted: &[&str],
+    wanted: &[String],
     row: usize,
     column: &str,
 ) -> Result<&'r Value, String> {
@@ -161,7 +146,7 @@ fn cell<'r>(
     };
     let i = wanted
         .iter()
-        .position(|w| *w == column)
+        .position(|w| w == column)
         .expect("every column read is wanted");
     cells[i].as_ref().map_err(|e| e.clone())
 }
@@ -181,14 +166,26 @@ fn unreadable(column: &str, type_name: &str) -> String {
     )
 }
 
-/// A PostgreSQL column as JSON.
-pub fn decode_pg(row: &sqlx::postgres::PgRow, i: usize) -> Cell {
+/// A column's value type and name; none when the value is NULL.
+fn value_type<R: sqlx::Row>(row: &R, i: usize) -> Result<Option<(String, &str)>, String>
+where
+    usize: sqlx::ColumnIndex<R>,
+{
     let raw = row.try_get_raw(i).map_err(|e| e.to_string())?;
     if raw.is_null() {
-        return Ok(Value::Null);
+        return Ok(None);
     }
-    let ty = raw.type_info().name().to_string();
-    let name = row.columns()[i].name();
+    Ok(Some((
+        raw.type_info().name().to_string(),
+        row.columns()[i].name(),
+    )))
+}
+
+/// A PostgreSQL column as JSON.
+pub fn decode_pg(row: &sqlx::postgres::PgRow, i: usize) -> Cell {
+    let Some((ty, name)) = value_type(row, i)? else {
+        return Ok(Value::Null);
+    };
     let v = match ty.as_str() {
         "INT2" => row.try_get::<i16, _>(i).map(Value::from),
         "INT4" => row.try_get::<i32, _>(i).map(Value::from),
@@ -209,12 +206,9 @@ pub fn decode_pg(row: &sqlx::postgres::PgRow, i: usize) -> Cell {
 
 /// A MySQL or MariaDB column as JSON.
 pub fn decode_my(row: &sqlx::mysql::MySqlRow, i: usize) -> Cell {
-    let raw = row.try_get_raw(i).map_err(|e| e.to_string())?;
-    if raw.is_null() {
+    let Some((ty, name)) = value_type(row, i)? else {
         return Ok(Value::Null);
-    }
-    let ty = raw.type_info().name().to_string();
-    let name = row.columns()[i].name();
+    };
     let v = match ty.as_str() {
         "BOOLEAN" => row.try_get::<bool, _>(i).map(Value::from),
         t if t.ends_with("UNSIGNED") && t.contains("INT") => {
@@ -238,12 +232,9 @@ pub fn decode_my(row: &sqlx::mysql::MySqlRow, i: usize) -> Cell {
 
 /// A SQLite column as JSON (by the value's own type: SQLite columns hold any).
 pub fn decode_lite(row: &sqlx::sqlite::SqliteRow, i: usize) -> Cell {
-    let raw = row.try_get_raw(i).map_err(|e| e.to_string())?;
-    if raw.is_null() {
+    let Some((ty, name)) = value_type(row, i)? else {
         return Ok(Value::Null);
-    }
-    let ty = raw.type_info().name().to_string();
-    let name = row.columns()[i].name();
+    };
     let v = match ty.as_str() {
         "INTEGER" => row.try_get_unchecked::<i64, _>(i).map(Value::from),
         "REAL" => row.try_get_unchecked::<f64, _>(i).map(Value::from),

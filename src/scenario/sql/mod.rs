@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
-use std::str::FromStr as _;
 use std::time::Duration;
 
 use toml::{Spanned, Value};
@@ -12,6 +11,11 @@ use super::build::{Builder, describe};
 use super::plan::*;
 use super::raw::*;
 use super::template::Escape;
+use address::parse_url;
+use text::{looks_templated, normalized, placeholders};
+
+mod address;
+mod text;
 
 /// Connections per access mode when `pool` is not set.
 const DEFAULT_POOL: u32 = 10;
@@ -83,145 +87,6 @@ pub(super) fn build_databases(
         }
     }
     out
-}
-
-/// A database URL taken apart: what runs, what people see, what is secret.
-#[derive(Debug)]
-struct DbUrl {
-    driver: Driver,
-    display: String,
-    host: Option<String>,
-    passwords: Vec<String>,
-}
-
-/// Reads a database URL as the driver will (the same URL parser, then the driver's own
-/// options): the host it connects to, its passwords (in `user:pass@` or a `password`
-/// parameter, however encoded) and a display form with them as `***`. What could send the
-/// connection elsewhere than the host the allowlist sees is refused: `host`, `hostaddr` and
-/// `socket` parameters, a fragment, an `@` after the host.
-fn parse_url(text: &str) -> Result<DbUrl, String> {
-    let scheme = text
-        .split_once(':')
-        .map(|(s, _)| s.to_ascii_lowercase())
-        .ok_or("the URL has no scheme (postgres://, mysql://, mariadb:// or sqlite:)")?;
-    let driver = match scheme.as_str() {
-        "postgres" | "postgresql" => Driver::Postgres,
-        "mysql" | "mariadb" => Driver::MySql,
-        "sqlite" => Driver::Sqlite,
-        other => {
-            return Err(format!(
-                "unknown database scheme `{other}:` (postgres://, mysql://, mariadb:// or sqlite:)"
-            ));
-        }
-    };
-    // The driver's own reading: what it refuses fails validation, not the run.
-    let check = |r: Result<(), sqlx::Error>| {
-        r.map_err(|e| format!("the {} driver does not accept it: {e}", driver.name()))
-    };
-    if driver == Driver::Sqlite {
-        let (file, _) = text["sqlite:".len()..]
-            .split_once('?')
-            .unwrap_or((&text["sqlite:".len()..], ""));
-        if file.trim_start_matches("//").is_empty() {
-            return Err("a sqlite: URL needs a file, e.g. sqlite:ledger.db".into());
-        }
-        check(sqlx::sqlite::SqliteConnectOptions::from_str(text).map(drop))?;
-        return Ok(DbUrl {
-            driver,
-            display: text.to_string(),
-            host: None,
-            passwords: Vec::new(),
-        });
-    }
-    let url = url::Url::parse(text).map_err(|e| format!("not a URL: {e}"))?;
-    if url.fragment().is_some() {
-        return Err(
-            "a `#` ends the URL's address early: percent-encode it (%23) in a password".into(),
-        );
-    }
-    if url.path().contains('@') {
-        return Err(
-            "an `@` after the host: a password holding `/`, `?` or `#` must be percent-encoded (%2F, %3F, %23)".into(),
-        );
-    }
-    let host = match url.host() {
-        Some(url::Host::Domain(d)) => d.to_string(),
-        Some(url::Host::Ipv4(ip)) => ip.to_string(),
-        Some(url::Host::Ipv6(ip)) => ip.to_string(),
-        None => return Err(format!("the {scheme}:// URL has no host")),
-    };
-    if host.is_empty() {
-        return Err(format!("the {scheme}:// URL has no host"));
-    }
-    let mut passwords = Vec::new();
-    let mut shown = Vec::new();
-    for (key, value) in url.query_pairs() {
-        let k = key.to_ascii_lowercase();
-        if matches!(k.as_str(), "host" | "hostaddr" | "socket") {
-            return Err(format!(
-                "the `{key}` parameter would connect elsewhere than the URL's host `{host}`: put the address in the URL"
-            ));
-        }
-        if k == "password" {
-            passwords.push(value.to_string());
-            shown.push((key.to_string(), "***".to_string()));
-        } else {
-            shown.push((key.to_string(), value.to_string()));
-        }
-    }
-    if let Some(p) = url.password() {
-        passwords.push(p.to_string());
-        passwords.push(super::template::percent_decode(p));
-    }
-    // The driver must agree on the host (the allowlist checks this one) and use no socket.
-    let (driver_host, socket) = match driver {
-        Driver::Postgres => {
-            let o = sqlx::postgres::PgConnectOptions::from_str(text);
-            check(
-                o.as_ref()
-                    .map(drop)
-                    .map_err(|e| sqlx::Error::Configuration(e.to_string().into())),
-            )?;
-            let o = o.expect("checked");
-            (o.get_host().to_string(), o.get_socket().is_some())
-        }
-        _ => {
-            let as_mysql = format!("mysql{}", &text[scheme.len()..]);
-            let o = sqlx::mysql::MySqlConnectOptions::from_str(&as_mysql);
-            check(
-                o.as_ref()
-                    .map(drop)
-                    .map_err(|e| sqlx::Error::Configuration(e.to_string().into())),
-            )?;
-            let o = o.expect("checked");
-            (o.get_host().to_string(), o.get_socket().is_some())
-        }
-    };
-    let bare = |h: &str| {
-        h.trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_ascii_lowercase()
-    };
-    if socket || bare(&driver_host) != bare(&host) {
-        return Err(format!(
-            "the {} driver would connect to `{driver_host}`, not the URL's host `{host}`",
-            driver.name()
-        ));
-    }
-    let mut display = url.clone();
-    if url.password().is_some() {
-        let _ = display.set_password(Some("***"));
-    }
-    if url.query().is_some() {
-        display.query_pairs_mut().clear().extend_pairs(shown);
-    }
-    passwords.retain(|p| !p.is_empty());
-    Ok(DbUrl {
-        driver,
-        display: display.to_string().replace("%2A%2A%2A", "***"),
-        host: Some(host),
-        passwords,
-    })
 }
 
 /// Builds a step's `[steps.sql]`.
@@ -345,6 +210,7 @@ pub(super) fn build_sql(
         read_only: s.read_only.as_ref().is_none_or(|r| *r.get_ref()),
         prepare: s.prepare.as_ref().is_none_or(|p| *p.get_ref()),
         rows_needed: None,
+        columns: Vec::new(),
     })
 }
 
@@ -475,161 +341,6 @@ fn statement(
         query: query.get_ref().clone(),
         params: out,
     })
-}
-
-/// Whether SQL text holds a `{{ name }}` template (PostgreSQL's `'{{1,2}}'` array does not).
-fn looks_templated(sql: &str) -> bool {
-    let mut rest = sql;
-    while let Some(i) = rest.find("{{") {
-        let after = &rest[i + 2..];
-        if let Some(end) = after.find("}}") {
-            let inner = after[..end].trim();
-            if !inner.is_empty()
-                && inner
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-'))
-                && inner
-                    .chars()
-                    .next()
-                    .is_some_and(|c| c.is_alphabetic() || c == '_')
-            {
-                return true;
-            }
-        }
-        rest = after;
-    }
-    false
-}
-
-/// The statement's code in lower case, one space between words, strings and comments out.
-fn normalized(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
-    scan(sql, |c| out.push(c.to_ascii_lowercase()));
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Calls `code` with every character outside string literals, quoted identifiers and
-/// comments (a space for each of those).
-fn scan(sql: &str, mut code: impl FnMut(char)) {
-    let chars: Vec<char> = sql.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let next = chars.get(i + 1).copied();
-        match c {
-            '\'' | '"' | '`' => {
-                i += 1;
-                while i < chars.len() {
-                    if chars[i] == '\\' && c == '\'' {
-                        i += 2;
-                        continue;
-                    }
-                    if chars[i] == c {
-                        // A doubled quote is the quote itself.
-                        if chars.get(i + 1) == Some(&c) {
-                            i += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    i += 1;
-                }
-                code(' ');
-            }
-            '-' if next == Some('-') => {
-                while i < chars.len() && chars[i] != '\n' {
-                    i += 1;
-                }
-                code(' ');
-            }
-            '/' if next == Some('*') => {
-                i += 2;
-                while i + 1 < chars.len() && !(chars[i] == '*' && chars[i + 1] == '/') {
-                    i += 1;
-                }
-                i += 1;
-                code(' ');
-            }
-            // PostgreSQL's dollar quoting: $$…$$ or $tag$…$tag$ ($1 is a placeholder).
-            '$' if next.is_some_and(|n| n == '$' || n.is_alphabetic() || n == '_') => {
-                let mut j = i + 1;
-                while j < chars.len()
-                    && chars[j] != '$'
-                    && (chars[j].is_alphanumeric() || chars[j] == '_')
-                {
-                    j += 1;
-                }
-                if chars.get(j) == Some(&'$') {
-                    let tag: String = chars[i..=j].iter().collect();
-                    let body: String = chars[j + 1..].iter().collect();
-                    match body.find(&tag) {
-                        Some(end) => {
-                            i = j + 1 + body[..end].chars().count() + tag.chars().count() - 1
-                        }
-                        None => i = chars.len(),
-                    }
-                    code(' ');
-                } else {
-                    code(c);
-                }
-            }
-            c => code(c),
-        }
-        i += 1;
-    }
-}
-
-/// How many parameters a statement binds: PostgreSQL's highest `$N`; MySQL's `?`s; SQLite's
-/// `?`s, highest `?NNN` and distinct `:name`, `@name`, `$name`.
-fn placeholders(sql: &str, driver: Driver) -> usize {
-    let mut code = String::with_capacity(sql.len());
-    scan(sql, |c| code.push(c));
-    let chars: Vec<char> = code.chars().collect();
-    let (mut bare, mut highest) = (0usize, 0usize);
-    let mut names = std::collections::BTreeSet::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let mut j = i + 1;
-        while j < chars.len() && chars[j].is_ascii_digit() {
-            j += 1;
-        }
-        let number: Option<usize> = (j > i + 1)
-            .then(|| code_slice(&chars, i + 1, j).parse().ok())
-            .flatten();
-        match (driver, c) {
-            (Driver::Postgres, '$') => {
-                if let Some(n) = number {
-                    highest = highest.max(n);
-                }
-            }
-            (Driver::MySql, '?') => bare += 1,
-            (Driver::Sqlite, '?') => match number {
-                Some(n) => highest = highest.max(n),
-                None => bare += 1,
-            },
-            (Driver::Sqlite, ':' | '@' | '$')
-                if chars.get(i + 1).is_some_and(|n| {
-                    n.is_alphabetic() || *n == '_' || (c == '$' && n.is_ascii_digit())
-                }) && !(c == ':' && chars.get(i.wrapping_sub(1)) == Some(&':')) =>
-            {
-                let mut k = i + 1;
-                while k < chars.len() && (chars[k].is_alphanumeric() || chars[k] == '_') {
-                    k += 1;
-                }
-                names.insert(code_slice(&chars, i, k));
-                i = k;
-                continue;
-            }
-            _ => {}
-        }
-        i = if number.is_some() { j } else { i + 1 };
-    }
-    highest.max(bare) + names.len()
-}
-
-fn code_slice(chars: &[char], from: usize, to: usize) -> String {
-    chars[from..to].iter().collect()
 }
 
 /// A SQL step's `[steps.check]`: `rows` and `columns` (HTTP's conditions are refused).
@@ -807,130 +518,31 @@ pub(super) fn refuse_http_keys(b: &mut Builder, s: &RawStep) {
     }
 }
 
-/// The highest row a step's captures and checks read, so the runner keeps no more rows.
-pub(super) fn rows_needed(captures: &[CapturePlan], checks: &CheckPlan) -> Option<usize> {
-    let from_captures = captures.iter().filter_map(|c| match c.source {
-        CaptureSource::Column { row, .. } => Some(row),
-        _ => None,
-    });
-    let from_checks = (!checks.columns.is_empty()).then_some(0);
-    from_captures.chain(from_checks).max()
+/// What a step's captures and checks read of the last statement's rows: the highest row
+/// (so the runner keeps no more) and the columns, sorted and each once (the only ones decoded).
+pub(super) fn rows_read(
+    captures: &[CapturePlan],
+    checks: &CheckPlan,
+) -> (Option<usize>, Vec<String>) {
+    let mut rows = Vec::new();
+    let mut columns: Vec<String> = checks.columns.iter().map(|(c, _)| c.clone()).collect();
+    if !checks.columns.is_empty() {
+        rows.push(0);
+    }
+    for c in captures {
+        if let CaptureSource::Column { row, column } = &c.source {
+            rows.push(*row);
+            columns.push(column.clone());
+        }
+    }
+    columns.sort_unstable();
+    columns.dedup();
+    (rows.into_iter().max(), columns)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_are_masked_and_remembered() {
-        let u =
-            parse_url("postgres://app:s%40cret@db.staging:5432/ledger?sslmode=require").unwrap();
-        assert_eq!(u.driver, Driver::Postgres);
-        assert_eq!(
-            u.display,
-            "postgres://app:***@db.staging:5432/ledger?sslmode=require"
-        );
-        assert_eq!(u.host.as_deref(), Some("db.staging"));
-        assert!(u.passwords.contains(&"s%40cret".to_string()));
-        assert!(u.passwords.contains(&"s@cret".to_string()));
-        let u = parse_url("mysql://root@127.0.0.1:3306/test?password=hunter2").unwrap();
-        assert_eq!(u.driver, Driver::MySql);
-        assert_eq!(u.display, "mysql://root@127.0.0.1:3306/test?password=***");
-        assert!(u.passwords.contains(&"hunter2".to_string()));
-        let u = parse_url("mariadb://[::1]:3306/x").unwrap();
-        assert_eq!(u.host.as_deref(), Some("::1"));
-        let u = parse_url("sqlite:ledger.db").unwrap();
-        assert_eq!((u.driver, u.host), (Driver::Sqlite, None));
-        assert!(
-            parse_url("oracle://x")
-                .unwrap_err()
-                .contains("unknown database scheme")
-        );
-        assert!(parse_url("postgres:///db").unwrap_err().contains("no host"));
-        assert!(
-            parse_url("postgres://h:99999/db")
-                .unwrap_err()
-                .contains("port")
-        );
-        assert!(
-            parse_url("mysql://[::1]:x/db")
-                .unwrap_err()
-                .contains("port")
-        );
-        assert!(parse_url("postgres://h:5432/db").is_ok());
-        assert!(parse_url("sqlite:").is_err());
-        // What would connect elsewhere than the host the allowlist sees is refused.
-        for (url, words) in [
-            (
-                "postgres://u@db.allowed:5432/t?host=127.0.0.1",
-                "`host` parameter",
-            ),
-            (
-                "postgres://u@db.allowed:5432/t?hostaddr=127.0.0.1",
-                "`hostaddr` parameter",
-            ),
-            ("postgres://u@db.allowed/t?host=%2Ftmp", "`host` parameter"),
-            (
-                "mysql://u@db.allowed/t?socket=/run/mysqld.sock",
-                "`socket` parameter",
-            ),
-            ("postgres://u@127.0.0.1:5432#@db.allowed/t", "`#`"),
-            ("mysql://u@127.0.0.1:3306#@db.allowed/t", "`#`"),
-            (
-                "postgres://app:1234/secret@db.allowed/t",
-                "`@` after the host",
-            ),
-        ] {
-            let e = parse_url(url).unwrap_err();
-            assert!(e.contains(words), "{url}: {e}");
-        }
-        // A password however the parameter's name is encoded, masked and kept secret.
-        let u = parse_url("postgres://app@127.0.0.1/t?pass%77ord=Hunter2Secret").unwrap();
-        assert!(!u.display.contains("Hunter2Secret"), "{}", u.display);
-        assert!(u.passwords.contains(&"Hunter2Secret".to_string()));
-        // What the driver refuses fails here, not in the run.
-        assert!(
-            parse_url("postgres://h/t?sslmode=bogus")
-                .unwrap_err()
-                .contains("driver")
-        );
-        assert!(
-            parse_url("sqlite:x.db?mode=bogus")
-                .unwrap_err()
-                .contains("driver")
-        );
-    }
-
-    #[test]
-    fn placeholders_are_counted_outside_strings_and_comments() {
-        let pg = |s| placeholders(s, Driver::Postgres);
-        let my = |s| placeholders(s, Driver::MySql);
-        let lite = |s| placeholders(s, Driver::Sqlite);
-        assert_eq!(pg("SELECT * FROM t WHERE a = $1 AND b = $2::int"), 2);
-        assert_eq!(
-            pg("SELECT '$3', $$ $4 $$, $tag$ $5 $tag$ FROM t WHERE a = $1 -- $6"),
-            1
-        );
-        assert_eq!(pg("SELECT 1 /* $2 */"), 0);
-        assert_eq!(pg("UPDATE t SET a = $2 WHERE id = $1"), 2);
-        assert_eq!(
-            my("SELECT * FROM t WHERE a = ? AND b = '?' AND c = \"?\" AND d = ?"),
-            2
-        );
-        assert_eq!(my("SELECT 'it''s ?' FROM t WHERE a = ?"), 1);
-        assert_eq!(lite("SELECT ?1, ?2, ?1"), 2);
-        assert_eq!(lite("SELECT :a, :b, :a, @c, $d"), 4);
-        assert_eq!(lite("SELECT $1, $2, $1"), 2);
-        assert_eq!(lite("SELECT a::text FROM t"), 0);
-        assert!(looks_templated("SELECT '{{ id }}'"));
-        assert!(!looks_templated("SELECT '{{1,2},{3,4}}'::int[]"));
-        assert_eq!(normalized("  BEGIN   -- x\n; "), "begin ;");
-        assert_eq!(
-            normalized("SET  SESSION TRANSACTION READ\nWRITE"),
-            "set session transaction read write"
-        );
-        assert_eq!(normalized("SELECT 'read write'"), "select");
-    }
 
     #[test]
     fn row_counts_parse_as_ranges() {
