@@ -75,8 +75,6 @@ pub struct HttpClient {
     pub cookies: bool,
     /// The host as cookies are scoped: lower case, no port.
     cookie_host: String,
-    /// `https://host:port` or `http://…`: HTTP/2 requests carry the authority in the URI.
-    origin: String,
     /// Which protocol requests use (see [`PROTO_H2`]).
     proto: AtomicU8,
     /// Whether a TLS handshake may pick HTTP/2.
@@ -151,15 +149,6 @@ impl HttpClient {
             budget: BodyBudget::new(body_budget),
             cookies: target.cookies,
             cookie_host: target.host.to_ascii_lowercase(),
-            origin: format!(
-                "{}://{}",
-                if target.tls.is_some() {
-                    "https"
-                } else {
-                    "http"
-                },
-                target.authority
-            ),
             proto: AtomicU8::new(match (target.http, target.tls.is_some()) {
                 (HttpVersion::Http1, _) | (HttpVersion::Auto, false) => PROTO_H1,
                 (HttpVersion::Http2, _) => PROTO_H2,
@@ -348,18 +337,15 @@ impl HttpClient {
     /// request's `Host` (the target's, or one a scenario set for a virtual host) becomes it.
     fn for_h2(&self, req: Request<Body>) -> Result<Request<Body>, Transport> {
         let (mut head, body) = req.into_parts();
-        let authority = head
-            .headers
-            .remove(http::header::HOST)
-            .and_then(|h| h.to_str().ok().map(str::to_string));
+        let host = head.headers.remove(http::header::HOST);
+        let authority = host
+            .as_ref()
+            .unwrap_or(&self.authority)
+            .to_str()
+            .map_err(|e| Transport::Connect(format!("request authority: {e}")))?;
         let path = head.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        let uri = match authority {
-            Some(a) => format!(
-                "{}://{a}{path}",
-                if self.tls.is_some() { "https" } else { "http" }
-            ),
-            None => format!("{}{path}", self.origin),
-        };
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        let uri = format!("{scheme}://{authority}{path}");
         head.uri = uri
             .parse()
             .map_err(|e| Transport::Connect(format!("request URI: {e}")))?;
